@@ -1,0 +1,689 @@
+"""Local array inference: which expressions are arrays, Python ints, Python floats.
+
+The rules, in order of the expression's form:
+
+* literals: ``1`` is a Python int, ``0.5`` a Python float, ``True`` a bool, strings and containers are other values.
+* ``Name``: the merge of every binding of the name in its scope (flow-insensitive): assignments, annotated
+  assignments, augmented assignments, loop targets (``for i in range(..)`` gives ints), parameters (annotation
+  ``mx.array``/``torch.Tensor`` or a numeric default; every parameter but ``self`` of ``__call__``/``forward`` of an
+  ``nn.Module`` subclass is an array). An array binding wins over the others.
+* ``self.attr``: the merge of the ``self.attr = ...`` assignments in the methods of the enclosing class.
+* calls: a backend function (``mx.*``, ``torch.*``, ``F.*``, ``np.*``) returns an array unless the API table says
+  otherwise; an upper-case ``nn`` name constructs a layer, and calling a layer returns an array; methods of arrays
+  return arrays except those in the table (``.item()``, ``.tolist()``, ``.size()``...); ``math.*`` gives Python floats
+  (``floor``/``ceil``... ints); ``len``/``int`` ints; local functions are arrays when annotated so or when every
+  ``return`` is an array.
+* ``x.shape`` is a shape, ``x.shape[i]``, ``x.ndim``, ``x.size`` are Python ints; ``x.T``, ``x.real`` are arrays.
+* arithmetic, comparisons and subscripts involving an array are arrays; int op int is an int (``/`` a float).
+"""
+
+from __future__ import annotations
+
+import enum
+import functools
+from dataclasses import dataclass
+
+import libcst as cst
+
+from emberlint.api_facts import load_table, matches_prefix
+from emberlint.scope import ARRAY_BACKENDS, Scope, backend_of, dotted
+
+
+class Kind(enum.Enum):
+    ARRAY = "array"
+    INT = "int"
+    FLOAT = "float"
+    BOOL = "bool"
+    COMPLEX = "complex"
+    SHAPE = "shape"
+    LAYER = "layer"
+    OTHER = "other"
+    UNKNOWN = "unknown"
+
+    @property
+    def is_python_number(self) -> bool:
+        return self in (Kind.INT, Kind.FLOAT, Kind.BOOL, Kind.COMPLEX)
+
+
+@dataclass(frozen=True)
+class Inferred:
+    kind: Kind
+    backend: str | None = None
+
+    @property
+    def is_array(self) -> bool:
+        return self.kind is Kind.ARRAY
+
+
+UNKNOWN = Inferred(Kind.UNKNOWN)
+OTHER = Inferred(Kind.OTHER)
+INT = Inferred(Kind.INT)
+FLOAT = Inferred(Kind.FLOAT)
+BOOL = Inferred(Kind.BOOL)
+COMPLEX = Inferred(Kind.COMPLEX)
+SHAPE = Inferred(Kind.SHAPE)
+LAYER = Inferred(Kind.LAYER)
+
+_NUMBER_ORDER = [Kind.BOOL, Kind.INT, Kind.FLOAT, Kind.COMPLEX]
+
+
+@dataclass(frozen=True)
+class _Facts:
+    int_attributes: frozenset[str]
+    shape_attributes: frozenset[str]
+    other_attributes: frozenset[str]
+    array_attributes: frozenset[str]
+    python_value_methods: dict
+    non_array_calls: frozenset[str]
+    array_classes: frozenset[str]
+    float_constants: frozenset[str]
+    math_int: frozenset[str]
+    math_bool: frozenset[str]
+    builtins: dict
+    array_annotations: frozenset[str]
+    module_bases: frozenset[str]
+    module_methods: frozenset[str]
+
+
+@functools.lru_cache(maxsize=1)
+def api_facts() -> _Facts:
+    t = load_table("api_facts")
+    return _Facts(
+        int_attributes=frozenset(t["int_attributes"]),
+        shape_attributes=frozenset(t["shape_attributes"]),
+        other_attributes=frozenset(t["other_attributes"]),
+        array_attributes=frozenset(t["array_attributes"]),
+        python_value_methods=dict(t["python_value_methods"]),
+        non_array_calls=frozenset(t["non_array_calls"]),
+        array_classes=frozenset(t["array_classes"]),
+        float_constants=frozenset(t["python_float_constants"]),
+        math_int=frozenset(t["math_int_functions"]),
+        math_bool=frozenset(t["math_bool_functions"]),
+        builtins=dict(t["builtin_results"]),
+        array_annotations=frozenset(t["array_annotations"]),
+        module_bases=frozenset(t["module_bases"]),
+        module_methods=frozenset(t["module_methods"]),
+    )
+
+
+_KIND_WORDS = {
+    "int": INT,
+    "float": FLOAT,
+    "bool": BOOL,
+    "complex": COMPLEX,
+    "shape": SHAPE,
+    "other": OTHER,
+    "unknown": UNKNOWN,
+    "scalar": Inferred(Kind.FLOAT),
+}
+
+
+def merge(values: list[Inferred]) -> Inferred:
+    """Flow-insensitive merge of the values a name may hold; an array anywhere makes it an array."""
+    values = [v for v in values if v.kind is not Kind.UNKNOWN or len(values) == 1]
+    if not values:
+        return UNKNOWN
+    for value in values:
+        if value.is_array:
+            return value
+    kinds = {v.kind for v in values}
+    if len(kinds) == 1:
+        return values[0]
+    if kinds <= set(_NUMBER_ORDER):
+        return Inferred(max(kinds, key=_NUMBER_ORDER.index))
+    numbers = kinds & set(_NUMBER_ORDER)
+    if numbers and kinds - numbers == {Kind.OTHER}:
+        # ``eps = None`` then ``eps = 1e-5``: a Python number when it is used in arithmetic.
+        return Inferred(max(numbers, key=_NUMBER_ORDER.index))
+    return UNKNOWN
+
+
+def _number_result(op: cst.BaseBinaryOp, left: Kind, right: Kind) -> Inferred:
+    if isinstance(op, cst.Divide):
+        return COMPLEX if Kind.COMPLEX in (left, right) else FLOAT
+    kind = max((left, right), key=_NUMBER_ORDER.index)
+    if kind is Kind.BOOL and not isinstance(op, (cst.BitAnd, cst.BitOr, cst.BitXor)):
+        kind = Kind.INT
+    return Inferred(kind)
+
+
+@dataclass
+class _Binding:
+    scope: Scope
+    value: cst.CSTNode | None  # expression assigned, or None when ``inferred`` is fixed
+    inferred: Inferred | None = None
+    element: int | None = None  # index into a tuple target, -1 for "some element"
+    iterated: bool = False  # a for-loop target over ``value``
+    augmented: cst.BaseAugOp | None = None
+
+
+class ArrayFacts:
+    """Answers ``infer(expr, scope)`` for one module. Built once per file by ``collect_facts``."""
+
+    def __init__(self, scopes: dict[cst.CSTNode, Scope]) -> None:
+        self.scopes = scopes
+        self.bindings: dict[tuple[int, str], list[_Binding]] = {}
+        self.attr_bindings: dict[tuple[int, str], list[_Binding]] = {}  # (class scope id, attr)
+        self.functions: dict[tuple[int, str], cst.FunctionDef] = {}  # (scope id, name) -> def
+        self.returns: dict[cst.FunctionDef, list[cst.BaseExpression]] = {}
+        self.function_scope: dict[cst.FunctionDef, Scope] = {}
+        self.module_classes: dict[tuple[int, str], cst.ClassDef] = {}
+        self._memo: dict[tuple[int, str], Inferred] = {}
+        self._active: set[tuple] = set()
+        self.facts = api_facts()
+
+    # --- queries -------------------------------------------------------------------------------------------
+    def infer(self, node: cst.CSTNode, scope: Scope) -> Inferred:
+        key = ("expr", id(node), id(scope))
+        if key in self._active:
+            return UNKNOWN
+        self._active.add(key)
+        try:
+            return self._infer(node, scope)
+        finally:
+            self._active.discard(key)
+
+    def is_array(self, node: cst.CSTNode, scope: Scope) -> bool:
+        return self.infer(node, scope).is_array
+
+    def name_value(self, name: str, scope: Scope) -> Inferred:
+        """What a bare name holds in ``scope`` (walking out through enclosing scopes)."""
+        current: Scope | None = scope
+        first = True
+        while current is not None:
+            if current.kind == "class" and not first:
+                current = current.parent
+                continue
+            first = False
+            if name in current.imports:
+                return OTHER
+            key = (id(current), name)
+            if key in self.bindings:
+                return self._memoized(key, self.bindings[key])
+            current = current.parent
+        if name in ("True", "False"):
+            return BOOL
+        if name == "None":
+            return OTHER
+        return UNKNOWN
+
+    def class_scope_of(self, scope: Scope) -> Scope | None:
+        """The class whose method ``scope`` is (for ``self.attr``)."""
+        current: Scope | None = scope
+        while current is not None and current.kind != "function":
+            current = current.parent
+        if current is None or current.parent is None or current.parent.kind != "class":
+            return None
+        return current.parent
+
+    def is_module_class(self, class_scope: Scope) -> bool:
+        node = class_scope.node
+        assert isinstance(node, cst.ClassDef)
+        return self._class_is_module(node, class_scope.parent or class_scope, set())
+
+    # --- inference -----------------------------------------------------------------------------------------
+    def _memoized(self, key: tuple, bindings: list[_Binding]) -> Inferred:
+        if key in self._memo:
+            return self._memo[key]
+        if key in self._active:
+            return UNKNOWN
+        self._active.add(key)
+        try:
+            result = merge([self._binding_value(b) for b in bindings])
+        finally:
+            self._active.discard(key)
+        self._memo[key] = result
+        return result
+
+    def _binding_value(self, binding: _Binding) -> Inferred:
+        if binding.inferred is not None:
+            return binding.inferred
+        assert binding.value is not None
+        value = self.infer(binding.value, binding.scope)
+        if binding.augmented is not None:
+            return value if value.is_array else UNKNOWN
+        if binding.iterated:
+            return self._element_of_iteration(binding.value, value, binding.scope)
+        if binding.element is not None:
+            return self._element_of(binding.value, value, binding.element, binding.scope)
+        return value
+
+    def _element_of(self, node: cst.CSTNode, value: Inferred, index: int, scope: Scope) -> Inferred:
+        if isinstance(node, (cst.Tuple, cst.List)) and index >= 0 and index < len(node.elements):
+            element = node.elements[index]
+            if not isinstance(element, cst.StarredElement):
+                return self.infer(element.value, scope)
+        if value.is_array:
+            return value
+        if value.kind is Kind.SHAPE:
+            return INT
+        return UNKNOWN
+
+    def _element_of_iteration(self, node: cst.CSTNode, value: Inferred, scope: Scope) -> Inferred:
+        if isinstance(node, cst.Call) and isinstance(node.func, cst.Name) and node.func.value == "range":
+            if scope.resolve("range") is None:
+                return INT
+        if value.is_array:
+            return value
+        if value.kind is Kind.SHAPE:
+            return INT
+        return UNKNOWN
+
+    def _infer(self, node: cst.CSTNode, scope: Scope) -> Inferred:
+        if isinstance(node, cst.Integer):
+            return INT
+        if isinstance(node, cst.Float):
+            return FLOAT
+        if isinstance(node, cst.Imaginary):
+            return COMPLEX
+        if isinstance(node, (cst.SimpleString, cst.ConcatenatedString, cst.FormattedString)):
+            return OTHER
+        if isinstance(node, (cst.Tuple, cst.List, cst.Dict, cst.Set, cst.ListComp, cst.DictComp, cst.SetComp)):
+            return OTHER
+        if isinstance(node, cst.Name):
+            return self.name_value(node.value, scope)
+        if isinstance(node, cst.Attribute):
+            return self._infer_attribute(node, scope)
+        if isinstance(node, cst.Call):
+            return self._infer_call(node, scope)
+        if isinstance(node, cst.BinaryOperation):
+            left = self.infer(node.left, scope)
+            right = self.infer(node.right, scope)
+            for side in (left, right):
+                if side.is_array:
+                    return side
+            if left.kind.is_python_number and right.kind.is_python_number:
+                return _number_result(node.operator, left.kind, right.kind)
+            return UNKNOWN
+        if isinstance(node, cst.UnaryOperation):
+            if isinstance(node.operator, cst.Not):
+                operand = self.infer(node.expression, scope)
+                return operand if operand.is_array else BOOL
+            operand = self.infer(node.expression, scope)
+            if operand.kind is Kind.BOOL:
+                return INT
+            return operand
+        if isinstance(node, cst.Comparison):
+            values = [self.infer(node.left, scope)] + [self.infer(c.comparator, scope) for c in node.comparisons]
+            for value in values:
+                if value.is_array:
+                    return value
+            return BOOL
+        if isinstance(node, cst.BooleanOperation):
+            return merge([self.infer(node.left, scope), self.infer(node.right, scope)])
+        if isinstance(node, cst.IfExp):
+            return merge([self.infer(node.body, scope), self.infer(node.orelse, scope)])
+        if isinstance(node, cst.Subscript):
+            value = self.infer(node.value, scope)
+            if value.is_array:
+                return value
+            if value.kind is Kind.SHAPE:
+                only = node.slice[0].slice if len(node.slice) == 1 else None
+                return INT if isinstance(only, cst.Index) else SHAPE
+            return UNKNOWN
+        if isinstance(node, cst.NamedExpr):
+            return self.infer(node.value, scope)
+        if isinstance(node, cst.Await):
+            return UNKNOWN
+        return UNKNOWN
+
+    def _infer_attribute(self, node: cst.Attribute, scope: Scope) -> Inferred:
+        qualified = scope.qualified_name(node)
+        if qualified is not None:
+            if qualified in self.facts.float_constants:
+                return FLOAT
+            return OTHER  # a module attribute: a function, a dtype, a submodule
+        attr = node.attr.value
+        base = node.value
+        if isinstance(base, cst.Name) and base.value == "self":
+            class_scope = self.class_scope_of(scope)
+            if class_scope is not None:
+                key = (id(class_scope), attr)
+                if key in self.attr_bindings:
+                    return self._memoized(("attr",) + key, self.attr_bindings[key])
+                return UNKNOWN
+        owner = self.infer(base, scope)
+        if owner.is_array:
+            if attr in self.facts.shape_attributes:
+                return SHAPE
+            if attr in self.facts.int_attributes:
+                return INT
+            if attr in self.facts.array_attributes:
+                return owner
+            if attr in self.facts.other_attributes:
+                return OTHER
+            return UNKNOWN
+        if attr in self.facts.shape_attributes:
+            return SHAPE
+        if attr in ("ndim",):
+            return INT
+        return UNKNOWN
+
+    def _infer_call(self, node: cst.Call, scope: Scope) -> Inferred:
+        func = node.func
+        qualified = scope.qualified_name(func)
+        if qualified is not None:
+            return self._infer_backend_call(qualified, node, scope)
+        if isinstance(func, cst.Name):
+            name = func.value
+            local = self._lookup_function(name, scope)
+            if local is not None:
+                return self._function_result(local)
+            cls = self._lookup_class(name, scope)
+            if cls is not None:
+                return LAYER if self._class_is_module(cls[0], cls[1], set()) else OTHER
+            value = self.name_value(name, scope)
+            if value.kind is Kind.LAYER:
+                return Inferred(Kind.ARRAY, None)
+            if value.kind is Kind.UNKNOWN and name in self.facts.builtins and scope.resolve(name) is None:
+                return self._builtin_result(name, node, scope)
+            return UNKNOWN
+        if isinstance(func, cst.Attribute):
+            method = func.attr.value
+            base = func.value
+            if isinstance(base, cst.Name) and base.value == "self":
+                class_scope = self.class_scope_of(scope)
+                if class_scope is not None:
+                    fn = self.functions.get((id(class_scope), method))
+                    if fn is not None:
+                        return self._function_result(fn)
+                    attr = self._infer_attribute(func, scope)
+                    if attr.kind is Kind.LAYER:
+                        return Inferred(Kind.ARRAY, None)
+                    return UNKNOWN
+            owner = self.infer(base, scope)
+            if owner.is_array:
+                if method in self.facts.python_value_methods:
+                    word = self.facts.python_value_methods[method]
+                    if word == "numpy-array":
+                        return Inferred(Kind.ARRAY, "numpy")
+                    if word == "shape" and node.args:
+                        return INT
+                    return _KIND_WORDS.get(word, UNKNOWN)
+                return owner
+            if owner.kind is Kind.LAYER:
+                return UNKNOWN
+        return UNKNOWN
+
+    def _infer_backend_call(self, qualified: str, node: cst.Call, scope: Scope) -> Inferred:
+        backend = backend_of(qualified)
+        last = qualified.rsplit(".", 1)[-1]
+        if backend == "math":
+            if qualified in self.facts.math_int:
+                return INT
+            if qualified in self.facts.math_bool:
+                return BOOL
+            return FLOAT
+        if backend not in ARRAY_BACKENDS:
+            return UNKNOWN
+        if qualified in self.facts.array_classes:
+            return Inferred(Kind.ARRAY, backend)
+        if matches_prefix(qualified, self.facts.non_array_calls):
+            return OTHER
+        if last[:1].isupper():
+            return LAYER if ".nn." in f"{qualified}." else OTHER
+        return Inferred(Kind.ARRAY, backend)
+
+    def _builtin_result(self, name: str, node: cst.Call, scope: Scope) -> Inferred:
+        word = self.facts.builtins[name]
+        if word == "same":
+            values = [self.infer(arg.value, scope) for arg in node.args if not arg.keyword]
+            return merge(values) if values else UNKNOWN
+        if word == "float" and node.args:
+            return FLOAT
+        return _KIND_WORDS.get(word, UNKNOWN)
+
+    def _lookup_function(self, name: str, scope: Scope) -> cst.FunctionDef | None:
+        current: Scope | None = scope
+        first = True
+        while current is not None:
+            if current.kind == "class" and not first:
+                current = current.parent
+                continue
+            first = False
+            fn = self.functions.get((id(current), name))
+            if fn is not None:
+                return fn
+            if name in current.imports or (id(current), name) in self.bindings:
+                return None
+            current = current.parent
+        return None
+
+    def _lookup_class(self, name: str, scope: Scope) -> tuple[cst.ClassDef, Scope] | None:
+        current: Scope | None = scope
+        while current is not None:
+            cls = self.module_classes.get((id(current), name))
+            if cls is not None:
+                return cls, current
+            current = current.parent
+        return None
+
+    def _class_is_module(self, node: cst.ClassDef, scope: Scope, seen: set[int]) -> bool:
+        if id(node) in seen:
+            return False
+        seen.add(id(node))
+        for base in node.bases:
+            qualified = scope.qualified_name(base.value)
+            if qualified is not None:
+                if qualified in self.facts.module_bases or (
+                    ".nn." in f"{qualified}." and qualified.rsplit(".", 1)[-1][:1].isupper()
+                ):
+                    return True
+                continue
+            if isinstance(base.value, cst.Name):
+                local = self._lookup_class(base.value.value, scope)
+                if local is not None and self._class_is_module(local[0], local[1], seen):
+                    return True
+        return False
+
+    def _function_result(self, fn: cst.FunctionDef) -> Inferred:
+        scope = self.function_scope.get(fn)
+        if scope is None:
+            return UNKNOWN
+        if fn.returns is not None:
+            declared = self.annotation_value(fn.returns.annotation, scope)
+            if declared.kind is not Kind.UNKNOWN:
+                return declared
+        key = ("return", id(fn))
+        if key in self._memo:
+            return self._memo[key]
+        if key in self._active:
+            return UNKNOWN
+        self._active.add(key)
+        try:
+            values = [self.infer(expr, scope) for expr in self.returns.get(fn, [])]
+            result = values[0] if values and all(v.is_array for v in values) else UNKNOWN
+        finally:
+            self._active.discard(key)
+        self._memo[key] = result
+        return result
+
+    def annotation_value(self, annotation: cst.BaseExpression, scope: Scope) -> Inferred:
+        if isinstance(annotation, cst.SimpleString):
+            text = annotation.evaluated_value
+            try:
+                annotation = cst.parse_expression(text) if isinstance(text, str) else annotation
+            except cst.ParserSyntaxError:
+                return UNKNOWN
+        if isinstance(annotation, cst.BinaryOperation) and isinstance(annotation.operator, cst.BitOr):
+            return merge([self.annotation_value(annotation.left, scope), self.annotation_value(annotation.right, scope)])
+        if isinstance(annotation, cst.Subscript):
+            outer = dotted(annotation.value) or ""
+            if outer.rsplit(".", 1)[-1] == "Optional" and annotation.slice:
+                inner = annotation.slice[0].slice
+                if isinstance(inner, cst.Index):
+                    return self.annotation_value(inner.value, scope)
+            return OTHER
+        if isinstance(annotation, cst.Name) and annotation.value == "None":
+            return Inferred(Kind.OTHER)
+        qualified = scope.qualified_name(annotation)
+        if qualified is not None:
+            if qualified in self.facts.array_annotations:
+                return Inferred(Kind.ARRAY, backend_of(qualified))
+            return OTHER
+        if isinstance(annotation, cst.Name):
+            return {"int": INT, "float": FLOAT, "bool": BOOL, "complex": COMPLEX}.get(annotation.value, OTHER)
+        return UNKNOWN
+
+
+class _FactCollector(cst.CSTVisitor):
+    """Records every binding of the module, per scope, for ``ArrayFacts``."""
+
+    def __init__(self, facts: ArrayFacts) -> None:
+        self.facts = facts
+        self.stack: list[Scope] = []
+        self.functions: list[cst.FunctionDef] = []
+
+    @property
+    def scope(self) -> Scope:
+        return self.stack[-1]
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        scope = self.facts.scopes.get(node)
+        if scope is not None:
+            self.stack.append(scope)
+        return super().on_visit(node)
+
+    def on_leave(self, original_node: cst.CSTNode) -> None:
+        super().on_leave(original_node)
+        if original_node in self.facts.scopes:
+            self.stack.pop()
+
+    def _bind(self, name: str, binding: _Binding) -> None:
+        self.facts.bindings.setdefault((id(self.scope), name), []).append(binding)
+
+    def _bind_target(self, target: cst.BaseExpression, value: cst.BaseExpression, **extra) -> None:
+        scope = self.scope
+        if isinstance(target, cst.Name):
+            self._bind(target.value, _Binding(scope, value, **extra))
+        elif isinstance(target, (cst.Tuple, cst.List)):
+            for index, element in enumerate(target.elements):
+                inner = element.value
+                if isinstance(element, cst.StarredElement):
+                    if isinstance(inner, cst.Name):
+                        self._bind(inner.value, _Binding(scope, None, inferred=OTHER))
+                    continue
+                if isinstance(inner, cst.Name):
+                    self._bind(inner.value, _Binding(scope, value, element=index, **extra))
+                elif isinstance(inner, (cst.Tuple, cst.List)):
+                    self._bind_nested_unknown(inner)
+        elif isinstance(target, cst.Attribute) and isinstance(target.value, cst.Name) and target.value.value == "self":
+            class_scope = self.facts.class_scope_of(scope)
+            if class_scope is not None:
+                self.facts.attr_bindings.setdefault((id(class_scope), target.attr.value), []).append(
+                    _Binding(scope, value, **extra)
+                )
+
+    def _bind_nested_unknown(self, target: cst.BaseExpression) -> None:
+        for element in getattr(target, "elements", ()):
+            if isinstance(element.value, cst.Name):
+                self._bind(element.value.value, _Binding(self.scope, None, inferred=UNKNOWN))
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        for target in node.targets:
+            self._bind_target(target.target, node.value)
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        declared = self.facts.annotation_value(node.annotation.annotation, self.scope)
+        if declared.kind in (Kind.UNKNOWN, Kind.OTHER) and node.value is not None:
+            self._bind_target(node.target, node.value)
+        elif isinstance(node.target, cst.Name):
+            self._bind(node.target.value, _Binding(self.scope, None, inferred=declared))
+        elif isinstance(node.target, cst.Attribute) and node.value is not None:
+            self._bind_target(node.target, node.value)
+
+    def visit_AugAssign(self, node: cst.AugAssign) -> None:
+        self._bind_target(node.target, node.value, augmented=node.operator)
+
+    def visit_For(self, node: cst.For) -> None:
+        target = node.target
+        if isinstance(target, cst.Name):
+            self._bind(target.value, _Binding(self.scope, node.iter, iterated=True))
+        else:
+            self._bind_nested_unknown(target)
+
+    def visit_CompFor(self, node: cst.CompFor) -> None:
+        if isinstance(node.target, cst.Name):
+            self._bind(node.target.value, _Binding(self.scope, node.iter, iterated=True))
+
+    def visit_NamedExpr(self, node: cst.NamedExpr) -> None:
+        self._bind_target(node.target, node.value)
+
+    def visit_WithItem(self, node: cst.WithItem) -> None:
+        if node.asname is not None and isinstance(node.asname.name, cst.Name):
+            self._bind(node.asname.name.value, _Binding(self.scope, None, inferred=UNKNOWN))
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        outer = self.facts.scopes[node].parent
+        assert outer is not None
+        self.facts.module_classes[(id(outer), node.name.value)] = node
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        inner = self.facts.scopes[node]
+        outer = inner.parent
+        assert outer is not None
+        self.facts.functions[(id(outer), node.name.value)] = node
+        self.facts.function_scope[node] = inner
+        self.functions.append(node)
+        in_module_method = (
+            outer.kind == "class"
+            and node.name.value in self.facts.facts.module_methods
+            and self.facts.is_module_class(outer)
+        )
+        params = node.params
+        positional = [*params.posonly_params, *params.params]
+        for index, param in enumerate([*positional, *params.kwonly_params]):
+            name = param.name.value
+            if outer.kind == "class" and index == 0 and param in positional:
+                inferred = OTHER
+            elif param.annotation is not None:
+                inferred = self.facts.annotation_value(param.annotation.annotation, outer)
+                if inferred.kind is Kind.OTHER and in_module_method and param.default is not None:
+                    inferred = self._default_value(param.default)
+            elif param.default is not None and not (
+                isinstance(param.default, cst.Name) and param.default.value == "None"
+            ):
+                inferred = self._default_value(param.default)
+            elif in_module_method:
+                inferred = Inferred(Kind.ARRAY, None)
+            else:
+                inferred = UNKNOWN
+            if in_module_method and inferred.kind in (Kind.UNKNOWN,):
+                inferred = Inferred(Kind.ARRAY, None)
+            self.facts.bindings.setdefault((id(inner), name), []).append(_Binding(inner, None, inferred=inferred))
+        for star in (params.star_arg, params.star_kwarg):
+            if isinstance(star, cst.Param):
+                self.facts.bindings.setdefault((id(inner), star.name.value), []).append(
+                    _Binding(inner, None, inferred=OTHER)
+                )
+
+    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
+        self.functions.pop()
+
+    def visit_Lambda(self, node: cst.Lambda) -> None:
+        inner = self.facts.scopes[node]
+        for param in (*node.params.posonly_params, *node.params.params, *node.params.kwonly_params):
+            self.facts.bindings.setdefault((id(inner), param.name.value), []).append(
+                _Binding(inner, None, inferred=UNKNOWN)
+            )
+
+    def visit_Return(self, node: cst.Return) -> None:
+        if self.functions and node.value is not None:
+            self.facts.returns.setdefault(self.functions[-1], []).append(node.value)
+
+    def _default_value(self, default: cst.BaseExpression) -> Inferred:
+        if isinstance(default, cst.UnaryOperation):
+            default = default.expression
+        if isinstance(default, cst.Integer):
+            return INT
+        if isinstance(default, cst.Float):
+            return FLOAT
+        if isinstance(default, cst.Name) and default.value in ("True", "False"):
+            return BOOL
+        return UNKNOWN
+
+
+def collect_facts(module: cst.Module, scopes: dict[cst.CSTNode, Scope]) -> ArrayFacts:
+    facts = ArrayFacts(scopes)
+    module.visit(_FactCollector(facts))
+    return facts

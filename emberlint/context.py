@@ -1,0 +1,124 @@
+"""Per-file state shared by every rule during the single traversal."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import libcst as cst
+
+from emberlint.arrays import ArrayFacts, Inferred
+from emberlint.scope import Scope
+
+if TYPE_CHECKING:
+    from emberlint.config import Config
+    from emberlint.rule import RawFinding
+
+BACKEND_MODULES = {"mlx": "mlx.core", "torch": "torch", "numpy": "numpy"}
+CONVENTIONAL_ALIASES = {"mlx.core": "mx", "torch": "torch", "numpy": "np"}
+
+
+@dataclass(frozen=True)
+class ModuleRef:
+    """How the file spells a backend module, and the import to add when it does not import it yet."""
+
+    text: str
+    import_line: str | None
+
+
+class FileContext:
+    def __init__(
+        self,
+        path: str,
+        source: str,
+        module: cst.Module,
+        config: Config,
+        scopes: dict[cst.CSTNode, Scope],
+        facts: ArrayFacts,
+        imported_roots: set[str],
+    ) -> None:
+        self.path = path
+        self.source = source
+        self.module = module
+        self.config = config
+        self.scopes = scopes
+        self.facts = facts
+        self.imported_roots = imported_roots
+        self.scope_stack: list[Scope] = [scopes[module]]
+        self.ancestors: list[cst.CSTNode] = []
+        self.findings: list[RawFinding] = []
+
+    # --- traversal state ---------------------------------------------------------------------------------
+    @property
+    def scope(self) -> Scope:
+        return self.scope_stack[-1]
+
+    @property
+    def module_scope(self) -> Scope:
+        return self.scope_stack[0]
+
+    def parent(self, depth: int = 1) -> cst.CSTNode | None:
+        """The ancestor ``depth`` levels above the node being visited (1: its parent)."""
+        index = len(self.ancestors) - 1 - depth
+        return self.ancestors[index] if index >= 0 else None
+
+    def enclosing(self, *types: type) -> cst.CSTNode | None:
+        for node in reversed(self.ancestors[:-1]):
+            if isinstance(node, types):
+                return node
+        return None
+
+    def enclosing_function(self) -> cst.FunctionDef | None:
+        node = self.enclosing(cst.FunctionDef)
+        return node if isinstance(node, cst.FunctionDef) else None
+
+    def in_compute_method(self) -> bool:
+        """Inside ``__call__``/``forward`` (or a function they nest) of an ``nn.Module`` subclass."""
+        for scope in reversed(self.scope_stack):
+            if scope.kind == "function" and isinstance(scope.node, cst.FunctionDef):
+                if scope.node.name.value in self.facts.facts.module_methods and scope.parent is not None:
+                    if scope.parent.kind == "class" and self.facts.is_module_class(scope.parent):
+                        return True
+        return False
+
+    # --- questions rules ask -----------------------------------------------------------------------------
+    def infer(self, node: cst.CSTNode) -> Inferred:
+        return self.facts.infer(node, self.scope)
+
+    def is_array(self, node: cst.CSTNode) -> bool:
+        return self.facts.is_array(node, self.scope)
+
+    def qualified_name(self, node: cst.BaseExpression) -> str | None:
+        return self.scope.qualified_name(node)
+
+    def imports_backend(self, backend: str) -> bool:
+        return backend in self.imported_roots
+
+    def array_backend(self, *nodes: cst.CSTNode) -> str | None:
+        """The backend of the first array among ``nodes``, else the only array backend the file imports."""
+        for node in nodes:
+            inferred = self.infer(node)
+            if inferred.is_array and inferred.backend in BACKEND_MODULES:
+                return inferred.backend
+        imported = [b for b in ("mlx", "torch") if b in self.imported_roots]
+        if len(imported) == 1:
+            return imported[0]
+        return None
+
+    def module_ref(self, module: str) -> ModuleRef:
+        """How to spell ``module`` (e.g. ``mlx.core``) here: an existing alias, or the conventional one plus an import."""
+        module_scope = self.module_scope
+        for local, qualified in module_scope.imports.items():
+            if qualified == module and self.scope.resolve(local) == module:
+                return ModuleRef(local, None)
+        root = module.split(".", 1)[0]
+        if module_scope.imports.get(root) == root and self.scope.resolve(root) == root:
+            return ModuleRef(module, None)
+        alias = CONVENTIONAL_ALIASES.get(module, module.rsplit(".", 1)[-1])
+        if module_scope.imports.get(alias, module) != module or module_scope.resolve(alias) not in (None, module):
+            alias = "_" + alias
+        line = f"import {module} as {alias}" if alias != module else f"import {module}"
+        return ModuleRef(alias, line)
+
+    def add(self, finding: RawFinding) -> None:
+        self.findings.append(finding)

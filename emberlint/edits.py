@@ -1,0 +1,71 @@
+"""Applying text edits (1-based line/column ranges) to a source text."""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+from emberlint.model import Edit, Fix, Position
+
+
+def _line_offsets(text: str) -> list[int]:
+    offsets = [0]
+    for line in text.splitlines(keepends=True):
+        offsets.append(offsets[-1] + len(line))
+    return offsets
+
+
+def offset_of(offsets: list[int], position: Position) -> int:
+    index = min(position.line - 1, len(offsets) - 1)
+    return offsets[index] + position.column - 1
+
+
+def apply_edits(text: str, edits: Iterable[Edit]) -> str:
+    """Apply non-overlapping edits; raises ValueError when two edits overlap."""
+    offsets = _line_offsets(text)
+    spans = sorted(
+        ((offset_of(offsets, e.start), offset_of(offsets, e.end), e.text) for e in edits),
+        key=lambda s: (s[0], s[1]),
+    )
+    for (start_a, end_a, _), (start_b, _, _) in zip(spans, spans[1:]):
+        if start_b < end_a:
+            raise ValueError("overlapping edits")
+    pieces = []
+    cursor = 0
+    for start, end, replacement in spans:
+        pieces.append(text[cursor:start])
+        pieces.append(replacement)
+        cursor = end
+    pieces.append(text[cursor:])
+    return "".join(pieces)
+
+
+def _span(edit: Edit) -> tuple[Position, Position]:
+    return edit.start, edit.end
+
+
+def compatible_fixes(fixes: Iterable[Fix]) -> list[Fix]:
+    """A maximal prefix-greedy set of fixes whose edits neither overlap nor touch each other's replaced ranges.
+    Pure insertions at the same point (imports) are merged by the caller keeping one copy."""
+    chosen: list[Fix] = []
+    taken: list[tuple[Position, Position]] = []
+    for fix in fixes:
+        spans = [_span(e) for e in fix.edits if e.start != e.end]
+        if any(not (end <= s or start >= e) for start, end in spans for s, e in taken):
+            continue
+        chosen.append(fix)
+        taken.extend(spans)
+    return chosen
+
+
+def merge_fix_edits(fixes: Iterable[Fix]) -> list[Edit]:
+    """The edits of several compatible fixes; identical insertions (the same import) are kept once."""
+    seen: set[tuple] = set()
+    edits: list[Edit] = []
+    for fix in fixes:
+        for edit in fix.edits:
+            key = (edit.start, edit.end, edit.text) if edit.start == edit.end else (id(edit),)
+            if key in seen:
+                continue
+            seen.add(key)
+            edits.append(edit)
+    return edits

@@ -1,0 +1,196 @@
+"""Lints one source text: parse once, build scopes and array facts, run every enabled rule in one traversal,
+then filter by suppressions and per-file ignores."""
+
+from __future__ import annotations
+
+import re
+from typing import Callable
+
+import libcst as cst
+
+from emberlint.arrays import collect_facts
+from emberlint.config import Config
+from emberlint.context import FileContext
+from emberlint.model import FileError, FileResult, Finding, Position, Severity
+from emberlint.positions import build_fix, end_of, fix_nodes, resolve_positions, start_of
+from emberlint.registry import enabled_rules
+from emberlint.rule import RawFinding, Rule
+from emberlint.scope import ARRAY_BACKENDS, build_scopes
+from emberlint.suppress import parse_suppressions
+
+UNUSED_SUPPRESSION = "EL901"
+_BACKEND_WORD = re.compile(r"\b(?:mlx|torch|numpy)\b")
+_SCOPE_NODES = (cst.Module, cst.FunctionDef, cst.ClassDef, cst.Lambda)
+
+
+class _Dispatcher(cst.CSTVisitor):
+    """Calls each rule's ``visit_<Node>``/``leave_<Node>`` while keeping the context's scope and ancestors."""
+
+    def __init__(self, context: FileContext, rules: list[Rule], on_crash: Callable[[Rule, BaseException], None]):
+        self.context = context
+        self.rules = rules
+        self.on_crash = on_crash
+        self.broken: set[int] = set()
+        self._visit: dict[str, list[tuple[Rule, Callable]]] = {}
+        self._leave: dict[str, list[tuple[Rule, Callable]]] = {}
+
+    def _methods(self, table: dict, prefix: str, node: cst.CSTNode) -> list[tuple[Rule, Callable]]:
+        name = type(node).__name__
+        methods = table.get(name)
+        if methods is None:
+            methods = []
+            for rule in self.rules:
+                method = getattr(rule, f"{prefix}{name}", None)
+                if method is not None:
+                    methods.append((rule, method))
+            table[name] = methods
+        return methods
+
+    def _call(self, methods: list[tuple[Rule, Callable]], node: cst.CSTNode) -> None:
+        for rule, method in methods:
+            if id(rule) in self.broken:
+                continue
+            try:
+                method(node)
+            except Exception as exc:  # a rule bug must not stop the other rules or files
+                self.broken.add(id(rule))
+                self.on_crash(rule, exc)
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        context = self.context
+        context.ancestors.append(node)
+        scope = context.scopes.get(node)
+        if scope is not None and not isinstance(node, cst.Module):
+            context.scope_stack.append(scope)
+        self._call(self._methods(self._visit, "visit_", node), node)
+        return True
+
+    def on_leave(self, original_node: cst.CSTNode) -> None:
+        self._call(self._methods(self._leave, "leave_", original_node), original_node)
+        context = self.context
+        if isinstance(original_node, _SCOPE_NODES) and not isinstance(original_node, cst.Module):
+            if original_node in context.scopes:
+                context.scope_stack.pop()
+        context.ancestors.pop()
+
+
+def _parse_error(path: str, exc: cst.ParserSyntaxError) -> FileError:
+    message = str(exc).strip().splitlines()[0] if str(exc).strip() else "invalid syntax"
+    return FileError(path, f"syntax error: {message}", "parse", exc.raw_line, exc.raw_column + 1)
+
+
+def lint_module_text(source: str, path: str, config: Config) -> tuple[FileResult, cst.Module | None]:
+    """Lint ``source`` (already decoded, without BOM); returns the result and the parsed module (None if skipped)."""
+    result = FileResult(path)
+    severities = enabled_rules(config)
+    ignored = config.ignored_codes_for(path) if config.per_file_ignores else ()
+    severities = {rule: sev for rule, sev in severities.items() if not any(rule.CODE.startswith(c) for c in ignored)}
+    active = [rule for rule in severities if rule.CODE != UNUSED_SUPPRESSION]
+    if not active:
+        return result, None
+    if all(rule.NEEDS_BACKEND for rule in active) and not _BACKEND_WORD.search(source):
+        return result, None
+    try:
+        module = cst.parse_module(source)
+    except cst.ParserSyntaxError as exc:
+        result.errors.append(_parse_error(path, exc))
+        return result, None
+    except (RecursionError, MemoryError) as exc:
+        result.errors.append(FileError(path, f"cannot parse: {type(exc).__name__}", "parse"))
+        return result, None
+    scopes = build_scopes(module)
+    has_backend = bool(scopes.imported_roots & set(ARRAY_BACKENDS))
+    if not has_backend:
+        active = [rule for rule in active if not rule.NEEDS_BACKEND]
+        if not active:
+            return result, module
+    facts = collect_facts(module, scopes.scopes)
+    context = FileContext(path, source, module, config, scopes.scopes, facts, scopes.imported_roots)
+    crashes: list[tuple[Rule, BaseException, cst.CSTNode | None]] = []
+
+    def on_crash(rule: Rule, exc: BaseException) -> None:
+        crashes.append((rule, exc, context.ancestors[-1] if context.ancestors else None))
+
+    instances = [rule(context) for rule in active]
+    module.visit(_Dispatcher(context, instances, on_crash))
+
+    raw = context.findings
+    wanted = [f.node for f in raw] + [node for _, _, node in crashes if node is not None]
+    for finding in raw:
+        if finding.fix is not None:
+            wanted.extend(fix_nodes(finding.fix, module))
+    positions = resolve_positions(module, wanted) if wanted else {}
+
+    for rule, exc, node in crashes:
+        where = positions.get(node) if node is not None else None
+        result.errors.append(
+            FileError(
+                path,
+                f"internal error in rule {rule.CODE} ({type(rule).__name__}): {type(exc).__name__}: {exc}",
+                "internal",
+                where.start.line if where else None,
+                where.start.column + 1 if where else None,
+                rule.CODE,
+            )
+        )
+
+    suppressions = parse_suppressions(source)
+    seen: set[tuple] = set()
+    for finding in raw:
+        code_range = positions.get(finding.node)
+        if code_range is None:
+            continue
+        start, end = start_of(code_range), end_of(code_range)
+        key = (finding.rule.CODE, start, end, finding.message)
+        if key in seen:
+            continue
+        seen.add(key)
+        lines = (start.line, end.line) if end.line != start.line else (start.line,)
+        match = suppressions.match(finding.rule.CODE, lines)
+        if match is not None:
+            match.used.add(finding.rule.CODE)
+            continue
+        fix = build_fix(finding.fix, module, positions) if finding.fix is not None else None
+        result.findings.append(
+            Finding(path, start, end, finding.rule.CODE, severities[finding.rule], finding.message, fix)
+        )
+    _report_unused(result, suppressions, severities, path)
+    result.findings.sort(key=lambda f: f.sort_key)
+    return result, module
+
+
+def _report_unused(result: FileResult, suppressions, severities, path: str) -> None:
+    unused_rule = next((rule for rule in severities if rule.CODE == UNUSED_SUPPRESSION), None)
+    if unused_rule is None:
+        return
+    for entry in suppressions.all():
+        if "*" in entry.codes:
+            if entry.used:
+                continue
+            what = "suppression"
+        else:
+            unused = sorted(entry.codes - entry.used)
+            if not unused:
+                continue
+            what = "suppression of " + ", ".join(unused)
+        position = Position(entry.line, entry.column)
+        result.findings.append(
+            Finding(
+                path,
+                position,
+                position,
+                UNUSED_SUPPRESSION,
+                severities[unused_rule],
+                f"Unused {what}: nothing is reported here; remove the comment",
+            )
+        )
+
+
+def lint_source(source: str, path: str = "<string>", config: Config | None = None) -> FileResult:
+    """Lint a source text (the API the CLI, the fixer and the LSP server share)."""
+    if source.startswith("\ufeff"):
+        source = source[1:]
+    return lint_module_text(source, path, config or Config())[0]
+
+
+__all__ = ["lint_source", "lint_module_text", "Severity"]

@@ -1,0 +1,111 @@
+"""Finds the files to check and lints them, in parallel processes, with a deterministic order of results."""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterable, Iterator
+
+from emberlint.config import Config, ConfigError, discover
+from emberlint.engine import lint_module_text
+from emberlint.model import FileError, FileResult
+from emberlint.sources import SourceError, read_source
+
+SKIP_DIRS = {".git", ".hg", ".svn", "__pycache__", ".venv", "venv", ".tox", ".nox", "node_modules", ".mypy_cache",
+             ".pytest_cache", ".ruff_cache", ".emberlint_cache", "build", "dist", ".eggs"}
+PYTHON_SUFFIXES = (".py", ".pyi")
+PARALLEL_THRESHOLD = 16
+
+
+@dataclass(frozen=True)
+class Target:
+    path: str
+    config: Config
+
+
+class ConfigResolver:
+    """The configuration of each folder (nearest config file upwards), with the command line's overrides."""
+
+    def __init__(self, overrides: dict, explicit: Path | None = None) -> None:
+        self.overrides = overrides
+        self.explicit = explicit
+        self._cache: dict[Path, Config] = {}
+
+    def for_path(self, path: Path) -> Config:
+        folder = path.parent if not path.is_dir() else path
+        folder = folder.resolve()
+        if folder not in self._cache:
+            base = discover(folder, self.explicit)
+            self._cache[folder] = base.with_overrides(**self.overrides)
+        return self._cache[folder]
+
+
+def discover_targets(paths: Iterable[str], resolver: ConfigResolver) -> tuple[list[Target], list[FileError]]:
+    """Python files under ``paths`` (explicit files are always taken; folders are walked, minus excludes)."""
+    targets: dict[str, Target] = {}
+    errors: list[FileError] = []
+    for raw in paths:
+        path = Path(raw)
+        if not path.exists():
+            errors.append(FileError(raw, f"{raw}: no such file or directory", "read"))
+            continue
+        if path.is_file():
+            targets.setdefault(str(path), Target(str(path), resolver.for_path(path)))
+            continue
+        for file in _walk(path, resolver):
+            targets.setdefault(str(file), Target(str(file), resolver.for_path(file)))
+    return sorted(targets.values(), key=lambda t: t.path), errors
+
+
+def _walk(root: Path, resolver: ConfigResolver) -> Iterator[Path]:
+    for folder, dirs, files in os.walk(root):
+        folder_path = Path(folder)
+        config = resolver.for_path(folder_path)
+        dirs[:] = sorted(
+            d for d in dirs if d not in SKIP_DIRS and not d.endswith(".egg-info")
+            and not config.is_excluded(folder_path / d)
+        )
+        for name in sorted(files):
+            if name.endswith(PYTHON_SUFFIXES):
+                file = folder_path / name
+                if not config.is_excluded(file):
+                    yield file
+
+
+def lint_target(target: Target) -> FileResult:
+    try:
+        source = read_source(target.path)
+    except SourceError as exc:
+        return FileResult(target.path, errors=[FileError(target.path, str(exc), "read")])
+    try:
+        result, _ = lint_module_text(source.text, target.path, target.config)
+    except RecursionError:
+        return FileResult(target.path, errors=[FileError(target.path, "too deeply nested to analyse", "internal")])
+    return result
+
+
+def lint_targets(
+    targets: list[Target], jobs: int | None = None, progress: Callable[[int], None] | None = None
+) -> list[FileResult]:
+    """Results in the order of ``targets`` whatever the number of processes."""
+    jobs = jobs or os.cpu_count() or 1
+    if jobs <= 1 or len(targets) < PARALLEL_THRESHOLD:
+        results = []
+        for target in targets:
+            results.append(lint_target(target))
+            if progress:
+                progress(1)
+        return results
+    chunk = max(1, min(32, len(targets) // (jobs * 4)))
+    results = []
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
+        for result in pool.map(lint_target, targets, chunksize=chunk):
+            results.append(result)
+            if progress:
+                progress(1)
+    return results
+
+
+__all__ = ["ConfigError", "ConfigResolver", "Target", "discover_targets", "lint_targets", "lint_target"]

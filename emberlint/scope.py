@@ -1,0 +1,205 @@
+"""Which local names mean which backend module.
+
+A pre-pass over the module records every import (``import mlx.core as mx``, ``from torch import nn``,
+``from mlx.core import multiply``) and every other binding, per scope. ``Scope.qualified_name`` then maps a
+``Name``/``Attribute`` expression to a dotted name such as ``mlx.core.multiply``. A name bound in a function by
+anything but an import (a parameter, an assignment, a loop target) shadows the import of the enclosing scopes.
+Imports at module level win over later module-level rebindings (``except ImportError: torch = None``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import libcst as cst
+
+BACKEND_ROOTS = {"mlx": "mlx", "torch": "torch", "numpy": "numpy", "math": "math"}
+ARRAY_BACKENDS = ("mlx", "torch", "numpy")
+
+
+def dotted(node: cst.BaseExpression) -> str | None:
+    """``a.b.c`` for a chain of Attribute/Name nodes, else None."""
+    if isinstance(node, cst.Name):
+        return node.value
+    if isinstance(node, cst.Attribute):
+        base = dotted(node.value)
+        return f"{base}.{node.attr.value}" if base else None
+    return None
+
+
+def backend_of(qualified: str | None) -> str | None:
+    if not qualified:
+        return None
+    return BACKEND_ROOTS.get(qualified.split(".", 1)[0])
+
+
+@dataclass
+class Scope:
+    node: cst.CSTNode
+    parent: Scope | None
+    kind: str  # "module" | "class" | "function" | "lambda" | "comprehension"
+    imports: dict[str, str] = field(default_factory=dict)
+    bindings: set[str] = field(default_factory=set)
+    globals_: set[str] = field(default_factory=set)
+
+    def resolve(self, name: str) -> str | None:
+        scope: Scope | None = self
+        first = True
+        while scope is not None:
+            if scope.kind == "class" and not first:
+                scope = scope.parent
+                continue
+            if name in scope.globals_:
+                scope = scope.module
+                continue
+            if name in scope.imports:
+                return scope.imports[name]
+            if name in scope.bindings and scope.kind != "module":
+                return None
+            first = False
+            scope = scope.parent
+        return None
+
+    @property
+    def module(self) -> Scope:
+        scope = self
+        while scope.parent is not None:
+            scope = scope.parent
+        return scope
+
+    def qualified_name(self, node: cst.BaseExpression) -> str | None:
+        """The dotted backend name an expression refers to, e.g. ``mlx.core.multiply``; None if not an import."""
+        if isinstance(node, cst.Name):
+            return self.resolve(node.value)
+        if isinstance(node, cst.Attribute):
+            base = self.qualified_name(node.value)
+            return f"{base}.{node.attr.value}" if base else None
+        return None
+
+
+def _target_names(target: cst.BaseExpression) -> list[str]:
+    if isinstance(target, cst.Name):
+        return [target.value]
+    if isinstance(target, (cst.Tuple, cst.List)):
+        names: list[str] = []
+        for element in target.elements:
+            names.extend(_target_names(element.value))
+        return names
+    if isinstance(target, cst.StarredElement):
+        return _target_names(target.value)
+    return []
+
+
+class ScopeBuilder(cst.CSTVisitor):
+    """Builds the scope tree of a module; ``scopes`` maps each scope-opening node to its Scope."""
+
+    def __init__(self, module: cst.Module) -> None:
+        self.root = Scope(module, None, "module")
+        self.scopes: dict[cst.CSTNode, Scope] = {module: self.root}
+        self.stack = [self.root]
+        self.imported_roots: set[str] = set()
+
+    @property
+    def current(self) -> Scope:
+        return self.stack[-1]
+
+    def _open(self, node: cst.CSTNode, kind: str) -> None:
+        scope = Scope(node, self.current, kind)
+        self.scopes[node] = scope
+        self.stack.append(scope)
+
+    def _close(self) -> None:
+        self.stack.pop()
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        self.current.bindings.add(node.name.value)
+        self._open(node, "function")
+        params = node.params
+        for param in (*params.posonly_params, *params.params, *params.kwonly_params):
+            self.current.bindings.add(param.name.value)
+        for star in (params.star_arg, params.star_kwarg):
+            if isinstance(star, cst.Param):
+                self.current.bindings.add(star.name.value)
+
+    def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
+        self._close()
+
+    def visit_Lambda(self, node: cst.Lambda) -> None:
+        self._open(node, "lambda")
+        params = node.params
+        for param in (*params.posonly_params, *params.params, *params.kwonly_params):
+            self.current.bindings.add(param.name.value)
+
+    def leave_Lambda(self, original_node: cst.Lambda) -> None:
+        self._close()
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        self.current.bindings.add(node.name.value)
+        self._open(node, "class")
+
+    def leave_ClassDef(self, original_node: cst.ClassDef) -> None:
+        self._close()
+
+    def visit_Import(self, node: cst.Import) -> None:
+        for alias in node.names:
+            full = dotted(alias.name)
+            if not full:
+                continue
+            self.imported_roots.add(full.split(".", 1)[0])
+            if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+                self.current.imports[alias.asname.name.value] = full
+            else:
+                root = full.split(".", 1)[0]
+                self.current.imports[root] = root
+
+    def visit_ImportFrom(self, node: cst.ImportFrom) -> None:
+        if node.relative or node.module is None:
+            return
+        module = dotted(node.module)
+        if not module:
+            return
+        self.imported_roots.add(module.split(".", 1)[0])
+        if isinstance(node.names, cst.ImportStar):
+            return
+        for alias in node.names:
+            name = alias.name.value if isinstance(alias.name, cst.Name) else None
+            if name is None:
+                continue
+            local = name
+            if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+                local = alias.asname.name.value
+            self.current.imports[local] = f"{module}.{name}"
+
+    def visit_Global(self, node: cst.Global) -> None:
+        for item in node.names:
+            self.current.globals_.add(item.name.value)
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        for target in node.targets:
+            self.current.bindings.update(_target_names(target.target))
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        self.current.bindings.update(_target_names(node.target))
+
+    def visit_AugAssign(self, node: cst.AugAssign) -> None:
+        self.current.bindings.update(_target_names(node.target))
+
+    def visit_For(self, node: cst.For) -> None:
+        self.current.bindings.update(_target_names(node.target))
+
+    def visit_WithItem(self, node: cst.WithItem) -> None:
+        if node.asname is not None:
+            self.current.bindings.update(_target_names(node.asname.name))
+
+    def visit_NamedExpr(self, node: cst.NamedExpr) -> None:
+        self.current.bindings.update(_target_names(node.target))
+
+    def visit_ExceptHandler(self, node: cst.ExceptHandler) -> None:
+        if node.name is not None and isinstance(node.name.name, cst.Name):
+            self.current.bindings.add(node.name.name.value)
+
+
+def build_scopes(module: cst.Module) -> ScopeBuilder:
+    builder = ScopeBuilder(module)
+    module.visit(builder)
+    return builder

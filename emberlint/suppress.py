@@ -1,0 +1,78 @@
+"""Suppression comments: ``# emberlint: ignore[EL101,EL201]``, ``# noqa: EL101``, a bare ``# emberlint: ignore``
+(every code on the line), and ``# emberlint: ignore-file[...]`` (the whole file)."""
+
+from __future__ import annotations
+
+import io
+import re
+import tokenize
+from dataclasses import dataclass, field
+
+_DIRECTIVE = re.compile(
+    r"#\s*(?:emberlint:\s*(?P<kind>ignore-file|ignore)|(?P<noqa>noqa))(?P<codes>\s*(?:\[[^\]]*\]|:\s*[A-Z]+[0-9]+(?:[\s,]+[A-Z]+[0-9]+)*))?",
+    re.IGNORECASE,
+)
+_CODE = re.compile(r"[A-Z]+[0-9]+")
+ALL = "*"
+
+
+@dataclass
+class Suppression:
+    line: int
+    column: int
+    codes: frozenset[str]  # {"*"} for every code
+    file_wide: bool = False
+    used: set[str] = field(default_factory=set)
+
+    def covers(self, code: str) -> bool:
+        return ALL in self.codes or code in self.codes
+
+
+@dataclass
+class Suppressions:
+    by_line: dict[int, list[Suppression]] = field(default_factory=dict)
+    file_wide: list[Suppression] = field(default_factory=list)
+
+    def match(self, code: str, lines: tuple[int, ...]) -> Suppression | None:
+        for entry in self.file_wide:
+            if entry.covers(code):
+                return entry
+        for line in lines:
+            for entry in self.by_line.get(line, ()):
+                if entry.covers(code):
+                    return entry
+        return None
+
+    def all(self) -> list[Suppression]:
+        return self.file_wide + [s for entries in self.by_line.values() for s in entries]
+
+
+def _parse_codes(text: str | None) -> frozenset[str]:
+    if not text:
+        return frozenset({ALL})
+    codes = frozenset(code.upper() for code in _CODE.findall(text.upper()))
+    return codes or frozenset({ALL})
+
+
+def parse_suppressions(source: str) -> Suppressions:
+    result = Suppressions()
+    lowered = source.lower()
+    if "emberlint" not in lowered and "noqa" not in lowered:
+        return result
+    try:
+        tokens = list(tokenize.generate_tokens(io.StringIO(source).readline))
+    except (tokenize.TokenError, SyntaxError, IndentationError):
+        return result
+    for token in tokens:
+        if token.type != tokenize.COMMENT:
+            continue
+        for match in _DIRECTIVE.finditer(token.string):
+            line, column = token.start[0], token.start[1] + match.start() + 1
+            codes = _parse_codes(match.group("codes"))
+            file_wide = (match.group("kind") or "").lower() == "ignore-file"
+            entry = Suppression(line, column, codes, file_wide)
+            if file_wide:
+                result.file_wide.append(entry)
+            else:
+                result.by_line.setdefault(line, []).append(entry)
+    return result

@@ -1,0 +1,143 @@
+"""Hyena implicit long-convolution filter (``HyenaFilter`` of the original ``hyena_utils.py``).
+
+The filter of length ``L`` is an MLP of a positional embedding, with Sin activations, multiplied by
+an exponential decay. The bidirectional variant has a second MLP for the anti-causal half.
+"""
+
+from __future__ import annotations
+
+import mlx.core as mx
+import mlx.nn as nn
+
+from m2bert_mlx.fft_conv import bidirectional_kernel, fft_long_conv
+from m2bert_mlx.numerics import typed_scalar
+
+
+def positional_embedding_init(emb_dim: int, seq_len: int) -> tuple[mx.array, mx.array]:
+    """Initial ``z`` (``(1, L, emb_dim)``: time, cosines, negated sines) and ``t`` (``(1, L, 1)``).
+
+    Matches ``PositionalEmbedding.__init__``: ``t = linspace(0, 1, L)`` and
+    ``z = [t, Re exp(-i f w), Im exp(-i f w)]`` with ``w = 2 pi n / L``, ``f = linspace(1e-4, bands - 1, bands)``.
+    """
+    dtype = mx.float32
+    bands = (emb_dim - 1) // 2
+    t = mx.linspace(0, 1, seq_len, dtype=dtype).reshape(1, seq_len, 1)
+    two_pi = mx.multiply(typed_scalar(2.0, dtype), typed_scalar(3.141592653589793, dtype))
+    steps = mx.linspace(0, seq_len - 1, seq_len, dtype=dtype).reshape(1, seq_len, 1)
+    w = mx.divide(mx.multiply(two_pi, steps), typed_scalar(seq_len, dtype))
+    f = mx.linspace(1e-4, bands - 1, bands, dtype=dtype).reshape(1, 1, bands)
+    phase = mx.multiply(f, w)
+    z = mx.concatenate([t, mx.cos(phase), mx.negative(mx.sin(phase))], axis=-1)
+    return z, t
+
+
+class PositionalEmbedding(nn.Module):
+    """Holds the learned ``z`` and fixed ``t`` of the original; ``forward(L)`` slices the first ``L``."""
+
+    def __init__(self, emb_dim: int, seq_len: int):
+        super().__init__()
+        self.z, self.t = positional_embedding_init(emb_dim, seq_len)
+
+    def __call__(self, length: int) -> tuple[mx.array, mx.array]:
+        return self.z[:, :length], self.t[:, :length]
+
+
+class Sin(nn.Module):
+    """``sin(w_mod * freq * x)``; the one module whose ``freq`` all Sin positions of a filter share."""
+
+    def __init__(self, dim: int, w: float, w_mod: float):
+        super().__init__()
+        self.freq = mx.full((1, dim), w, dtype=mx.float32)
+        self._w_mod = w_mod
+
+    def __call__(self, x: mx.array) -> mx.array:
+        return sine_activation(x, self.freq, self._w_mod)
+
+
+class TiedSin(nn.Module):
+    """A parameter-free slot standing for the shared :class:`Sin` (its ``freq`` is a tied key)."""
+
+
+def sine_activation(x: mx.array, freq: mx.array, w_mod: float) -> mx.array:
+    """``sin((w_mod * freq) * x)`` in the original's multiplication order."""
+    scaled_freq = mx.multiply(typed_scalar(w_mod, freq.dtype), freq)
+    return mx.sin(mx.multiply(scaled_freq, x))
+
+
+class ExponentialModulation(nn.Module):
+    """Multiplies the filter by ``exp(-t |deltas|) + shift`` (per channel decay rates)."""
+
+    def __init__(self, d_model: int, fast_decay_pct: float = 0.3, slow_decay_pct: float = 1.5,
+                 target: float = 1e-2, shift: float = 0.0):
+        super().__init__()
+        dtype = mx.float32
+        log_target = mx.log(typed_scalar(target, dtype))
+        max_decay = mx.divide(log_target, typed_scalar(fast_decay_pct, dtype))
+        min_decay = mx.divide(log_target, typed_scalar(slow_decay_pct, dtype))
+        fraction = mx.linspace(0, 1, d_model, dtype=dtype)
+        span = mx.subtract(max_decay, min_decay)
+        self.deltas = mx.add(min_decay, mx.multiply(fraction, span)).reshape(1, 1, d_model)
+        self._shift = shift
+
+    def __call__(self, t: mx.array, x: mx.array) -> mx.array:
+        decay = mx.exp(mx.multiply(mx.negative(t), mx.abs(self.deltas)))
+        return mx.multiply(x, mx.add(decay, typed_scalar(self._shift, decay.dtype)))
+
+
+def _implicit_mlp(d_model: int, emb_dim: int, order: int, sin: nn.Module,
+                  num_inner_mlps: int) -> list[nn.Module]:
+    """``Linear(emb, order), Sin, [Linear(order, order), Sin] * n, Linear(order, d_model, bias=False)``."""
+    layers: list[nn.Module] = [nn.Linear(emb_dim, order), sin]
+    for _ in range(num_inner_mlps):
+        layers.extend([nn.Linear(order, order), TiedSin()])
+    layers.append(nn.Linear(order, d_model, bias=False))
+    return layers
+
+
+class HyenaFilter(nn.Module):
+    """Implicit filter + FFT long convolution with the per-channel skip term ``bias`` (``D``)."""
+
+    def __init__(self, d_model: int, emb_dim: int, order: int, seq_len: int, w: float,
+                 w_mod: float, bidirectional: bool, num_inner_mlps: int = 2):
+        super().__init__()
+        self.bidirectional = bidirectional
+        self.bias = mx.zeros((d_model,), dtype=mx.float32)
+        self.pos_emb = PositionalEmbedding(emb_dim, seq_len)
+        shared_sin = Sin(order, w, w_mod)
+        self.implicit_filter = _implicit_mlp(d_model, emb_dim, order, shared_sin, num_inner_mlps)
+        if bidirectional:
+            self.implicit_filter_rev = _implicit_mlp(
+                d_model, emb_dim, order, TiedSin(), num_inner_mlps
+            )
+        self.modulation = ExponentialModulation(d_model)
+        self._w_mod = w_mod
+
+    def _run_mlp(self, layers: list[nn.Module], z: mx.array) -> mx.array:
+        freq = self.implicit_filter[1].freq
+        h = z
+        for layer in layers:
+            h = sine_activation(h, freq, self._w_mod) if isinstance(layer, (Sin, TiedSin)) else layer(h)
+        return h
+
+    def _filter_from(self, layers: list[nn.Module], length: int) -> mx.array:
+        z, t = self.pos_emb(length)
+        return self.modulation(t, self._run_mlp(layers, z))[0]
+
+    def filter(self, length: int) -> mx.array:
+        """The causal filter, ``(L, d_model)``."""
+        return self._filter_from(self.implicit_filter, length)
+
+    def filter_rev(self, length: int) -> mx.array:
+        """The anti-causal filter, ``(L, d_model)`` (bidirectional filters only)."""
+        return self._filter_from(self.implicit_filter_rev, length)
+
+    def kernel(self, length: int) -> mx.array:
+        """The convolution kernel: ``(L, d)`` causal, or ``(2L, d)`` combined bidirectional."""
+        k_fwd = self.filter(length)
+        if not self.bidirectional:
+            return k_fwd
+        return bidirectional_kernel(k_fwd, self.filter_rev(length))
+
+    def __call__(self, u: mx.array) -> mx.array:
+        """Long-convolve ``u`` (``(batch, L, d_model)``) with this filter, plus ``u * bias``."""
+        return fft_long_conv(u, self.kernel(u.shape[1]), self.bias)

@@ -1,0 +1,103 @@
+"""EL3xx: bare operators on arrays."""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from emberlint.model import Severity
+from emberlint.rule import Invalid, RawFix, Rule
+from emberlint.fixers.operators import augmented_to_assign, binary_to_call, function_for, symbol_of, unary_to_call
+
+BACKEND_MODULE = {"mlx": "mlx.core", "torch": "torch"}
+
+
+class BareOperatorOnArray(Rule):
+    """A bare arithmetic, matrix or bitwise operator (``+ - * / // % ** @ & | ^ << >>``, unary ``-``/``~``)
+    with an array operand.
+
+    Why it matters numerically: an operator hides which function runs and how its operands are promoted. A
+    Python number on either side is converted by the operator's own rules (weakly typed in MLX and PyTorch,
+    float64 in NumPy), ``__rmul__`` and ``__mul__`` may dispatch to different backends when a NumPy array meets
+    an MLX array, and a reviewer cannot see the dtype of the result. The explicit function (``mx.multiply``,
+    ``torch.mul``) names the operation and is where the operand dtypes are checked.
+
+    Fix: call the backend function, ``mx.multiply(a, b)`` / ``torch.mul(a, b)``; ``-a`` becomes
+    ``mx.negative(a)`` / ``torch.neg(a)``. The rewrite is safe: the function is what the operator calls.
+    """
+
+    CODE = "EL301"
+    NAME = "bare-operator-on-array"
+    MESSAGE = "Bare operator `{symbol}` on an array; use {call}"
+    SEVERITY = Severity.WARNING
+    VALID = [
+        "import mlx.core as mx\ny = mx.multiply(x, mx.array(0.5, dtype=mx.float32))",
+        "import mlx.core as mx\nx = mx.zeros((4,), dtype=mx.float32)\nn = x.shape[0] * 4",
+        "import mlx.core as mx\nbanner = '=' * 70",
+        "import mlx.core as mx\nx = mx.zeros((4,), dtype=mx.float32)\ny = x[: x.shape[0] - 1]",
+        "import numpy as np\na = np.ones(3) * 2.0",
+    ]
+    INVALID = [
+        Invalid(
+            "import mlx.core as mx\ndef f(a: mx.array, b: mx.array):\n    return a * b",
+            fixed="import mlx.core as mx\ndef f(a: mx.array, b: mx.array):\n    return mx.multiply(a, b)",
+        ),
+        Invalid(
+            "import torch\ndef f(a: torch.Tensor):\n    return -a",
+            fixed="import torch\ndef f(a: torch.Tensor):\n    return torch.neg(a)",
+        ),
+        Invalid(
+            "from mlx.core import random\nimport mlx.core as core\nw = random.normal((3,)) @ random.normal((3,))",
+            fixed="from mlx.core import random\nimport mlx.core as core\nw = core.matmul(random.normal((3,)), random.normal((3,)))",
+        ),
+    ]
+
+    def _backend(self, *operands: cst.BaseExpression) -> str | None:
+        for operand in operands:
+            inferred = self.context.infer(operand)
+            if inferred.is_array:
+                if inferred.backend in BACKEND_MODULE:
+                    return inferred.backend
+                if inferred.backend is None:
+                    return self.context.array_backend()
+        return None
+
+    def _fix(self, backend: str, operator: cst.CSTNode, build) -> tuple[str, RawFix | None]:
+        function = function_for(operator, backend)
+        ref = self.context.module_ref(BACKEND_MODULE[backend])
+        name = f"{ref.text}.{function}"
+        fix = RawFix(safe=True, replacements=[], imports=[ref.import_line] if ref.import_line else [],
+                     description=f"Use {name}")
+        return name, fix if function else None
+
+    def visit_BinaryOperation(self, node: cst.BinaryOperation) -> None:
+        backend = self._backend(node.left, node.right)
+        if backend is None or function_for(node.operator, backend) is None:
+            return
+        name, fix = self._fix(backend, node.operator, binary_to_call)
+        if fix is not None:
+            fix.replacements.append((node, binary_to_call(node, name.rsplit(".", 1)[0], name.rsplit(".", 1)[1])))
+        self.report(node, symbol=symbol_of(node.operator), call=f"{name}(a, b)", fix=fix)
+
+    def visit_UnaryOperation(self, node: cst.UnaryOperation) -> None:
+        if isinstance(node.operator, (cst.Not, cst.Plus)):
+            return
+        backend = self._backend(node.expression)
+        if backend is None or function_for(node.operator, backend) is None:
+            return
+        name, fix = self._fix(backend, node.operator, unary_to_call)
+        if fix is not None:
+            fix.replacements.append((node, unary_to_call(node, name.rsplit(".", 1)[0], name.rsplit(".", 1)[1])))
+        self.report(node, symbol=symbol_of(node.operator), call=f"{name}(a)", fix=fix)
+
+    def visit_AugAssign(self, node: cst.AugAssign) -> None:
+        backend = self._backend(node.target, node.value)
+        if backend is None or function_for(node.operator, backend) is None:
+            return
+        name, fix = self._fix(backend, node.operator, augmented_to_assign)
+        if fix is not None:
+            # Augmented assignment updates the object in place (visible through other references, and in
+            # PyTorch it keeps the target's dtype); the rebinding form does not: unsafe.
+            fix.safe = False
+            module_text, function = name.rsplit(".", 1)
+            fix.replacements.append((node, augmented_to_assign(node, module_text, function)))
+        self.report(node, symbol=symbol_of(node.operator), call=f"x = {name}(x, y)", fix=fix)
