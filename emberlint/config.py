@@ -38,6 +38,7 @@ class Config:
     default_float_dtype: str = "float32"
     default_int_dtype: str = "int32"
     warnings_as_errors: bool = False
+    extra_exclude: tuple[str, ...] = ()  # from the command line, matched against the path as given
     root: str | None = None  # folder of the config file; relative globs are matched against it
     source: str | None = None  # the config file
 
@@ -55,6 +56,8 @@ class Config:
         return PurePosixPath(path).as_posix()
 
     def is_excluded(self, path: str | Path) -> bool:
+        if self.extra_exclude and _matches_any(PurePosixPath(Path(path)).as_posix(), self.extra_exclude):
+            return True
         return _matches_any(self.relative(path), self.exclude)
 
     def ignored_codes_for(self, path: str | Path) -> tuple[str, ...]:

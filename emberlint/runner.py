@@ -49,7 +49,7 @@ def discover_targets(paths: Iterable[str], resolver: ConfigResolver) -> tuple[li
     for raw in paths:
         path = Path(raw)
         if not path.exists():
-            errors.append(FileError(raw, f"{raw}: no such file or directory", "read"))
+            errors.append(FileError(raw, "no such file or directory", "read"))
             continue
         if path.is_file():
             targets.setdefault(str(path), Target(str(path), resolver.for_path(path)))

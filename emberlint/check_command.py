@@ -1,0 +1,86 @@
+"""``emberlint check``: lint files and report; the exit code makes it a CI gate."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from emberlint.cli import use_color
+from emberlint.config import ConfigError
+from emberlint.options import config_path, overrides_from, selection_options
+
+EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+PROGRESS_MIN_FILES = 200
+
+
+def run_check(paths, overrides, explicit_config, jobs, progress_enabled):
+    """Lint ``paths``; returns (report, targets). Raises ConfigError for bad configuration."""
+    from emberlint.reporters import Report
+    from emberlint.runner import ConfigResolver, discover_targets, lint_targets
+
+    resolver = ConfigResolver(overrides, explicit_config)
+    targets, errors = discover_targets(paths, resolver)
+    if progress_enabled and len(targets) >= PROGRESS_MIN_FILES:
+        from rich.progress import Progress
+
+        with Progress(transient=True) as progress:
+            task = progress.add_task("Checking", total=len(targets))
+            results = lint_targets(targets, jobs, lambda n: progress.advance(task, n))
+    else:
+        results = lint_targets(targets, jobs)
+    report = Report(files_checked=len(targets), errors=list(errors))
+    for result in results:
+        report.findings.extend(result.findings)
+        report.errors.extend(result.errors)
+    return report, targets
+
+
+def exit_code(report, warnings_as_errors: bool) -> int:
+    if report.errors:
+        return EXIT_ERROR
+    for finding in report.findings:
+        if finding.severity.fails or warnings_as_errors:
+            return EXIT_FINDINGS
+    return EXIT_CLEAN
+
+
+@click.command()
+@click.argument("paths", nargs=-1, type=click.Path())
+@selection_options
+@click.option("--format", "output_format", type=click.Choice(["text", "json", "sarif", "github"]), default="text",
+              show_default=True, help="Output format.")
+@click.option("--output-file", "-o", type=click.Path(dir_okay=False), help="Write the report to this file.")
+@click.option("--statistics", is_flag=True, help="Show a count of findings per rule.")
+@click.option("--warnings-as-errors", is_flag=True, help="Fail (exit 1) on warnings too.")
+@click.option("--no-color", is_flag=True, help="Plain output even on a terminal.")
+@click.option("--coach", is_flag=True, help="Explain under each finding why it matters numerically.")
+@click.option("--jobs", "-j", type=int, default=None, help="Worker processes (default: one per core).")
+def check(paths, select, ignore, profile, config_file, exclude, output_format, output_file, statistics,
+          warnings_as_errors, no_color, coach, jobs):
+    """Check PATHS (files or folders; default: the current folder)."""
+    from emberlint.reporters import RenderOptions, reporter
+
+    try:
+        overrides = overrides_from(select, ignore, profile, exclude, warnings_as_errors)
+        report, targets = run_check(list(paths) or ["."], overrides, config_path(config_file), jobs,
+                                    progress_enabled=sys.stderr.isatty() and output_file is None)
+    except ConfigError as exc:
+        click.echo(f"emberlint: configuration error: {exc}", err=True)
+        sys.exit(EXIT_ERROR)
+    color = output_format == "text" and output_file is None and use_color(no_color)
+    if color:
+        for target in targets:
+            if any(f.path == target.path for f in report.findings):
+                try:
+                    report.sources[target.path] = Path(target.path).read_text(encoding="utf-8", errors="replace")
+                except OSError:
+                    pass
+    text = reporter(output_format)(report, RenderOptions(color=color, statistics=statistics, coach=coach))
+    if output_file:
+        Path(output_file).write_text(text, encoding="utf-8")
+    else:
+        click.echo(text, nl=False)
+    fail_on_warnings = warnings_as_errors or any(t.config.warnings_as_errors for t in targets)
+    sys.exit(exit_code(report, fail_on_warnings))

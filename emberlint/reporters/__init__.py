@@ -1,0 +1,38 @@
+"""Output formats of ``emberlint check``. Each reporter renders a ``Report`` to a string."""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass, field
+from typing import Callable
+
+from emberlint.model import FileError, Finding
+
+#: format name -> "module:function" taking (report, options) and returning the text to print.
+REPORTERS = {
+    "text": "emberlint.reporters.text:render",
+    "json": "emberlint.reporters.json_format:render",
+    "sarif": "emberlint.reporters.sarif:render",
+    "github": "emberlint.reporters.github:render",
+}
+
+
+@dataclass
+class Report:
+    findings: list[Finding] = field(default_factory=list)
+    errors: list[FileError] = field(default_factory=list)
+    files_checked: int = 0
+    sources: dict[str, str] = field(default_factory=dict)  # path -> text, for code frames
+
+
+@dataclass
+class RenderOptions:
+    color: bool = False
+    statistics: bool = False
+    coach: bool = False
+    show_frames: bool = True
+
+
+def reporter(name: str) -> Callable[[Report, RenderOptions], str]:
+    module, function = REPORTERS[name].split(":")
+    return getattr(importlib.import_module(module), function)
