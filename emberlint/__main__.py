@@ -1,0 +1,3 @@
+from emberlint.cli import main
+
+main()
