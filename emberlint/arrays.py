@@ -3,6 +3,7 @@
 The rules, in order of the expression's form:
 
 * literals: ``1`` is a Python int, ``0.5`` a Python float, ``True`` a bool, strings and containers are other values.
+* imported names are other values, except the float constants of ``math``/``numpy`` (``from math import pi``).
 * ``Name``: the merge of every binding of the name in its scope (flow-insensitive): assignments, annotated
   assignments, augmented assignments, loop targets (``for i in range(..)`` gives ints), parameters (annotation
   ``mx.array``/``torch.Tensor`` or a numeric default; every parameter but ``self`` of ``__call__``/``forward`` of an
@@ -27,6 +28,7 @@ import libcst as cst
 
 from emberlint.api_facts import load_table, matches_prefix
 from emberlint.scope import ARRAY_BACKENDS, Scope, backend_of, dotted
+from emberlint.walk import walk
 
 
 class Kind(enum.Enum):
@@ -186,8 +188,8 @@ class ArrayFacts:
     def is_array(self, node: cst.CSTNode, scope: Scope) -> bool:
         return self.infer(node, scope).is_array
 
-    def name_value(self, name: str, scope: Scope) -> Inferred:
-        """What a bare name holds in ``scope`` (walking out through enclosing scopes)."""
+    def lookup(self, name: str, scope: Scope) -> tuple[Scope, bool] | None:
+        """The scope that binds a bare name as seen from ``scope`` and whether it is an import; None: unbound."""
         current: Scope | None = scope
         first = True
         while current is not None:
@@ -196,11 +198,22 @@ class ArrayFacts:
                 continue
             first = False
             if name in current.imports:
-                return OTHER
-            key = (id(current), name)
-            if key in self.bindings:
-                return self._memoized(key, self.bindings[key])
+                return current, True
+            if (id(current), name) in self.bindings:
+                return current, False
             current = current.parent
+        return None
+
+    def name_value(self, name: str, scope: Scope) -> Inferred:
+        """What a bare name holds in ``scope`` (walking out through enclosing scopes)."""
+        found = self.lookup(name, scope)
+        if found is not None:
+            current, imported = found
+            if imported:
+                # ``from math import pi``: a Python float like ``math.pi``; other imports are modules/functions.
+                return FLOAT if current.imports[name] in self.facts.float_constants else OTHER
+            key = (id(current), name)
+            return self._memoized(key, self.bindings[key])
         if name in ("True", "False"):
             return BOOL
         if name == "None":
@@ -685,5 +698,5 @@ class _FactCollector(cst.CSTVisitor):
 
 def collect_facts(module: cst.Module, scopes: dict[cst.CSTNode, Scope]) -> ArrayFacts:
     facts = ArrayFacts(scopes)
-    module.visit(_FactCollector(facts))
+    walk(module, _FactCollector(facts))
     return facts

@@ -46,6 +46,23 @@ def exit_code(report, warnings_as_errors: bool) -> int:
     return EXIT_CLEAN
 
 
+def _apply_baseline(report, baseline_file, write_baseline_file) -> None:
+    """Write the baseline (then exit) or drop the findings it records from ``report``."""
+    from emberlint.baseline import BaselineError, new_findings, write_baseline
+
+    if write_baseline_file:
+        count = write_baseline(Path(write_baseline_file), report.findings, report.sources)
+        click.echo(f"emberlint: wrote {count} finding(s) to baseline {write_baseline_file}", err=True)
+        sys.exit(EXIT_ERROR if report.errors else EXIT_CLEAN)
+    try:
+        report.findings, known = new_findings(Path(baseline_file), report.findings, report.sources)
+    except BaselineError as exc:
+        click.echo(f"emberlint: {exc}", err=True)
+        sys.exit(EXIT_ERROR)
+    if known:
+        click.echo(f"emberlint: {known} finding(s) recorded in baseline {baseline_file} not shown", err=True)
+
+
 @click.command()
 @click.argument("paths", nargs=-1, type=click.Path())
 @selection_options
@@ -57,8 +74,12 @@ def exit_code(report, warnings_as_errors: bool) -> int:
 @click.option("--no-color", is_flag=True, help="Plain output even on a terminal.")
 @click.option("--coach", is_flag=True, help="Explain under each finding why it matters numerically.")
 @click.option("--jobs", "-j", type=int, default=None, help="Worker processes (default: one per core).")
+@click.option("--baseline", "baseline_file", type=click.Path(dir_okay=False),
+              help="Report (and fail on) only findings not recorded in this baseline file.")
+@click.option("--write-baseline", "write_baseline_file", type=click.Path(dir_okay=False),
+              help="Record today's findings in this baseline file and exit 0.")
 def check(paths, select, ignore, profile, config_file, exclude, output_format, output_file, statistics,
-          warnings_as_errors, no_color, coach, jobs):
+          warnings_as_errors, no_color, coach, jobs, baseline_file, write_baseline_file):
     """Check PATHS (files or folders; default: the current folder)."""
     from emberlint.reporters import RenderOptions, reporter
 
@@ -69,6 +90,8 @@ def check(paths, select, ignore, profile, config_file, exclude, output_format, o
     except ConfigError as exc:
         click.echo(f"emberlint: configuration error: {exc}", err=True)
         sys.exit(EXIT_ERROR)
+    if baseline_file or write_baseline_file:
+        _apply_baseline(report, baseline_file, write_baseline_file)
     color = output_format == "text" and output_file is None and use_color(no_color)
     if color:
         for target in targets:

@@ -120,5 +120,18 @@ class FileContext:
         line = f"import {module} as {alias}" if alias != module else f"import {module}"
         return ModuleRef(alias, line)
 
+    def function_ref(self, module: str, function: str) -> ModuleRef:
+        """How to spell ``module.function`` here: a name imported directly (``from mlx.core import multiply`` ->
+        ``multiply``) that still means it, else ``<module_ref>.function`` (with the import to add, if any)."""
+        target = f"{module}.{function}"
+        scope: Scope | None = self.scope
+        while scope is not None:
+            for local, qualified in scope.imports.items():
+                if qualified == target and self.scope.resolve(local) == target:
+                    return ModuleRef(local, None)
+            scope = scope.parent
+        ref = self.module_ref(module)
+        return ModuleRef(f"{ref.text}.{function}", ref.import_line)
+
     def add(self, finding: RawFinding) -> None:
         self.findings.append(finding)

@@ -45,15 +45,21 @@ def _span(edit: Edit) -> tuple[Position, Position]:
 
 def compatible_fixes(fixes: Iterable[Fix]) -> list[Fix]:
     """A maximal prefix-greedy set of fixes whose edits neither overlap nor touch each other's replaced ranges.
-    Pure insertions at the same point (imports) are merged by the caller keeping one copy."""
+    An insertion (an import) strictly inside another fix's replaced range conflicts too. Pure insertions at the
+    same point (imports) are merged by the caller keeping one copy."""
     chosen: list[Fix] = []
     taken: list[tuple[Position, Position]] = []
+    points: list[Position] = []
     for fix in fixes:
         spans = [_span(e) for e in fix.edits if e.start != e.end]
+        inserts = [e.start for e in fix.edits if e.start == e.end]
         if any(not (end <= s or start >= e) for start, end in spans for s, e in taken):
+            continue
+        if any(s < p < e for p in inserts for s, e in taken) or any(s < p < e for s, e in spans for p in points):
             continue
         chosen.append(fix)
         taken.extend(spans)
+        points.extend(inserts)
     return chosen
 
 

@@ -17,6 +17,7 @@ from emberlint.registry import enabled_rules
 from emberlint.rule import RawFinding, Rule
 from emberlint.scope import ARRAY_BACKENDS, build_scopes
 from emberlint.suppress import parse_suppressions
+from emberlint.walk import walk
 
 UNUSED_SUPPRESSION = "EL901"
 _BACKEND_WORD = re.compile(r"\b(?:mlx|torch|numpy)\b")
@@ -112,7 +113,7 @@ def lint_module_text(source: str, path: str, config: Config) -> tuple[FileResult
         crashes.append((rule, exc, context.ancestors[-1] if context.ancestors else None))
 
     instances = [rule(context) for rule in active]
-    module.visit(_Dispatcher(context, instances, on_crash))
+    walk(module, _Dispatcher(context, instances, on_crash))
 
     raw = context.findings
     wanted = [f.node for f in raw] + [node for _, _, node in crashes if node is not None]

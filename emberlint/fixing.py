@@ -1,21 +1,35 @@
-"""Fix a source text: apply the findings' fixes, re-parse, re-lint, repeat until nothing changes."""
+"""Fix a source text: apply the findings' fixes, re-parse, re-lint, repeat until nothing changes.
+
+The loop is bounded (``MAX_ROUNDS``, a text seen twice means two fixes undo each other, an optional time budget)
+and refuses rather than guesses: a round whose text does not parse, a rule that crashes while the file is being
+fixed, or edits that cannot be applied raise ``FixError`` and the caller keeps the original text.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import signal
+import threading
+import time
 from dataclasses import dataclass, field
+from typing import Iterator
 
 import libcst as cst
 
 from emberlint.config import Config
 from emberlint.edits import apply_edits, compatible_fixes, merge_fix_edits
 from emberlint.engine import lint_source
-from emberlint.model import FileResult
+from emberlint.model import FileResult, Finding
 
 MAX_ROUNDS = 64
 
 
 class FixError(Exception):
-    """A fix produced code that does not parse, or the loop did not settle."""
+    """A fix produced code that does not parse, a fix crashed, or the loop did not settle."""
+
+
+class FixTimeout(FixError):
+    """Fixing one file took longer than its time budget."""
 
 
 @dataclass
@@ -24,36 +38,101 @@ class FixOutcome:
     applied: int
     remaining: FileResult
     applied_codes: dict[str, int] = field(default_factory=dict)
+    rounds: int = 0
 
     @property
     def changed(self) -> bool:
         return self.applied > 0
 
 
-def fix_text(source: str, path: str = "<string>", config: Config | None = None, unsafe: bool = False) -> FixOutcome:
-    """Apply every safe fix (and the unsafe ones with ``unsafe``) until a fixed point; the result re-parses."""
-    config = config or Config()
-    text = source
-    applied = 0
-    codes: dict[str, int] = {}
+def fixable(findings: list[Finding], unsafe: bool) -> list[Finding]:
+    """The findings whose fix is applied (safe ones; unsafe ones too with ``unsafe``)."""
+    return [f for f in findings if f.fix is not None and f.fix.edits and (unsafe or f.fix.safe)]
+
+
+@contextlib.contextmanager
+def time_budget(seconds: float | None, path: str) -> Iterator[None]:
+    """Interrupt the body after ``seconds`` with ``FixTimeout`` (SIGALRM, main thread of a POSIX process);
+    elsewhere the fix loop still checks the deadline between rounds."""
+    usable = (
+        seconds is not None and seconds > 0 and hasattr(signal, "setitimer")
+        and threading.current_thread() is threading.main_thread()
+    )
+    if not usable:
+        yield
+        return
+
+    def on_alarm(signum, frame):
+        raise FixTimeout(f"{path}: fixing took longer than {seconds:g}s; file left unchanged")
+
+    previous = signal.signal(signal.SIGALRM, on_alarm)
+    signal.setitimer(signal.ITIMER_REAL, seconds)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def _lint(text: str, path: str, config: Config, first: bool) -> FileResult:
     result = lint_source(text, path, config)
-    for _ in range(MAX_ROUNDS):
-        candidates = [f for f in result.findings if f.fix is not None and f.fix.edits and (unsafe or f.fix.safe)]
-        if not candidates:
-            return FixOutcome(text, applied, result, codes)
-        by_fix = {id(f.fix): f for f in candidates}
-        chosen = compatible_fixes(f.fix for f in candidates)
-        new_text = apply_edits(text, merge_fix_edits(chosen))
-        try:
-            cst.parse_module(new_text)
-        except cst.ParserSyntaxError as exc:
-            raise FixError(f"{path}: a fix produced code that does not parse ({exc.message}); file left unchanged")
-        if new_text == text:
-            return FixOutcome(text, applied, result, codes)
-        for fix in chosen:
-            code = by_fix[id(fix)].code
-            codes[code] = codes.get(code, 0) + 1
-        applied += len(chosen)
-        text = new_text
-        result = lint_source(text, path, config)
+    crashes = [e for e in result.errors if e.kind == "internal"]
+    if crashes:
+        when = "" if first else " after a round of fixes"
+        raise FixError(f"{path}: a rule crashed{when} ({crashes[0].message}); file left unchanged")
+    return result
+
+
+def fix_text(
+    source: str,
+    path: str = "<string>",
+    config: Config | None = None,
+    unsafe: bool = False,
+    timeout: float | None = None,
+) -> FixOutcome:
+    """Apply every safe fix (and the unsafe ones with ``unsafe``) until a fixed point; the result re-parses.
+    Raises ``FixError`` (``FixTimeout`` after ``timeout`` seconds) and then nothing of the fixes is kept."""
+    config = config or Config()
+    deadline = time.monotonic() + timeout if timeout else None
+    with time_budget(timeout, path):
+        text = source
+        applied = 0
+        codes: dict[str, int] = {}
+        seen = {text}
+        result = _lint(text, path, config, first=True)
+        if result.errors:  # the file does not parse: nothing to fix, the caller reports the errors
+            return FixOutcome(text, 0, result, codes)
+        for round_number in range(MAX_ROUNDS):
+            candidates = fixable(result.findings, unsafe)
+            if not candidates:
+                return FixOutcome(text, applied, result, codes, round_number)
+            if deadline is not None and time.monotonic() > deadline:
+                raise FixTimeout(f"{path}: fixing took longer than {timeout:g}s; file left unchanged")
+            by_fix = {id(f.fix): f for f in candidates}
+            chosen = compatible_fixes(f.fix for f in candidates)
+            try:
+                new_text = apply_edits(text, merge_fix_edits(chosen))
+            except (ValueError, IndexError) as exc:
+                raise FixError(f"{path}: fixes could not be applied ({exc}); file left unchanged") from exc
+            if new_text == text:
+                return FixOutcome(text, applied, result, codes, round_number)
+            try:
+                cst.parse_module(new_text)
+            except cst.ParserSyntaxError as exc:
+                codes_tried = ", ".join(sorted({by_fix[id(fix)].code for fix in chosen}))
+                raise FixError(
+                    f"{path}: a fix ({codes_tried}) produced code that does not parse ({exc.message}); "
+                    "file left unchanged"
+                ) from exc
+            if new_text in seen:
+                raise FixError(f"{path}: fixes undo each other (the text repeats); file left unchanged")
+            seen.add(new_text)
+            for fix in chosen:
+                code = by_fix[id(fix)].code
+                codes[code] = codes.get(code, 0) + 1
+            applied += len(chosen)
+            text = new_text
+            result = _lint(text, path, config, first=False)
+            if result.errors:
+                raise FixError(f"{path}: fixed code fails to lint ({result.errors[0].message}); file left unchanged")
     raise FixError(f"{path}: fixes did not settle after {MAX_ROUNDS} rounds; file left unchanged")

@@ -6,7 +6,7 @@ import os
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 from emberlint.config import Config, ConfigError, discover
 from emberlint.engine import lint_module_text
@@ -87,21 +87,23 @@ def lint_target(target: Target) -> FileResult:
 
 
 def lint_targets(
-    targets: list[Target], jobs: int | None = None, progress: Callable[[int], None] | None = None
-) -> list[FileResult]:
-    """Results in the order of ``targets`` whatever the number of processes."""
+    targets: list[Target], jobs: int | None = None, progress: Callable[[int], None] | None = None,
+    work: Callable[[Target], Any] = lint_target,
+) -> list[Any]:
+    """Results of ``work`` (default: linting) in the order of ``targets`` whatever the number of processes;
+    ``work`` must be picklable (a module-level function or a partial of one)."""
     jobs = jobs or os.cpu_count() or 1
     if jobs <= 1 or len(targets) < PARALLEL_THRESHOLD:
         results = []
         for target in targets:
-            results.append(lint_target(target))
+            results.append(work(target))
             if progress:
                 progress(1)
         return results
     chunk = max(1, min(32, len(targets) // (jobs * 4)))
     results = []
     with ProcessPoolExecutor(max_workers=jobs) as pool:
-        for result in pool.map(lint_target, targets, chunksize=chunk):
+        for result in pool.map(work, targets, chunksize=chunk):
             results.append(result)
             if progress:
                 progress(1)

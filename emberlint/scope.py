@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 
 import libcst as cst
 
+from emberlint.walk import walk
+
 BACKEND_ROOTS = {"mlx": "mlx", "torch": "torch", "numpy": "numpy", "math": "math"}
 ARRAY_BACKENDS = ("mlx", "torch", "numpy")
 
@@ -201,5 +203,5 @@ class ScopeBuilder(cst.CSTVisitor):
 
 def build_scopes(module: cst.Module) -> ScopeBuilder:
     builder = ScopeBuilder(module)
-    module.visit(builder)
+    walk(module, builder)
     return builder

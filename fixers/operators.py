@@ -30,28 +30,84 @@ def symbol_of(operator: cst.CSTNode) -> str:
     return table["symbols"].get(table["augmented"].get(name, name), name)
 
 
+def has_comment(node: cst.CSTNode) -> bool:
+    """Whether ``node`` (whitespace included) holds a comment."""
+    found = False
+
+    class Finder(cst.CSTVisitor):
+        def visit_Comment(self, comment: cst.Comment) -> bool:
+            nonlocal found
+            found = True
+            return False
+
+    node.visit(Finder())
+    return found
+
+
+def comments_of(node: cst.CSTNode) -> list[str]:
+    comments: list[str] = []
+
+    class Collector(cst.CSTVisitor):
+        def visit_Comment(self, comment: cst.Comment) -> None:
+            comments.append(comment.value)
+
+    node.visit(Collector())
+    return comments
+
+
 def strip_parens(node: cst.BaseExpression) -> cst.BaseExpression:
-    """Operands become call arguments, where their grouping parentheses are not needed (tuples keep theirs)."""
+    """Operands become call arguments, where their grouping parentheses are not needed (tuples keep theirs, and
+    so do parentheses that hold a comment)."""
     if isinstance(node, (cst.Tuple, cst.GeneratorExp, cst.Yield)) or not getattr(node, "lpar", None):
+        return node
+    if any(has_comment(paren) for paren in (*node.lpar, *node.rpar)):
         return node
     return node.with_changes(lpar=[], rpar=[])
 
 
-def call(module_text: str, function: str, *args: cst.BaseExpression) -> cst.Call:
-    func = cst.parse_expression(f"{module_text}.{function}")
+def call(callee: str, *args: cst.BaseExpression, comma: cst.Comma | None = None) -> cst.Call:
+    """``callee(args...)``; ``callee`` is how the file spells the function (``mx.multiply`` or ``multiply``).
+    ``comma`` separates the first two arguments (it carries the comments around a binary operator)."""
     arguments = [cst.Arg(strip_parens(arg)) for arg in args]
-    return cst.Call(func=func, args=arguments)
+    if comma is not None and len(arguments) > 1:
+        arguments[0] = arguments[0].with_changes(comma=comma)
+    return cst.Call(func=cst.parse_expression(callee), args=arguments)
 
 
-def binary_to_call(node: cst.BinaryOperation, module_text: str, function: str) -> cst.Call:
-    return call(module_text, function, node.left, node.right).with_changes(lpar=node.lpar, rpar=node.rpar)
+def _operator_comma(operator: cst.CSTNode) -> cst.Comma | None:
+    """A comma keeping the comments written before and after the operator (``a  # note\n * b``), else None."""
+    before = getattr(operator, "whitespace_before", None)
+    after = getattr(operator, "whitespace_after", None)
+    before_comment = before is not None and has_comment(before)
+    after_comment = after is not None and has_comment(after)
+    if not (before_comment or after_comment):
+        return None
+    if before_comment and not after_comment:
+        return cst.Comma(whitespace_after=before)
+    return cst.Comma(whitespace_before=before if before_comment else cst.SimpleWhitespace(""), whitespace_after=after)
 
 
-def unary_to_call(node: cst.UnaryOperation, module_text: str, function: str) -> cst.Call:
-    return call(module_text, function, node.expression).with_changes(lpar=node.lpar, rpar=node.rpar)
+def keeps_comments(old: cst.CSTNode, new: cst.CSTNode) -> bool:
+    """Whether the replacement holds every comment of the original (else the rule offers no fix)."""
+    return sorted(comments_of(old)) == sorted(comments_of(new))
 
 
-def augmented_to_assign(node: cst.AugAssign, module_text: str, function: str) -> cst.Assign:
+def binary_to_call(node: cst.BinaryOperation, callee: str) -> cst.Call:
+    comma = _operator_comma(node.operator)
+    return call(callee, node.left, node.right, comma=comma).with_changes(lpar=node.lpar, rpar=node.rpar)
+
+
+def unary_to_call(node: cst.UnaryOperation, callee: str) -> cst.Call:
+    result = call(callee, node.expression).with_changes(lpar=node.lpar, rpar=node.rpar)
+    after = node.operator.whitespace_after
+    if has_comment(after):
+        result = result.with_changes(whitespace_before_args=after)
+    return result
+
+
+def augmented_to_assign(node: cst.AugAssign, callee: str) -> cst.Assign:
+    """``x op= y`` -> ``x = f(x, y)``. The statement's semicolon lies outside its range and stays where it is."""
     target = node.target
-    value = call(module_text, function, target, node.value)
-    return cst.Assign(targets=[cst.AssignTarget(target=target)], value=value, semicolon=node.semicolon)
+    comma = _operator_comma(node.operator)
+    value = call(callee, target, node.value, comma=comma)
+    return cst.Assign(targets=[cst.AssignTarget(target=target)], value=value)

@@ -6,7 +6,9 @@ import libcst as cst
 
 from emberlint.model import Severity
 from emberlint.rule import Invalid, RawFix, Rule
-from emberlint.fixers.operators import augmented_to_assign, binary_to_call, function_for, symbol_of, unary_to_call
+from emberlint.fixers.operators import (
+    augmented_to_assign, binary_to_call, function_for, keeps_comments, symbol_of, unary_to_call,
+)
 
 BACKEND_MODULE = {"mlx": "mlx.core", "torch": "torch"}
 
@@ -61,22 +63,29 @@ class BareOperatorOnArray(Rule):
                     return self.context.array_backend()
         return None
 
-    def _fix(self, backend: str, operator: cst.CSTNode, build) -> tuple[str, RawFix | None]:
-        function = function_for(operator, backend)
-        ref = self.context.module_ref(BACKEND_MODULE[backend])
-        name = f"{ref.text}.{function}"
+    def _fix(self, backend: str, operator: cst.CSTNode) -> tuple[str, RawFix]:
+        """The callee as this file spells it (``mx.multiply``, or ``multiply`` after ``from mlx.core import
+        multiply``) and a safe fix to fill with the replacement."""
+        ref = self.context.function_ref(BACKEND_MODULE[backend], function_for(operator, backend))
         fix = RawFix(safe=True, replacements=[], imports=[ref.import_line] if ref.import_line else [],
-                     description=f"Use {name}")
-        return name, fix if function else None
+                     description=f"Use {ref.text}")
+        return ref.text, fix
+
+    @staticmethod
+    def _with_replacement(fix: RawFix, node: cst.CSTNode, new: cst.CSTNode) -> RawFix | None:
+        """The fix replacing ``node`` by ``new``; none when a comment would be lost."""
+        if not keeps_comments(node, new):
+            return None
+        fix.replacements.append((node, new))
+        return fix
 
     def visit_BinaryOperation(self, node: cst.BinaryOperation) -> None:
         backend = self._backend(node.left, node.right)
         if backend is None or function_for(node.operator, backend) is None:
             return
-        name, fix = self._fix(backend, node.operator, binary_to_call)
-        if fix is not None:
-            fix.replacements.append((node, binary_to_call(node, name.rsplit(".", 1)[0], name.rsplit(".", 1)[1])))
-        self.report(node, symbol=symbol_of(node.operator), call=f"{name}(a, b)", fix=fix)
+        callee, fix = self._fix(backend, node.operator)
+        fix = self._with_replacement(fix, node, binary_to_call(node, callee))
+        self.report(node, symbol=symbol_of(node.operator), call=f"{callee}(a, b)", fix=fix)
 
     def visit_UnaryOperation(self, node: cst.UnaryOperation) -> None:
         if isinstance(node.operator, (cst.Not, cst.Plus)):
@@ -84,20 +93,17 @@ class BareOperatorOnArray(Rule):
         backend = self._backend(node.expression)
         if backend is None or function_for(node.operator, backend) is None:
             return
-        name, fix = self._fix(backend, node.operator, unary_to_call)
-        if fix is not None:
-            fix.replacements.append((node, unary_to_call(node, name.rsplit(".", 1)[0], name.rsplit(".", 1)[1])))
-        self.report(node, symbol=symbol_of(node.operator), call=f"{name}(a)", fix=fix)
+        callee, fix = self._fix(backend, node.operator)
+        fix = self._with_replacement(fix, node, unary_to_call(node, callee))
+        self.report(node, symbol=symbol_of(node.operator), call=f"{callee}(a)", fix=fix)
 
     def visit_AugAssign(self, node: cst.AugAssign) -> None:
         backend = self._backend(node.target, node.value)
         if backend is None or function_for(node.operator, backend) is None:
             return
-        name, fix = self._fix(backend, node.operator, augmented_to_assign)
-        if fix is not None:
-            # Augmented assignment updates the object in place (visible through other references, and in
-            # PyTorch it keeps the target's dtype); the rebinding form does not: unsafe.
-            fix.safe = False
-            module_text, function = name.rsplit(".", 1)
-            fix.replacements.append((node, augmented_to_assign(node, module_text, function)))
-        self.report(node, symbol=symbol_of(node.operator), call=f"x = {name}(x, y)", fix=fix)
+        callee, fix = self._fix(backend, node.operator)
+        # Augmented assignment updates the object in place (visible through other references, and in PyTorch
+        # it keeps the target's dtype); the rebinding form does not: unsafe.
+        fix.safe = False
+        fix = self._with_replacement(fix, node, augmented_to_assign(node, callee))
+        self.report(node, symbol=symbol_of(node.operator), call=f"x = {callee}(x, y)", fix=fix)

@@ -161,3 +161,11 @@ def test_rules_and_explain():
 def test_console_script_runs():
     out = subprocess.run([sys.executable, "-m", "emberlint", "--version"], capture_output=True, text=True)
     assert out.returncode == 0 and "emberlint" in out.stdout
+
+
+def test_rules_doc_is_up_to_date(repo_root):
+    from emberlint.docs_commands import rules_markdown
+
+    assert (repo_root / "docs" / "rules.md").read_text(encoding="utf-8") == rules_markdown(), (
+        "docs/rules.md is stale: run `emberlint rules --format markdown > docs/rules.md`"
+    )

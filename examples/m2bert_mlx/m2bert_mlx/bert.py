@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import mlx.core as mx
-import mlx.nn as nn
+from mlx import nn
 
 from m2bert_mlx.config import M2BertConfig
 from m2bert_mlx.mlp import BertGatedLinearUnitMLP, BertMLP
@@ -16,18 +16,26 @@ class BertEmbeddings(nn.Module):
     def __init__(self, config: M2BertConfig):
         super().__init__()
         self.word_embeddings = nn.Embedding(config.vocab_size, config.hidden_size)
-        self.token_type_embeddings = nn.Embedding(config.type_vocab_size, config.hidden_size)
+        self.token_type_embeddings = nn.Embedding(
+            config.type_vocab_size, config.hidden_size
+        )
         if config.use_positional_encodings:
             self.position_embeddings = nn.Embedding(
                 config.max_position_embeddings, config.hidden_size
             )
-            self.position_ids = mx.arange(config.max_position_embeddings, dtype=mx.int64).reshape(1, -1)
+            self.position_ids = mx.arange(
+                config.max_position_embeddings, dtype=mx.int64
+            ).reshape(1, -1)
         self.LayerNorm = nn.LayerNorm(config.hidden_size, eps=config.layer_norm_eps)
 
-    def __call__(self, input_ids: mx.array, token_type_ids: mx.array | None = None) -> mx.array:
+    def __call__(
+        self, input_ids: mx.array, token_type_ids: mx.array | None = None
+    ) -> mx.array:
         if token_type_ids is None:
             token_type_ids = mx.zeros_like(input_ids)
-        embeddings = mx.add(self.word_embeddings(input_ids), self.token_type_embeddings(token_type_ids))
+        embeddings = mx.add(
+            self.word_embeddings(input_ids), self.token_type_embeddings(token_type_ids)
+        )
         if "position_embeddings" in self:
             position_ids = self.position_ids[:, : input_ids.shape[1]]
             embeddings = mx.add(embeddings, self.position_embeddings(position_ids))
@@ -40,7 +48,9 @@ class BertLayer(nn.Module):
     def __init__(self, config: M2BertConfig):
         super().__init__()
         self.attention = MonarchMixerSequenceMixing(config)
-        self.mlp = BertGatedLinearUnitMLP(config) if config.use_glu_mlp else BertMLP(config)
+        self.mlp = (
+            BertGatedLinearUnitMLP(config) if config.use_glu_mlp else BertMLP(config)
+        )
 
     def __call__(self, hidden_states: mx.array) -> mx.array:
         return self.mlp(self.attention(hidden_states))
@@ -100,5 +110,7 @@ class BertModel(nn.Module):
             attention_mask = mx.ones_like(input_ids)
         embedding_output = self.embeddings(input_ids, token_type_ids)
         layer_outputs = self.encoder(embedding_output)
-        pooled = self.pooler(layer_outputs[-1], attention_mask) if "pooler" in self else None
+        pooled = (
+            self.pooler(layer_outputs[-1], attention_mask) if "pooler" in self else None
+        )
         return layer_outputs, pooled, embedding_output

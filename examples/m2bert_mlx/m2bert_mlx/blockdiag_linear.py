@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 import mlx.core as mx
-import mlx.nn as nn
+from mlx import nn
 
 
 class BlockdiagLinear(nn.Module):
@@ -15,7 +15,9 @@ class BlockdiagLinear(nn.Module):
     in the original ``StructuredLinear``.
     """
 
-    def __init__(self, in_features: int, out_features: int, nblocks: int, bias: bool = True):
+    def __init__(
+        self, in_features: int, out_features: int, nblocks: int, bias: bool = True
+    ):
         super().__init__()
         self.in_features = in_features
         self.out_features = out_features

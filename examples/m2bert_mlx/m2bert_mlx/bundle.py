@@ -23,10 +23,12 @@ class ReferenceBundle:
     path: Path
 
     @classmethod
-    def open(cls, path: str | Path) -> "ReferenceBundle":
+    def open(cls, path: str | Path) -> ReferenceBundle:
         path = Path(path)
         if not (path / "manifest.json").is_file():
-            raise FileNotFoundError(f"{path} is not a reference bundle (no manifest.json)")
+            raise FileNotFoundError(
+                f"{path} is not a reference bundle (no manifest.json)"
+            )
         return cls(path)
 
     @property
@@ -62,7 +64,9 @@ class ReferenceBundle:
             if entry["source"] == "stored":
                 state[name] = stored[name]
             elif entry["source"] == "generated":
-                tensor = generate_tensor(name, entry["shape"], int(entry["exponent"]), seed)
+                tensor = generate_tensor(
+                    name, entry["shape"], int(entry["exponent"]), seed
+                )
                 if verify:
                     check_generated(name, tensor, entry["check"])
                 state[name] = tensor

@@ -8,11 +8,11 @@ missing keys, unexpected keys and shape mismatches by name.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Mapping
 
 import mlx.core as mx
-import mlx.nn as nn
+from mlx import nn
 from mlx.utils import tree_flatten, tree_unflatten
 
 from m2bert_mlx.host import host_bool
@@ -21,13 +21,17 @@ from m2bert_mlx.safetensors_io import read_safetensors_file
 DECODER_WEIGHT = "cls.predictions.decoder.weight"
 WORD_EMBEDDINGS = "bert.embeddings.word_embeddings.weight"
 COMPOSER_PREFIX = "model."
-_SIN_FREQ = re.compile(r"^(?P<filter>.+)\.implicit_filter(?P<rev>_rev)?\.(?P<index>\d+)\.freq$")
+_SIN_FREQ = re.compile(
+    r"^(?P<filter>.+)\.implicit_filter(?P<rev>_rev)?\.(?P<index>\d+)\.freq$"
+)
 
 
 class CheckpointError(ValueError):
     """A state dict that does not fit the model; the message names every offending key."""
 
-    def __init__(self, missing: list[str], unexpected: list[str], mismatched: list[str]):
+    def __init__(
+        self, missing: list[str], unexpected: list[str], mismatched: list[str]
+    ):
         self.missing = missing
         self.unexpected = unexpected
         self.mismatched = mismatched
@@ -58,16 +62,20 @@ def strip_composer_prefix(state: Mapping[str, mx.array]) -> dict[str, mx.array]:
     return dict(state)
 
 
-def _tied_disagreements(state: Mapping[str, mx.array], tied: dict[str, str]) -> list[str]:
+def _tied_disagreements(
+    state: Mapping[str, mx.array], tied: dict[str, str]
+) -> list[str]:
     problems = []
     for name, target in tied.items():
-        if target in state and state[name].shape == state[target].shape:
-            if not host_bool(mx.array_equal(state[name], state[target])):
-                problems.append(f"{name} is tied to {target} but holds different values")
+        comparable = target in state and state[name].shape == state[target].shape
+        if comparable and not host_bool(mx.array_equal(state[name], state[target])):
+            problems.append(f"{name} is tied to {target} but holds different values")
     return problems
 
 
-def load_state_dict(model: nn.Module, state: Mapping[str, mx.array], strict: bool = True) -> None:
+def load_state_dict(
+    model: nn.Module, state: Mapping[str, mx.array], strict: bool = True
+) -> None:
     """Copy ``state`` (original key names) into ``model``; raise :class:`CheckpointError` on misfit.
 
     Tied keys may be present (they must then equal their target) or absent. With ``strict=False``
@@ -76,7 +84,11 @@ def load_state_dict(model: nn.Module, state: Mapping[str, mx.array], strict: boo
     """
     state = strip_composer_prefix(state)
     expected = dict(tree_flatten(model.parameters()))
-    tied = {name: target for name in state if (target := tied_target(name)) and name not in expected}
+    tied = {
+        name: target
+        for name in state
+        if (target := tied_target(name)) and name not in expected
+    }
     mismatched = [
         f"{name}: checkpoint {tuple(state[name].shape)} vs model {tuple(expected[target].shape)}"
         for name, target in tied.items()
@@ -88,17 +100,25 @@ def load_state_dict(model: nn.Module, state: Mapping[str, mx.array], strict: boo
         if name in expected and value.shape != expected[name].shape
     ]
     mismatched += _tied_disagreements(state, tied)
-    unexpected = [n for n in state if n not in expected and n not in tied] if strict else []
+    unexpected = (
+        [n for n in state if n not in expected and n not in tied] if strict else []
+    )
     missing = [name for name in expected if name not in state]
     if missing or unexpected or mismatched:
         raise CheckpointError(sorted(missing), sorted(unexpected), mismatched)
-    weights = [(name, _as_dtype(state[name], expected[name].dtype)) for name in expected]
+    weights = [
+        (name, _as_dtype(state[name], expected[name].dtype)) for name in expected
+    ]
     model.update(tree_unflatten(weights))
     mx.eval(model.parameters())
 
 
 def _as_dtype(value: mx.array, dtype: mx.Dtype) -> mx.array:
-    return value if value.dtype == dtype else value.astype(dtype)
+    """A checkpoint tensor in the model's dtype (e.g. a float16 checkpoint into a float32 model)."""
+    if value.dtype == dtype:
+        return value
+    # A deliberate, once-per-load precision change: checkpoint dtype -> model dtype.
+    return value.astype(dtype)  # emberlint: ignore[EL402]  # reason: load-time cast
 
 
 def read_safetensors(path: str | Path) -> dict[str, mx.array]:
@@ -121,12 +141,13 @@ def read_torch_bin(path: str | Path) -> dict[str, mx.array]:
 
 
 def _torch_to_mlx(tensor) -> mx.array:
-    """One torch tensor as an MLX array; bfloat16 goes through float32 (numpy has no bfloat16)."""
-    import torch
+    """One torch tensor as an MLX array: floating point as float32 (the model's dtype), integers as int64.
 
-    if tensor.dtype == torch.bfloat16:
-        return mx.array(tensor.float().numpy(), dtype=mx.float32).astype(mx.bfloat16)
-    return mx.array(tensor.numpy())  # emberlint: ignore[dtype]  # reason: keeps the checkpoint's own dtype
+    NumPy is the hand-over format here (it has no bfloat16, so floats are widened in torch first).
+    """
+    if tensor.is_floating_point():
+        return mx.array(tensor.float().numpy(), dtype=mx.float32)
+    return mx.array(tensor.long().numpy(), dtype=mx.int64)
 
 
 def read_checkpoint(path: str | Path) -> dict[str, mx.array]:

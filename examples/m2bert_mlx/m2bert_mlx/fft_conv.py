@@ -33,7 +33,9 @@ def fft_long_conv(u: mx.array, kernel: mx.array, skip_weight: mx.array) -> mx.ar
     """
     length = u.shape[1]
     fft_size = 2 * length
-    kernel_f = mx.fft.rfft(kernel, n=fft_size, axis=0, norm="backward")
-    u_f = mx.fft.rfft(u, n=fft_size, axis=1, norm="backward")
-    y = mx.fft.irfft(mx.multiply(u_f, kernel_f), n=fft_size, axis=1, norm="backward")
-    return mx.add(y[:, :length, :], mx.multiply(u, skip_weight))
+    # Transforms run along the last, contiguous axis: (batch, channels, L). MLX's CPU FFT over a
+    # strided axis gives the same values but is ~1.6x slower at L = 8192.
+    kernel_f = mx.fft.rfft(kernel.T, n=fft_size, axis=-1, norm="backward")
+    u_f = mx.fft.rfft(u.swapaxes(1, 2), n=fft_size, axis=-1, norm="backward")
+    y = mx.fft.irfft(mx.multiply(u_f, kernel_f), n=fft_size, axis=-1, norm="backward")
+    return mx.add(y[..., :length].swapaxes(1, 2), mx.multiply(u, skip_weight))

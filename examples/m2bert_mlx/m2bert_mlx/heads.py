@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import mlx.core as mx
-import mlx.nn as nn
+from mlx import nn
 
 from m2bert_mlx.bert import BertModel
 from m2bert_mlx.config import M2BertConfig
@@ -64,7 +64,9 @@ class BertOnlyMLMHead(nn.Module):
         super().__init__()
         self.predictions = BertLMPredictionHead(config)
 
-    def __call__(self, sequence_output: mx.array, embedding_weight: mx.array) -> mx.array:
+    def __call__(
+        self, sequence_output: mx.array, embedding_weight: mx.array
+    ) -> mx.array:
         return self.predictions(sequence_output, embedding_weight)
 
 
@@ -85,12 +87,16 @@ class BertForMaskedLM(nn.Module):
         head_positions: int | None = None,
     ) -> ModelOutput:
         """MLM logits for every position, or for the first ``head_positions`` only."""
-        layer_outputs, _, embeddings = self.bert(input_ids, token_type_ids, attention_mask)
+        layer_outputs, _, embeddings = self.bert(
+            input_ids, token_type_ids, attention_mask
+        )
         sequence_output = layer_outputs[-1]
         if head_positions is not None:
             sequence_output = sequence_output[:, :head_positions]
         logits = self.cls(sequence_output, self.bert.embeddings.word_embeddings.weight)
-        return ModelOutput(logits=logits, embeddings=embeddings, layer_outputs=layer_outputs)
+        return ModelOutput(
+            logits=logits, embeddings=embeddings, layer_outputs=layer_outputs
+        )
 
 
 class BertForSequenceClassification(nn.Module):
@@ -108,7 +114,9 @@ class BertForSequenceClassification(nn.Module):
         token_type_ids: mx.array | None = None,
         attention_mask: mx.array | None = None,
     ) -> ModelOutput:
-        layer_outputs, pooled, embeddings = self.bert(input_ids, token_type_ids, attention_mask)
+        layer_outputs, pooled, embeddings = self.bert(
+            input_ids, token_type_ids, attention_mask
+        )
         return ModelOutput(
             logits=self.classifier(pooled),
             embeddings=embeddings,

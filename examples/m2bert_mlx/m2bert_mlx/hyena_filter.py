@@ -2,15 +2,23 @@
 
 The filter of length ``L`` is an MLP of a positional embedding, with Sin activations, multiplied by
 an exponential decay. The bidirectional variant has a second MLP for the anti-causal half.
+
+The filter is evaluated in float64 on the CPU stream and rounded to float32 once. Its Sin layers
+multiply pre-activations by ``freq`` (about 10), which turns every float32 rounding before the
+sine into a 10x larger phase error; in float32 that is the largest error source of the whole
+model. The filter does not depend on the batch, so the float64 cost is ``O(L * order * d)``.
 """
 
 from __future__ import annotations
 
 import mlx.core as mx
-import mlx.nn as nn
+from mlx import nn
 
 from m2bert_mlx.fft_conv import bidirectional_kernel, fft_long_conv
 from m2bert_mlx.numerics import typed_scalar
+from m2bert_mlx.precise_math import exp_float64, sin_float64
+
+FILTER_DTYPE = mx.float64
 
 
 def positional_embedding_init(emb_dim: int, seq_len: int) -> tuple[mx.array, mx.array]:
@@ -22,7 +30,9 @@ def positional_embedding_init(emb_dim: int, seq_len: int) -> tuple[mx.array, mx.
     dtype = mx.float32
     bands = (emb_dim - 1) // 2
     t = mx.linspace(0, 1, seq_len, dtype=dtype).reshape(1, seq_len, 1)
-    two_pi = mx.multiply(typed_scalar(2.0, dtype), typed_scalar(3.141592653589793, dtype))
+    two_pi = mx.multiply(
+        typed_scalar(2.0, dtype), typed_scalar(3.141592653589793, dtype)
+    )
     steps = mx.linspace(0, seq_len - 1, seq_len, dtype=dtype).reshape(1, seq_len, 1)
     w = mx.divide(mx.multiply(two_pi, steps), typed_scalar(seq_len, dtype))
     f = mx.linspace(1e-4, bands - 1, bands, dtype=dtype).reshape(1, 1, bands)
@@ -59,16 +69,26 @@ class TiedSin(nn.Module):
 
 
 def sine_activation(x: mx.array, freq: mx.array, w_mod: float) -> mx.array:
-    """``sin((w_mod * freq) * x)`` in the original's multiplication order."""
-    scaled_freq = mx.multiply(typed_scalar(w_mod, freq.dtype), freq)
-    return mx.sin(mx.multiply(scaled_freq, x))
+    """``sin((w_mod * freq) * x)`` in the original's multiplication order, in ``x``'s dtype.
+
+    float64 inputs use :func:`sin_float64` because MLX's float64 ``sin`` has float32 accuracy.
+    """
+    scaled_freq = mx.multiply(typed_scalar(w_mod, x.dtype), freq.astype(x.dtype))
+    phase = mx.multiply(scaled_freq, x)
+    return sin_float64(phase) if x.dtype == mx.float64 else mx.sin(phase)
 
 
 class ExponentialModulation(nn.Module):
     """Multiplies the filter by ``exp(-t |deltas|) + shift`` (per channel decay rates)."""
 
-    def __init__(self, d_model: int, fast_decay_pct: float = 0.3, slow_decay_pct: float = 1.5,
-                 target: float = 1e-2, shift: float = 0.0):
+    def __init__(
+        self,
+        d_model: int,
+        fast_decay_pct: float = 0.3,
+        slow_decay_pct: float = 1.5,
+        target: float = 1e-2,
+        shift: float = 0.0,
+    ):
         super().__init__()
         dtype = mx.float32
         log_target = mx.log(typed_scalar(target, dtype))
@@ -76,16 +96,23 @@ class ExponentialModulation(nn.Module):
         min_decay = mx.divide(log_target, typed_scalar(slow_decay_pct, dtype))
         fraction = mx.linspace(0, 1, d_model, dtype=dtype)
         span = mx.subtract(max_decay, min_decay)
-        self.deltas = mx.add(min_decay, mx.multiply(fraction, span)).reshape(1, 1, d_model)
+        self.deltas = mx.add(min_decay, mx.multiply(fraction, span)).reshape(
+            1, 1, d_model
+        )
         self._shift = shift
 
     def __call__(self, t: mx.array, x: mx.array) -> mx.array:
-        decay = mx.exp(mx.multiply(mx.negative(t), mx.abs(self.deltas)))
-        return mx.multiply(x, mx.add(decay, typed_scalar(self._shift, decay.dtype)))
+        """``x * (exp(-t |deltas|) + shift)`` in ``x``'s dtype (float64 via :func:`exp_float64`)."""
+        rate = mx.multiply(
+            mx.negative(t.astype(x.dtype)), mx.abs(self.deltas.astype(x.dtype))
+        )
+        decay = exp_float64(rate) if x.dtype == mx.float64 else mx.exp(rate)
+        return mx.multiply(x, mx.add(decay, typed_scalar(self._shift, x.dtype)))
 
 
-def _implicit_mlp(d_model: int, emb_dim: int, order: int, sin: nn.Module,
-                  num_inner_mlps: int) -> list[nn.Module]:
+def _implicit_mlp(
+    d_model: int, emb_dim: int, order: int, sin: nn.Module, num_inner_mlps: int
+) -> list[nn.Module]:
     """``Linear(emb, order), Sin, [Linear(order, order), Sin] * n, Linear(order, d_model, bias=False)``."""
     layers: list[nn.Module] = [nn.Linear(emb_dim, order), sin]
     for _ in range(num_inner_mlps):
@@ -94,17 +121,34 @@ def _implicit_mlp(d_model: int, emb_dim: int, order: int, sin: nn.Module,
     return layers
 
 
+def _linear_in_dtype(layer: nn.Linear, x: mx.array) -> mx.array:
+    """``layer(x)`` with the weights cast to ``x``'s dtype (the filter MLP runs in float64)."""
+    y = mx.matmul(x, layer.weight.astype(x.dtype).T)
+    return mx.add(y, layer.bias.astype(x.dtype)) if "bias" in layer else y
+
+
 class HyenaFilter(nn.Module):
     """Implicit filter + FFT long convolution with the per-channel skip term ``bias`` (``D``)."""
 
-    def __init__(self, d_model: int, emb_dim: int, order: int, seq_len: int, w: float,
-                 w_mod: float, bidirectional: bool, num_inner_mlps: int = 2):
+    def __init__(
+        self,
+        d_model: int,
+        emb_dim: int,
+        order: int,
+        seq_len: int,
+        w: float,
+        w_mod: float,
+        bidirectional: bool,
+        num_inner_mlps: int = 2,
+    ):
         super().__init__()
         self.bidirectional = bidirectional
         self.bias = mx.zeros((d_model,), dtype=mx.float32)
         self.pos_emb = PositionalEmbedding(emb_dim, seq_len)
         shared_sin = Sin(order, w, w_mod)
-        self.implicit_filter = _implicit_mlp(d_model, emb_dim, order, shared_sin, num_inner_mlps)
+        self.implicit_filter = _implicit_mlp(
+            d_model, emb_dim, order, shared_sin, num_inner_mlps
+        )
         if bidirectional:
             self.implicit_filter_rev = _implicit_mlp(
                 d_model, emb_dim, order, TiedSin(), num_inner_mlps
@@ -113,15 +157,21 @@ class HyenaFilter(nn.Module):
         self._w_mod = w_mod
 
     def _run_mlp(self, layers: list[nn.Module], z: mx.array) -> mx.array:
+        """The implicit MLP in ``z``'s dtype; every Sin slot uses the one shared ``freq``."""
         freq = self.implicit_filter[1].freq
         h = z
         for layer in layers:
-            h = sine_activation(h, freq, self._w_mod) if isinstance(layer, (Sin, TiedSin)) else layer(h)
+            if isinstance(layer, (Sin, TiedSin)):
+                h = sine_activation(h, freq, self._w_mod)
+            else:
+                h = _linear_in_dtype(layer, h)
         return h
 
     def _filter_from(self, layers: list[nn.Module], length: int) -> mx.array:
-        z, t = self.pos_emb(length)
-        return self.modulation(t, self._run_mlp(layers, z))[0]
+        with mx.stream(mx.cpu):
+            z, t = self.pos_emb(length)
+            h = self.modulation(t, self._run_mlp(layers, z.astype(FILTER_DTYPE)))
+            return h[0].astype(self.bias.dtype)
 
     def filter(self, length: int) -> mx.array:
         """The causal filter, ``(L, d_model)``."""

@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import mlx.core as mx
-import mlx.nn as nn
+from mlx import nn
 
 from m2bert_mlx.blockdiag_linear import BlockdiagLinear
 from m2bert_mlx.config import M2BertConfig
 from m2bert_mlx.numerics import gelu_exact
 
 
-def _linear(config: M2BertConfig, in_features: int, out_features: int, bias: bool) -> nn.Module:
+def _linear(
+    config: M2BertConfig, in_features: int, out_features: int, bias: bool
+) -> nn.Module:
     if config.use_monarch_mlp:
-        return BlockdiagLinear(in_features, out_features, config.monarch_mlp_nblocks, bias=bias)
+        return BlockdiagLinear(
+            in_features, out_features, config.monarch_mlp_nblocks, bias=bias
+        )
     return nn.Linear(in_features, out_features, bias=bias)
 
 
@@ -22,7 +26,9 @@ class BertGatedLinearUnitMLP(nn.Module):
     def __init__(self, config: M2BertConfig):
         super().__init__()
         self._intermediate = config.intermediate_size
-        self.gated_layers = _linear(config, config.hidden_size, 2 * config.intermediate_size, False)
+        self.gated_layers = _linear(
+            config, config.hidden_size, 2 * config.intermediate_size, False
+        )
         self.wo = _linear(config, config.intermediate_size, config.hidden_size, True)
         self.layernorm = nn.LayerNorm(config.hidden_size, eps=config.layer_norm_eps)
 
@@ -39,7 +45,9 @@ class BertMLP(nn.Module):
 
     def __init__(self, config: M2BertConfig):
         super().__init__()
-        self.gated_layers = _linear(config, config.hidden_size, config.intermediate_size, False)
+        self.gated_layers = _linear(
+            config, config.hidden_size, config.intermediate_size, False
+        )
         self.wo = _linear(config, config.intermediate_size, config.hidden_size, True)
         self.layernorm = nn.LayerNorm(config.hidden_size, eps=config.layer_norm_eps)
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Literal, Mapping
+from typing import Literal
 
 import mlx.core as mx
-import mlx.nn as nn
+from mlx import nn
 
 from m2bert_mlx.checkpoint import load_state_dict, read_checkpoint
 from m2bert_mlx.config import M2BertConfig
@@ -26,15 +27,21 @@ def build_model(config: M2BertConfig, task: Task = "masked_lm") -> nn.Module:
     return model
 
 
-def model_from_state(config: M2BertConfig, state: Mapping[str, mx.array], task: Task = "masked_lm",
-                     strict: bool = True) -> nn.Module:
+def model_from_state(
+    config: M2BertConfig,
+    state: Mapping[str, mx.array],
+    task: Task = "masked_lm",
+    strict: bool = True,
+) -> nn.Module:
     """Build a model for ``task`` and load ``state`` (original key names) into it."""
     model = build_model(config, task)
     load_state_dict(model, state, strict=strict)
     return model
 
 
-def from_pretrained(path: str | Path, task: Task = "masked_lm", strict: bool = False) -> nn.Module:
+def from_pretrained(
+    path: str | Path, task: Task = "masked_lm", strict: bool = False
+) -> nn.Module:
     """Load an HF-style folder (``config.json`` + ``model.safetensors`` or ``pytorch_model.bin``).
 
     ``strict=False`` by default, like the original ``from_composer``: keys the task model does not

@@ -18,4 +18,6 @@ def gelu_exact(x: mx.array) -> mx.array:
     half = typed_scalar(0.5, x.dtype)
     one = typed_scalar(1.0, x.dtype)
     inv_sqrt2 = mx.rsqrt(typed_scalar(2.0, x.dtype))
-    return mx.multiply(mx.multiply(x, half), mx.add(one, mx.erf(mx.multiply(x, inv_sqrt2))))
+    return mx.multiply(
+        mx.multiply(x, half), mx.add(one, mx.erf(mx.multiply(x, inv_sqrt2)))
+    )

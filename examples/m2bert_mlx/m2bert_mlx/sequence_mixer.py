@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import mlx.core as mx
-import mlx.nn as nn
+from mlx import nn
 
 from m2bert_mlx.config import M2BertConfig
 from m2bert_mlx.hyena_filter import HyenaFilter
@@ -41,15 +41,15 @@ class MonarchMixerSequenceMixing(nn.Module):
         d_model = config.hidden_size
         self._d_model = d_model
         self._residual_long_conv = config.residual_long_conv
-        filter_args = dict(
-            d_model=d_model,
-            emb_dim=config.hyena_emb_dim,
-            order=config.hyena_filter_order,
-            seq_len=config.long_conv_l_max,
-            w=config.hyena_w,
-            w_mod=config.hyena_w_mod,
-            bidirectional=config.bidirectional,
-        )
+        filter_args = {
+            "d_model": d_model,
+            "emb_dim": config.hyena_emb_dim,
+            "order": config.hyena_filter_order,
+            "seq_len": config.long_conv_l_max,
+            "w": config.hyena_w,
+            "w_mod": config.hyena_w_mod,
+            "bidirectional": config.bidirectional,
+        }
         self.filter_fn = HyenaFilter(**filter_args)
         if config.residual_long_conv:
             self.filter_fn2 = HyenaFilter(**filter_args)

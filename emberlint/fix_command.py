@@ -1,0 +1,228 @@
+"""``emberlint fix``: apply the findings' fixes to files, safely.
+
+Each file is read once (keeping its encoding, BOM and newlines), fixed in memory by ``fixing.fix_text`` (a
+bounded loop whose every round must re-parse) within a time budget, and written back atomically only when the
+whole loop succeeded and the file did not change on disk meanwhile. ``--diff`` and ``--check`` write nothing.
+"""
+
+from __future__ import annotations
+
+import difflib
+import functools
+import sys
+from collections import Counter
+from dataclasses import dataclass, field
+
+import click
+
+from emberlint.check_command import EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS, exit_code
+from emberlint.config import ConfigError
+from emberlint.model import FileError, Finding
+from emberlint.options import config_path, overrides_from, selection_options
+
+DEFAULT_TIMEOUT = 30.0
+
+
+@dataclass
+class FileFix:
+    """What fixing one file produced; ``source`` is None when it could not be read."""
+
+    path: str
+    source: object | None = None  # emberlint.sources.SourceFile
+    new_text: str | None = None
+    applied_codes: dict[str, int] = field(default_factory=dict)
+    remaining: list[Finding] = field(default_factory=list)
+    errors: list[FileError] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        return self.source is not None and self.new_text is not None and self.new_text != self.source.text
+
+    @property
+    def applied(self) -> int:
+        return sum(self.applied_codes.values())
+
+
+def fix_target(target, unsafe: bool = False, timeout: float | None = DEFAULT_TIMEOUT) -> FileFix:
+    """Fix one file in memory. Any failure leaves ``new_text`` None and records an error (never raises)."""
+    from emberlint import fixing
+    from emberlint.sources import SourceError, read_source
+
+    outcome = FileFix(target.path)
+    try:
+        source = read_source(target.path)
+    except SourceError as exc:
+        outcome.errors.append(FileError(target.path, _message(target.path, exc), "read"))
+        return outcome
+    outcome.source = source
+    try:
+        fixed = fixing.fix_text(source.text, target.path, target.config, unsafe=unsafe, timeout=timeout)
+    except fixing.FixTimeout as exc:
+        outcome.errors.append(FileError(target.path, _message(target.path, exc), "fix"))
+        return outcome
+    except fixing.FixError as exc:
+        outcome.errors.append(FileError(target.path, _message(target.path, exc), "fix"))
+        outcome.remaining = _unfixed_findings(source.text, target)
+        return outcome
+    except RecursionError:
+        outcome.errors.append(FileError(target.path, "too deeply nested to fix; file left unchanged", "fix"))
+        return outcome
+    except Exception as exc:  # a fixer bug: report it, keep the file
+        outcome.errors.append(
+            FileError(target.path, f"internal error while fixing ({type(exc).__name__}: {exc}); file left unchanged",
+                      "internal")
+        )
+        return outcome
+    outcome.remaining = fixed.remaining.findings
+    if fixed.remaining.errors:
+        outcome.errors.extend(fixed.remaining.errors)
+        return outcome
+    try:
+        _check_round_trip(source, fixed.text)
+    except ValueError as exc:
+        outcome.errors.append(FileError(target.path, _message(target.path, exc), "fix"))
+        return outcome
+    outcome.new_text = fixed.text
+    outcome.applied_codes = dict(fixed.applied_codes)
+    return outcome
+
+
+def _message(path: str, exc: BaseException) -> str:
+    """The exception's text without the leading ``path: `` (the report prints the path already)."""
+    text = str(exc)
+    return text[len(path) + 2:] if text.startswith(f"{path}: ") else text
+
+
+def _unfixed_findings(text: str, target) -> list[Finding]:
+    """The findings of a file left unchanged (they all remain); none when even linting it fails."""
+    from emberlint.engine import lint_source
+
+    try:
+        return lint_source(text, target.path, target.config).findings
+    except Exception:  # the error already reported covers this file
+        return []
+
+
+def _check_round_trip(source, text: str) -> None:
+    """The bytes to write must decode back (same encoding cookie, BOM) to exactly ``text``."""
+    from emberlint.sources import SourceError, decode_source
+
+    try:
+        data = source.encode(text)
+        again = decode_source(data, source.path).text
+    except (UnicodeError, SourceError) as exc:
+        raise ValueError(f"{source.path}: fixed text cannot be stored as {source.encoding} ({exc}); "
+                         "file left unchanged") from exc
+    if again != text:
+        raise ValueError(f"{source.path}: fixed text does not survive its encoding round trip; file left unchanged")
+
+
+def unified_diff(path: str, before: str, after: str) -> str:
+    lines = []
+    for line in difflib.unified_diff(before.splitlines(keepends=True), after.splitlines(keepends=True),
+                                     f"a/{path}", f"b/{path}"):
+        lines.append(line)
+        if not line.endswith(("\n", "\r")):
+            lines.append("\n\\ No newline at end of file\n")
+    return "".join(lines)
+
+
+def _counts(codes: dict[str, int]) -> str:
+    return ", ".join(f"{code} \u00d7{count}" for code, count in sorted(codes.items()))
+
+
+def _write(result: FileFix) -> FileError | None:
+    from emberlint.sources import ChangedOnDisk, SourceError, write_atomically
+
+    try:
+        write_atomically(result.source, result.new_text)
+    except ChangedOnDisk as exc:
+        return FileError(result.path, _message(result.path, exc), "write")
+    except (SourceError, OSError) as exc:
+        return FileError(result.path, f"cannot write: {_message(result.path, exc)}; file left unchanged", "write")
+    return None
+
+
+def run_fix(paths, overrides, explicit_config, jobs, unsafe, timeout):
+    """Fix ``paths`` in memory; returns (per-file results, discovery errors, targets)."""
+    from emberlint.runner import ConfigResolver, discover_targets, lint_targets
+
+    resolver = ConfigResolver(overrides, explicit_config)
+    targets, errors = discover_targets(paths, resolver)
+    work = functools.partial(fix_target, unsafe=unsafe, timeout=timeout)
+    return lint_targets(targets, jobs, work=work), errors, targets
+
+
+@click.command()
+@click.argument("paths", nargs=-1, type=click.Path())
+@selection_options
+@click.option("--unsafe-fixes", is_flag=True, help="Also apply fixes that may change values or behaviour.")
+@click.option("--diff", "show_diff", is_flag=True, help="Print a unified diff of the fixes; write nothing.")
+@click.option("--check", "check_only", is_flag=True, help="Write nothing; exit 1 when any fix would apply.")
+@click.option("--timeout", type=float, default=DEFAULT_TIMEOUT, show_default=True,
+              help="Seconds allowed per file; a file that takes longer is left unchanged and reported.")
+@click.option("--warnings-as-errors", is_flag=True, help="Fail (exit 1) on remaining warnings too.")
+@click.option("--no-color", is_flag=True, help="Plain output even on a terminal.")
+@click.option("--jobs", "-j", type=int, default=None, help="Worker processes (default: one per core).")
+def fix(paths, select, ignore, profile, config_file, exclude, unsafe_fixes, show_diff, check_only, timeout,
+        warnings_as_errors, no_color, jobs):
+    """Apply fixes to PATHS (files or folders; default: the current folder) and report what remains.
+
+    Exit status: 0 nothing remains, 1 failing findings remain (with --check: a fix would apply), 2 errors.
+    """
+    from emberlint.cli import use_color
+    from emberlint.reporters import RenderOptions, Report, reporter
+
+    try:
+        overrides = overrides_from(select, ignore, profile, exclude, warnings_as_errors)
+        results, errors, targets = run_fix(list(paths) or ["."], overrides, config_path(config_file), jobs,
+                                           unsafe_fixes, timeout)
+    except ConfigError as exc:
+        click.echo(f"emberlint: configuration error: {exc}", err=True)
+        sys.exit(EXIT_ERROR)
+
+    dry_run = show_diff or check_only
+    # With --diff the diff owns stdout (it can be piped to `patch`); the summary goes to stderr.
+    to_stderr = show_diff
+    report = Report(files_checked=len(targets), errors=list(errors))
+    fixed_codes: Counter = Counter()
+    fixed_files = 0
+    for result in results:
+        report.errors.extend(result.errors)
+        if not result.changed:
+            report.findings.extend(result.remaining)
+            continue
+        if show_diff:
+            click.echo(unified_diff(result.path, result.source.text, result.new_text), nl=False)
+        if not dry_run:
+            error = _write(result)
+            if error is not None:
+                report.errors.append(error)
+                continue
+        report.findings.extend(result.remaining)
+        fixed_codes.update(result.applied_codes)
+        fixed_files += 1
+        verb = "Would fix" if dry_run else "Fixed"
+        click.echo(f"{verb} {result.path}: {result.applied} ({_counts(result.applied_codes)})", err=to_stderr)
+
+    report.findings.sort(key=lambda f: f.sort_key)
+    unsafe_left = sum(1 for f in report.findings if f.fix is not None and not f.fix.safe)
+    color = not to_stderr and use_color(no_color)
+    click.echo(reporter("text")(report, RenderOptions(color=color)), nl=False, err=to_stderr)
+    total = sum(fixed_codes.values())
+    verb = "would be fixed" if dry_run else "fixed"
+    summary = f"{total} finding(s) {verb} in {fixed_files} file(s)"
+    if fixed_codes:
+        summary += f" ({_counts(dict(fixed_codes))})"
+    if unsafe_left and not unsafe_fixes:
+        summary += f"; {unsafe_left} more with --unsafe-fixes"
+    click.echo(summary + ".", err=to_stderr)
+
+    fail_on_warnings = warnings_as_errors or any(t.config.warnings_as_errors for t in targets)
+    status = exit_code(report, fail_on_warnings)
+    if check_only and fixed_files and status == EXIT_CLEAN:
+        status = EXIT_FINDINGS
+    sys.exit(status)
+
+
+__all__ = ["fix", "fix_target", "run_fix", "unified_diff", "EXIT_CLEAN", "EXIT_FINDINGS", "EXIT_ERROR"]

@@ -1,0 +1,449 @@
+"""``emberlint lsp``: a Language Server (stdio) that shows emberlint's findings in editors.
+
+Diagnostics on open, save and (debounced) change; quick fixes, "fix all safe fixes", "ignore CODE on this line";
+hover with the rule's docs. The configuration is the one ``emberlint check`` would use for the file (nearest
+``pyproject.toml``/``.emberlint.yaml``), plus optional client settings ``{"emberlint": {"select": [...],
+"ignore": [...], "profile": "strict"}}`` (initializationOptions or workspace/didChangeConfiguration).
+
+Positions: emberlint counts 1-based lines and columns in code points; LSP counts 0-based lines and columns in the
+negotiated position encoding (UTF-16 code units unless the client offers another).
+"""
+
+from __future__ import annotations
+
+import ast
+import asyncio
+import re
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import click
+from lsprotocol import types
+from pygls.lsp.server import LanguageServer
+from pygls.uris import to_fs_path
+
+from emberlint import __version__
+from emberlint.config import CONFIG_FILES, Config, ConfigError, discover
+from emberlint.model import FileError, FileResult, Finding, Position, Severity
+
+SOURCE = "emberlint"
+DEBOUNCE_SECONDS = 0.15
+FIX_ALL_KIND = "source.fixAll.emberlint"
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+_IGNORE_DIRECTIVE = re.compile(r"#\s*emberlint:\s*ignore\[(?P<codes>[^\]]*)\]", re.IGNORECASE)
+_SEVERITY = {Severity.ERROR: types.DiagnosticSeverity.Error, Severity.WARNING: types.DiagnosticSeverity.Warning}
+
+
+# --- positions -------------------------------------------------------------------------------------------------
+
+def split_lines(text: str) -> list[str]:
+    """The lines of ``text`` as LSP counts them (``\\n``, ``\\r\\n`` and ``\\r`` end a line)."""
+    return _LINE_BREAK.split(text)
+
+
+def code_units(text: str, encoding: str = types.PositionEncodingKind.Utf16) -> int:
+    """The length of ``text`` in the position encoding's code units."""
+    if encoding == types.PositionEncodingKind.Utf32:
+        return len(text)
+    if encoding == types.PositionEncodingKind.Utf8:
+        return len(text.encode("utf-8", "surrogatepass"))
+    return len(text) + sum(1 for char in text if ord(char) > 0xFFFF)
+
+
+def to_lsp_position(lines: list[str], position: Position, encoding: str) -> types.Position:
+    """An emberlint position (1-based line, 1-based code-point column) as an LSP position."""
+    line = min(max(position.line - 1, 0), max(len(lines) - 1, 0))
+    text = lines[line] if lines else ""
+    return types.Position(line=line, character=code_units(text[: max(position.column - 1, 0)], encoding))
+
+
+def from_lsp_position(lines: list[str], position: types.Position, encoding: str) -> Position:
+    """An LSP position as an emberlint position (clamped to the document)."""
+    if not lines:
+        return Position(1, 1)
+    line = min(position.line, len(lines) - 1)
+    text, units, column = lines[line], 0, 0
+    for char in text:
+        if units >= position.character:
+            break
+        units += code_units(char, encoding)
+        column += 1
+    return Position(line + 1, column + 1)
+
+
+def to_lsp_range(lines: list[str], start: Position, end: Position, encoding: str) -> types.Range:
+    return types.Range(start=to_lsp_position(lines, start, encoding), end=to_lsp_position(lines, end, encoding))
+
+
+# --- diagnostics -----------------------------------------------------------------------------------------------
+
+def finding_diagnostic(finding: Finding, lines: list[str], encoding: str) -> types.Diagnostic:
+    return types.Diagnostic(
+        range=to_lsp_range(lines, finding.start, finding.end, encoding),
+        message=finding.message,
+        severity=_SEVERITY[finding.severity],
+        code=finding.code,
+        source=SOURCE,
+        data={"fixable": finding.fix is not None, "safe": bool(finding.fix and finding.fix.safe)},
+    )
+
+
+def python_syntax_error(text: str) -> tuple[str, Position, Position | None] | None:
+    """Python's own message and location of a syntax error (more precise than the CST parser's)."""
+    try:
+        compile(text, "<buffer>", "exec", flags=ast.PyCF_ONLY_AST, dont_inherit=True)
+    except SyntaxError as exc:
+        if not exc.lineno:
+            return None
+        start = Position(exc.lineno, max(exc.offset or 1, 1))
+        end = None
+        if exc.end_lineno and exc.end_offset and (exc.end_lineno, exc.end_offset) > (start.line, start.column):
+            end = Position(exc.end_lineno, exc.end_offset)
+        return f"syntax error: {exc.msg}", start, end
+    except (ValueError, RecursionError, MemoryError):
+        return None
+    return None
+
+
+def error_diagnostic(error: FileError, lines: list[str], encoding: str, text: str = "") -> types.Diagnostic:
+    """A file error (syntax error, crashed rule) as one diagnostic, to the end of its line (the first line if
+    unknown). Syntax errors take Python's message and position when Python also rejects the text."""
+    message, line, column, end = error.message, error.line or 1, error.column or 1, None
+    precise = python_syntax_error(text) if error.kind == "parse" and text else None
+    if precise is not None:
+        message, start, end = precise
+        line, column = start.line, start.column
+    start = Position(line, column)
+    if end is None:
+        end_column = len(lines[line - 1]) + 1 if 0 < line <= len(lines) else start.column
+        end = Position(line, max(end_column, start.column))
+    return types.Diagnostic(
+        range=to_lsp_range(lines, start, end, encoding),
+        message=message,
+        severity=types.DiagnosticSeverity.Error,
+        code=error.code or f"{error.kind}-error",
+        source=SOURCE,
+    )
+
+
+def ignore_edit(line_text: str, line_index: int, code: str, encoding: str) -> types.TextEdit:
+    """Append ``  # emberlint: ignore[CODE]`` to the line, or add CODE to the directive already there."""
+    match = _IGNORE_DIRECTIVE.search(line_text)
+    if match is not None:
+        codes = [c.strip() for c in match.group("codes").split(",") if c.strip()]
+        if code not in codes:
+            codes.append(code)
+        start, end = match.span("codes")
+        new = ", ".join(codes)
+    else:
+        stripped = line_text.rstrip()
+        start = end = len(stripped)
+        new = f"  # emberlint: ignore[{code}]"
+        end = len(line_text)  # trailing whitespace goes
+    return types.TextEdit(
+        range=types.Range(
+            start=types.Position(line=line_index, character=code_units(line_text[:start], encoding)),
+            end=types.Position(line=line_index, character=code_units(line_text[:end], encoding)),
+        ),
+        new_text=new,
+    )
+
+
+def _overlaps(a: types.Range, b: types.Range) -> bool:
+    def key(p: types.Position) -> tuple[int, int]:
+        return (p.line, p.character)
+
+    return key(a.start) <= key(b.end) and key(b.start) <= key(a.end)
+
+
+def _contains(a: types.Range, p: types.Position) -> bool:
+    return (a.start.line, a.start.character) <= (p.line, p.character) <= (a.end.line, a.end.character)
+
+
+# --- the server ------------------------------------------------------------------------------------------------
+
+@dataclass
+class Linted:
+    version: int | None
+    text: str
+    result: FileResult
+    config: Config | None
+    config_error: str | None = None
+
+
+class EmberlintServer(LanguageServer):
+    def __init__(self) -> None:
+        super().__init__("emberlint", __version__, text_document_sync_kind=types.TextDocumentSyncKind.Incremental)
+        self.settings: dict[str, Any] = {}
+        self.linted: dict[str, Linted] = {}
+        self._configs: dict[Path, Config] = {}
+        self._timers: dict[str, asyncio.TimerHandle] = {}
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="emberlint-lint")
+        self._lock = threading.Lock()
+
+    @property
+    def encoding(self) -> str:
+        return self.workspace.position_encoding or types.PositionEncodingKind.Utf16
+
+    # configuration
+    def overrides(self) -> dict[str, Any]:
+        settings = self.settings.get("emberlint", self.settings) if isinstance(self.settings, dict) else {}
+        overrides: dict[str, Any] = {}
+        for key in ("select", "ignore"):
+            value = settings.get(key) if isinstance(settings, dict) else None
+            if isinstance(value, list) and all(isinstance(v, str) for v in value):
+                overrides[key] = tuple(v.upper() for v in value)
+        profile = settings.get("profile") if isinstance(settings, dict) else None
+        if profile in ("recommended", "strict"):
+            overrides["profile"] = profile
+        return overrides
+
+    def config_for(self, path: Path | None) -> Config:
+        folder = (path.parent if path is not None else Path.cwd()).resolve()
+        with self._lock:
+            if folder not in self._configs:
+                self._configs[folder] = discover(folder).with_overrides(**self.overrides())
+            return self._configs[folder]
+
+    def forget_configs(self) -> None:
+        with self._lock:
+            self._configs.clear()
+            self.linted.clear()
+
+    # linting
+    def lint(self, uri: str) -> Linted | None:
+        """The findings of the document's current text (cached per version)."""
+        document = self.workspace.get_text_document(uri)
+        text, version = document.source, document.version
+        cached = self.linted.get(uri)
+        if cached is not None and cached.version == version and cached.text == text:
+            return cached
+        fs_path = to_fs_path(uri)
+        path = Path(fs_path) if fs_path else None
+        from emberlint.engine import lint_source
+
+        try:
+            config = self.config_for(path)
+        except ConfigError as exc:
+            linted = Linted(version, text, FileResult(str(path or uri)), None, str(exc))
+        else:
+            try:
+                result = lint_source(text, str(path or uri), config)
+            except RecursionError:
+                result = FileResult(str(path or uri), errors=[FileError(str(path), "too deeply nested to analyse",
+                                                                         "internal")])
+            linted = Linted(version, text, result, config)
+        self.linted[uri] = linted
+        return linted
+
+    def diagnostics(self, linted: Linted) -> list[types.Diagnostic]:
+        lines = split_lines(linted.text)
+        if linted.config_error is not None:
+            return [types.Diagnostic(
+                range=types.Range(start=types.Position(line=0, character=0), end=types.Position(line=0, character=0)),
+                message=f"configuration error: {linted.config_error}", severity=types.DiagnosticSeverity.Error,
+                code="config-error", source=SOURCE,
+            )]
+        found = [error_diagnostic(error, lines, self.encoding, linted.text) for error in linted.result.errors]
+        found += [finding_diagnostic(finding, lines, self.encoding) for finding in linted.result.findings]
+        return found
+
+    def publish(self, uri: str, linted: Linted) -> None:
+        self.text_document_publish_diagnostics(
+            types.PublishDiagnosticsParams(uri=uri, diagnostics=self.diagnostics(linted), version=linted.version)
+        )
+
+    async def lint_and_publish(self, uri: str) -> None:
+        self.cancel_pending(uri)
+        if uri not in self.workspace.text_documents:
+            return
+        version = self.workspace.get_text_document(uri).version
+        loop = asyncio.get_running_loop()
+        linted = await loop.run_in_executor(self._executor, self.lint, uri)
+        current = self.workspace.text_documents.get(uri)
+        if linted is None or current is None or current.version != version:
+            return  # a newer change is on its way; its own lint publishes
+        self.publish(uri, linted)
+
+    def schedule(self, uri: str) -> None:
+        self.cancel_pending(uri)
+        loop = asyncio.get_running_loop()
+        self._timers[uri] = loop.call_later(
+            DEBOUNCE_SECONDS, lambda: asyncio.ensure_future(self.lint_and_publish(uri))
+        )
+
+    def cancel_pending(self, uri: str) -> None:
+        timer = self._timers.pop(uri, None)
+        if timer is not None:
+            timer.cancel()
+
+    async def relint_all(self) -> None:
+        self.forget_configs()
+        for uri in list(self.workspace.text_documents):
+            await self.lint_and_publish(uri)
+
+    # code actions
+    def code_actions(self, params: types.CodeActionParams) -> list[types.CodeAction]:
+        uri = params.text_document.uri
+        if uri not in self.workspace.text_documents:
+            return []
+        linted = self.lint(uri)
+        if linted is None or linted.config_error is not None:
+            return []
+        only = params.context.only
+        lines = split_lines(linted.text)
+        actions: list[types.CodeAction] = []
+        wants_quickfix = not only or any(types.CodeActionKind.QuickFix.startswith(k) for k in only)
+        if wants_quickfix:
+            for finding in linted.result.findings:
+                diagnostic = finding_diagnostic(finding, lines, self.encoding)
+                if not _overlaps(diagnostic.range, params.range):
+                    continue
+                if finding.fix is not None and finding.fix.edits:
+                    edits = [types.TextEdit(range=to_lsp_range(lines, e.start, e.end, self.encoding), new_text=e.text)
+                             for e in finding.fix.edits]
+                    title = finding.fix.description or f"Fix {finding.code}"
+                    actions.append(types.CodeAction(
+                        title=f"{title} ({finding.code})" if finding.fix.safe else f"{title} ({finding.code}, unsafe)",
+                        kind=types.CodeActionKind.QuickFix,
+                        diagnostics=[diagnostic],
+                        edit=types.WorkspaceEdit(changes={uri: edits}),
+                        is_preferred=finding.fix.safe,
+                    ))
+                line_index = diagnostic.range.start.line
+                actions.append(types.CodeAction(
+                    title=f"Ignore {finding.code} on this line",
+                    kind=types.CodeActionKind.QuickFix,
+                    diagnostics=[diagnostic],
+                    edit=types.WorkspaceEdit(changes={uri: [
+                        ignore_edit(lines[line_index], line_index, finding.code, self.encoding)
+                    ]}),
+                ))
+        wants_fix_all = not only or any(FIX_ALL_KIND.startswith(k) or k == types.CodeActionKind.QuickFix
+                                        for k in only)
+        if wants_fix_all and any(f.fix is not None and f.fix.safe for f in linted.result.findings):
+            action = self.fix_all_action(uri, linted)
+            if action is not None:
+                actions.append(action)
+        return actions
+
+    def fix_all_action(self, uri: str, linted: Linted) -> types.CodeAction | None:
+        from emberlint.fixing import FixError, fix_text
+
+        try:
+            outcome = fix_text(linted.text, linted.result.path, linted.config)
+        except FixError as exc:
+            self.window_log_message(types.LogMessageParams(type=types.MessageType.Warning, message=str(exc)))
+            return None
+        if not outcome.changed or outcome.text == linted.text:
+            return None
+        lines = split_lines(linted.text)
+        end = types.Position(line=len(lines) - 1, character=code_units(lines[-1], self.encoding))
+        whole = types.Range(start=types.Position(line=0, character=0), end=end)
+        return types.CodeAction(
+            title=f"Fix all safe emberlint fixes in this file ({outcome.applied})",
+            kind=FIX_ALL_KIND,
+            edit=types.WorkspaceEdit(changes={uri: [types.TextEdit(range=whole, new_text=outcome.text)]}),
+        )
+
+    def hover(self, params: types.HoverParams) -> types.Hover | None:
+        from emberlint.docs_commands import explain_text
+
+        uri = params.text_document.uri
+        if uri not in self.workspace.text_documents:
+            return None
+        linted = self.lint(uri)
+        if linted is None:
+            return None
+        lines = split_lines(linted.text)
+        for finding in linted.result.findings:
+            diagnostic = finding_diagnostic(finding, lines, self.encoding)
+            if _contains(diagnostic.range, params.position):
+                docs = explain_text(finding.code)
+                if docs is None:
+                    continue
+                return types.Hover(
+                    contents=types.MarkupContent(kind=types.MarkupKind.Markdown,
+                                                 value=f"**{finding.code}**: {finding.message}\n\n{docs}"),
+                    range=diagnostic.range,
+                )
+        return None
+
+
+def create_server() -> EmberlintServer:
+    server = EmberlintServer()
+
+    @server.feature(types.INITIALIZE)
+    def initialize(ls: EmberlintServer, params: types.InitializeParams) -> None:
+        if isinstance(params.initialization_options, dict):
+            ls.settings = params.initialization_options
+
+    @server.feature(types.INITIALIZED)
+    async def initialized(ls: EmberlintServer, params: types.InitializedParams) -> None:
+        watch = ls.client_capabilities.workspace
+        watched = watch.did_change_watched_files if watch else None
+        if watched is not None and watched.dynamic_registration:
+            watchers = [types.FileSystemWatcher(glob_pattern=f"**/{name}") for name in CONFIG_FILES]
+            try:
+                await ls.client_register_capability_async(types.RegistrationParams(registrations=[
+                    types.Registration(
+                        id="emberlint-config-files", method=types.WORKSPACE_DID_CHANGE_WATCHED_FILES,
+                        register_options=types.DidChangeWatchedFilesRegistrationOptions(watchers=watchers),
+                    )
+                ]))
+            except Exception as exc:  # the client refused: config edits then need a reload or didChangeConfiguration
+                ls.window_log_message(types.LogMessageParams(
+                    type=types.MessageType.Warning, message=f"emberlint: cannot watch config files: {exc}"))
+
+    @server.feature(types.TEXT_DOCUMENT_DID_OPEN)
+    async def did_open(ls: EmberlintServer, params: types.DidOpenTextDocumentParams) -> None:
+        await ls.lint_and_publish(params.text_document.uri)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
+    def did_change(ls: EmberlintServer, params: types.DidChangeTextDocumentParams) -> None:
+        ls.schedule(params.text_document.uri)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
+    async def did_save(ls: EmberlintServer, params: types.DidSaveTextDocumentParams) -> None:
+        await ls.lint_and_publish(params.text_document.uri)
+
+    @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
+    def did_close(ls: EmberlintServer, params: types.DidCloseTextDocumentParams) -> None:
+        uri = params.text_document.uri
+        ls.cancel_pending(uri)
+        ls.linted.pop(uri, None)
+        ls.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
+
+    @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
+    async def did_change_configuration(ls: EmberlintServer, params: types.DidChangeConfigurationParams) -> None:
+        if isinstance(params.settings, dict):
+            ls.settings = params.settings
+        await ls.relint_all()
+
+    @server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
+    async def did_change_watched_files(ls: EmberlintServer, params: types.DidChangeWatchedFilesParams) -> None:
+        if any(Path(to_fs_path(change.uri) or change.uri).name in CONFIG_FILES for change in params.changes):
+            await ls.relint_all()
+
+    @server.feature(
+        types.TEXT_DOCUMENT_CODE_ACTION,
+        types.CodeActionOptions(code_action_kinds=[types.CodeActionKind.QuickFix, FIX_ALL_KIND]),
+    )
+    def code_action(ls: EmberlintServer, params: types.CodeActionParams) -> list[types.CodeAction]:
+        return ls.code_actions(params)
+
+    @server.feature(types.TEXT_DOCUMENT_HOVER)
+    def hover(ls: EmberlintServer, params: types.HoverParams) -> types.Hover | None:
+        return ls.hover(params)
+
+    return server
+
+
+@click.command("lsp")
+@click.option("--stdio", is_flag=True, help="Talk over stdin/stdout (the default; accepted for editors that pass it).")
+def lsp_command(stdio: bool) -> None:
+    """Run the emberlint language server on stdin/stdout (for editors)."""
+    create_server().start_io()

@@ -1,0 +1,105 @@
+"""Shared helpers of the numerics-coach rules (fft, precision, device, porting, fallbacks).
+
+Not a rule module (the leading underscore keeps the registry out). API facts live in ``coach.yaml``.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Iterator
+from typing import Any
+
+import libcst as cst
+
+from emberlint.api_facts import load_table
+
+MLX_CORE = "mlx.core"
+
+
+@functools.lru_cache(maxsize=1)
+def table() -> dict[str, Any]:
+    return load_table("coach")
+
+
+def file_backend(context) -> str | None:
+    """``"mlx"`` when the file imports MLX, else ``"torch"`` when it imports PyTorch, else None."""
+    for backend in ("mlx", "torch"):
+        if context.imports_backend(backend):
+            return backend
+    return None
+
+
+def mlx_port(context) -> bool:
+    """A file that imports MLX and not PyTorch: torch idioms in it are porting leftovers."""
+    return context.imports_backend("mlx") and not context.imports_backend("torch")
+
+
+def keyword(call: cst.Call, name: str) -> cst.Arg | None:
+    for arg in call.args:
+        if arg.keyword is not None and arg.keyword.value == name:
+            return arg
+    return None
+
+
+def argument(call: cst.Call, position: int, name: str) -> cst.BaseExpression | None:
+    """The argument passed by ``name=`` or at ``position`` (positional, no star args before it)."""
+    arg = keyword(call, name)
+    if arg is not None:
+        return arg.value
+    positional = [a for a in call.args if a.keyword is None]
+    if position < len(positional) and not any(a.star for a in positional[: position + 1]):
+        return positional[position].value
+    return None
+
+
+def string_value(node: cst.BaseExpression | None) -> str | None:
+    if isinstance(node, cst.SimpleString):
+        value = node.evaluated_value
+        return value if isinstance(value, str) else None
+    return None
+
+
+def method_call(node: cst.CSTNode) -> tuple[cst.BaseExpression, str] | None:
+    """``(receiver, method)`` for ``receiver.method(...)``."""
+    if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute):
+        return node.func.value, node.func.attr.value
+    return None
+
+
+def code_of(node: cst.CSTNode) -> str:
+    return cst.Module(body=[]).code_for_node(node)
+
+
+def walk(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
+    """Every node under ``node`` (itself included), depth first, in source order."""
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        yield current
+        stack.extend(reversed(current.children))
+
+
+def assignments(scope_node: cst.CSTNode) -> dict[str, list[cst.BaseExpression]]:
+    """``name -> values`` of the simple ``name = value`` assignments under ``scope_node``, in source order."""
+    found: dict[str, list[cst.BaseExpression]] = {}
+    for node in walk(scope_node):
+        if isinstance(node, cst.Assign) and len(node.targets) == 1 and isinstance(node.targets[0].target, cst.Name):
+            found.setdefault(node.targets[0].target.value, []).append(node.value)
+        elif isinstance(node, cst.AnnAssign) and node.value is not None and isinstance(node.target, cst.Name):
+            found.setdefault(node.target.value, []).append(node.value)
+    return found
+
+
+def backend_message(context, mlx: str, torch: str) -> str:
+    """The MLX or PyTorch wording of a fix, by the file's backend."""
+    return mlx if file_backend(context) == "mlx" else torch
+
+
+def in_loop(context) -> cst.For | cst.While | None:
+    """The innermost loop around the visited node, within its function."""
+    for node in reversed(context.ancestors[:-1]):
+        if isinstance(node, (cst.FunctionDef, cst.Lambda, cst.ClassDef)):
+            return None
+        if isinstance(node, (cst.For, cst.While)):
+            return node
+    return None

@@ -1,0 +1,110 @@
+"""EL910+: silent numerics fallbacks."""
+
+from __future__ import annotations
+
+import libcst as cst
+from emberlint.rules._coach import code_of, table, walk
+
+from emberlint.rule import Invalid, Rule
+
+
+class SilentNumericsFallback(Rule):
+    """``try: ... except Exception:`` (or a bare ``except:``) around array code or around loading a numerics
+    configuration, whose handler falls back (returns, assigns defaults, passes) instead of re-raising.
+
+    Why it matters numerically: the fallback hides the failure and changes the numbers. A config that fails to parse
+    falls back to ``layer_norm_eps=1e-12`` instead of the checkpoint's ``1e-5`` (a LayerNorm of a near-constant
+    row then differs by orders of magnitude), a failed ``mx.fft`` call falls back to a direct convolution with a
+    different summation order, a failed float64 path falls back to float32 with 1e-7 instead of 1e-16 error, and the
+    run "passes" with results that no longer match the original. ``except Exception`` also catches the shape and
+    dtype errors that point at the porting bug.
+
+    Handlers that re-raise, use the caught exception (``except Exception as error: errors.append(error)``) or
+    warn/log are not silent and are not reported.
+
+    Fix: catch the specific error you expect (``FileNotFoundError``, ``KeyError``, ``ImportError``) and re-raise or
+    log loudly otherwise; let array errors propagate.
+    """
+
+    CODE = "EL910"
+    NAME = "silent-numerics-fallback"
+    MESSAGE = "`{handler}` around {what} falls back silently; catch the specific error and re-raise the rest ({how})"
+    NEEDS_BACKEND = False
+    VALID = [
+        ("import json\ndef load(path):\n    try:\n        return json.load(open(path))\n"
+         "    except FileNotFoundError:\n        return {}"),
+        ("import mlx.core as mx\ndef f(x):\n    try:\n        return mx.fft.rfft(x, norm=\"backward\")\n"
+         "    except Exception as error:\n        raise ValueError('bad input') from error"),
+        "try:\n    import torch\nexcept Exception:\n    torch = None",
+    ]
+    INVALID = [
+        Invalid(
+            "import json\nfrom m2bert.config import BertConfig\ndef get_config(path):\n    try:\n"
+            "        return BertConfig.from_dict(json.load(open(path)))\n    except Exception:\n"
+            "        return BertConfig(layer_norm_eps=1e-12)"
+        ),
+        Invalid(
+            "import torch\ndef fftconv(u, k, n):\n    try:\n        y = torch.fft.irfft(torch.fft.rfft(u, n=n) * "
+            "torch.fft.rfft(k, n=n), n=n)\n    except:\n        y = torch.nn.functional.conv1d(u, k)\n    return y"
+        ),
+        Invalid(
+            "import mlx.core as mx\ndef to_f64(x):\n    try:\n        return x.astype(mx.float64)\n"
+            "    except BaseException:\n        pass\n    return x"
+        ),
+    ]
+
+    def visit_Try(self, node: cst.Try) -> None:
+        for handler in node.handlers:
+            broad = self._broad(handler)
+            if broad is None or self._reports(handler):
+                continue
+            what = self._guarded(node.body)
+            if what is not None:
+                if what != "array code":
+                    how = "a config that does not parse must not turn into default eps/dtypes"
+                elif self.context.imports_backend("mlx"):
+                    how = "MLX: let shape/dtype `ValueError`s from `mx` propagate"
+                else:
+                    how = "PyTorch: let `RuntimeError`s from torch propagate"
+                self.report(handler, handler=broad, what=what, how=how)
+
+    def _reports(self, handler: cst.ExceptHandler) -> bool:
+        """The handler re-raises, uses the caught exception, or warns/logs: the failure is not silent."""
+        bound = handler.name.name.value if handler.name is not None and isinstance(handler.name.name, cst.Name) else None
+        loud = table()["fallbacks"]["loud_words"]
+        for inner in walk(handler.body):
+            if isinstance(inner, cst.Raise) or (bound and isinstance(inner, cst.Name) and inner.value == bound):
+                return True
+            if isinstance(inner, cst.Call) and any(word in code_of(inner.func).lower() for word in loud):
+                return True
+        return False
+
+    def _broad(self, handler: cst.ExceptHandler) -> str | None:
+        if handler.type is None:
+            return "except:"
+        names = handler.type.elements if isinstance(handler.type, cst.Tuple) else [handler.type]
+        for element in names:
+            value = element.value if isinstance(element, cst.Element) else element
+            if isinstance(value, cst.Name) and value.value in table()["fallbacks"]["broad_exceptions"]:
+                return f"except {code_of(handler.type)}:"
+        return None
+
+    def _guarded(self, body: cst.BaseSuite) -> str | None:
+        loaders = table()["fallbacks"]["config_loaders"]
+        for inner in walk(body):
+            if isinstance(inner, (cst.Import, cst.ImportFrom)):
+                return None
+            if isinstance(inner, cst.Attribute):
+                if (self.context.qualified_name(inner) or "").split(".", 1)[0] in ("mlx", "torch"):
+                    return "array code"
+            if not isinstance(inner, cst.Call):
+                continue
+            qualified = self.context.qualified_name(inner.func) or ""
+            tail = code_of(inner.func).rsplit(".", 1)[-1]
+            if qualified in loaders or tail in loaders:
+                return "loading a numerics config"
+            if self.context.is_array(inner) or (
+                isinstance(inner.func, cst.Attribute) and self.context.is_array(inner.func.value)
+            ):
+                return "array code"
+        return None

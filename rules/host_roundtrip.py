@@ -1,0 +1,198 @@
+"""EL1xx: host round trips -- array values pulled to Python inside compute code."""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from emberlint.model import Severity
+from emberlint.rule import Invalid, Rule
+
+DEVICE_BACKENDS = ("mlx", "torch")
+NUMPY_CONVERSIONS = {"numpy.array", "numpy.asarray", "numpy.asanyarray", "numpy.ascontiguousarray"}
+PYTHON_CASTS = ("float", "int", "bool", "complex")
+
+
+class _HostRoundTripRule(Rule):
+    """Shared: which arrays count (MLX/PyTorch, or unknown-backend arrays in a file importing one) and where."""
+
+    def device_array(self, node: cst.BaseExpression) -> str | None:
+        """The backend (``mlx``/``torch``) of an MLX/PyTorch array expression, else None."""
+        inferred = self.context.infer(node)
+        if not inferred.is_array:
+            return None
+        if inferred.backend in DEVICE_BACKENDS:
+            return inferred.backend
+        if inferred.backend is None:
+            return self.context.array_backend() or next(
+                (b for b in DEVICE_BACKENDS if self.context.imports_backend(b)), None
+            )
+        return None
+
+    def in_compute_code(self) -> bool:
+        """Inside a function of a file that imports MLX or PyTorch (module-level scripts are host code)."""
+        if not any(self.context.imports_backend(b) for b in DEVICE_BACKENDS):
+            return False
+        return self.context.enclosing_function() is not None
+
+    def module_text(self, backend: str) -> str:
+        return self.context.module_ref({"mlx": "mlx.core", "torch": "torch"}[backend]).text
+
+
+class ItemOrTolist(_HostRoundTripRule):
+    """``.item()`` or ``.tolist()`` on an MLX or PyTorch array inside compute code.
+
+    Why it matters numerically: the call evaluates the lazy graph, waits for the device, copies the value to the
+    host and turns it into a Python float (a float64) or list. The value then re-enters array math as a weakly
+    typed Python number: precision changes silently (float16/bfloat16 values become float64 and are rounded back
+    on the next operation), the computation is cut out of ``mx.compile``/``torch.compile`` graphs and autograd,
+    and every call is a device synchronization.
+
+    Fix: keep the value on the device as an array (a 0-d array works everywhere a scalar does):
+    ``loss = mx.mean(d * d)`` instead of ``float(mx.mean(d * d).item())``; decide with ``mx.all``/``mx.where``
+    instead of Python ``if``. Only call ``.item()`` at the edge (logging, the end of a training step). No
+    automatic fix: the surrounding code expects a Python value.
+    """
+
+    CODE = "EL101"
+    NAME = "array-item-tolist"
+    MESSAGE = "`.{method}()` copies {a} {backend} array to the host inside compute code; keep it as an array on the device"
+    SEVERITY = Severity.ERROR
+    VALID = [
+        "import torch\ndef loss(d: torch.Tensor):\n    return torch.mean(d * d)",
+        "import torch\nd = torch.ones(3)\nprint(d.sum().item())",
+        "import mlx.core as mx\ndef f(cfg: dict):\n    return list(cfg.items())",
+        "import numpy as np\ndef f():\n    return np.ones(3).tolist()",
+        "def f(x):\n    return x.item()",
+    ]
+    INVALID = [
+        Invalid("import torch\ndef loss(d: torch.Tensor):\n    return float(torch.mean(d * d).item())"),
+        Invalid("import mlx.core as mx\ndef f(x: mx.array):\n    return x.tolist()"),
+        Invalid("import mlx.core as core\nclass M:\n    def f(self):\n        y = core.sum(core.ones(3))\n        return y.item()"),
+    ]
+
+    def visit_Call(self, node: cst.Call) -> None:
+        func = node.func
+        if not isinstance(func, cst.Attribute) or func.attr.value not in ("item", "tolist") or node.args:
+            return
+        if not self.in_compute_code():
+            return
+        backend = self.device_array(func.value)
+        if backend is not None:
+            self.report(node, method=func.attr.value, backend=_BACKEND_NAMES[backend], a=_ARTICLE[backend])
+
+
+_BACKEND_NAMES = {"mlx": "MLX", "torch": "PyTorch"}
+_ARTICLE = {"mlx": "an", "torch": "a"}
+
+
+def _shadowed(name: str, scope) -> bool:
+    """A builtin name (``float``) rebound or imported in any enclosing scope."""
+    while scope is not None:
+        if name in scope.bindings or name in scope.imports:
+            return True
+        scope = scope.parent
+    return False
+
+
+class PythonCastOfArray(_HostRoundTripRule):
+    """``float(a)``, ``int(a)``, ``bool(a)`` or ``complex(a)`` of an MLX or PyTorch array inside compute code.
+
+    Why it matters numerically: a Python cast is a hidden ``.item()``: it synchronizes with the device, copies the
+    value to the host, and produces a Python number (``float`` is float64) that re-enters array math weakly typed.
+    ``int(a)`` truncates on the host; ``bool(a)`` raises for arrays with more than one element and otherwise
+    decides control flow on a host copy. Casting a Python value (``int(x.shape[0])``, ``float(cfg.eps)``) is fine.
+
+    Fix: keep it an array: ``a.astype(mx.float32)`` / ``a.to(torch.float32)`` for a dtype change,
+    ``mx.all(a > 0)``/``mx.any``/``mx.where`` instead of ``bool(...)``. No automatic fix.
+    """
+
+    CODE = "EL102"
+    NAME = "python-cast-of-array"
+    MESSAGE = ("`{cast}(...)` of {a} {backend} array is a host round trip; keep it on the device ({instead})")
+    SEVERITY = Severity.ERROR
+    VALID = [
+        "import mlx.core as mx\ndef f(A: mx.array):\n    return int(A.shape[0])",
+        "import mlx.core as mx\ndef f(x: mx.array, cfg):\n    return x * float(cfg.eps)",
+        "import mlx.core as mx\ndef f(x: mx.array):\n    return len(x)",
+        "import mlx.core as mx\ndef f(x: mx.array):\n    return int(x.ndim) + int(x.size)",
+        "import mlx.core as mx\ndef f(x: mx.array):\n    float = mx.sum\n    return float(x)",
+        "import mlx.core as mx\nx = mx.ones(3)\nprint(float(mx.sum(x)))",
+    ]
+    INVALID = [
+        Invalid("import mlx.core as mx\ndef f(x: mx.array):\n    return float(mx.sum(x))"),
+        Invalid("import torch\ndef f(x: torch.Tensor):\n    return int(x.argmax())"),
+        Invalid("import mlx.core as mx\ndef f(x: mx.array):\n    if bool(mx.all(x > 0)):\n        return x"),
+    ]
+
+    INSTEAD = {
+        "float": "`x.astype({m}.float32)`",
+        "int": "`x.astype({m}.int32)`",
+        "complex": "`x.astype({m}.complex64)`",
+        "bool": "compare with `{m}.all`/`{m}.any` and select with `{m}.where`",
+    }
+    TORCH_INSTEAD = {
+        "float": "`x.to({m}.float32)`",
+        "int": "`x.to({m}.int64)`",
+        "complex": "`x.to({m}.complex64)`",
+        "bool": "compare with `{m}.all`/`{m}.any` and select with `{m}.where`",
+    }
+
+    def visit_Call(self, node: cst.Call) -> None:
+        func = node.func
+        if not isinstance(func, cst.Name) or func.value not in PYTHON_CASTS or len(node.args) != 1:
+            return
+        if _shadowed(func.value, self.context.scope) or node.args[0].keyword or node.args[0].star:
+            return
+        if not self.in_compute_code():
+            return
+        backend = self.device_array(node.args[0].value)
+        if backend is None:
+            return
+        table = self.TORCH_INSTEAD if backend == "torch" else self.INSTEAD
+        instead = table[func.value].format(m=self.module_text(backend))
+        self.report(node, cast=func.value, backend=_BACKEND_NAMES[backend], a=_ARTICLE[backend], instead=instead)
+
+
+class NumpyConversion(_HostRoundTripRule):
+    """``np.array(a)``, ``np.asarray(a)`` or ``a.numpy()`` on an MLX or PyTorch array inside compute code.
+
+    Why it matters numerically: the conversion synchronizes and copies the array to host memory; what follows
+    runs in NumPy, whose Python-scalar and default dtypes are float64, so the math is done at a different
+    precision than on the device, and the result has to be copied back. ``.numpy()`` also detaches from autograd.
+
+    Fix: stay in the backend: MLX and PyTorch have the NumPy functions you need (``mx.linalg``, ``mx.fft``,
+    ``torch.linalg``...). Convert only at the boundary (data loading, metrics, saving). No automatic fix.
+    """
+
+    CODE = "EL103"
+    NAME = "numpy-round-trip"
+    MESSAGE = "`{call}` copies {a} {backend} array to NumPy inside compute code; keep the math in {backend}"
+    SEVERITY = Severity.ERROR
+    VALID = [
+        "import mlx.core as mx\nimport numpy as np\ndef f(data: list):\n    return mx.array(np.asarray(data))",
+        "import torch\nimport numpy as np\nx = torch.ones(3)\nsaved = x.numpy()",
+        "import numpy as np\ndef f(x):\n    return np.asarray(x)",
+        "import mlx.core as mx\nimport numpy as np\ndef f():\n    return np.array([1.0, 2.0])",
+    ]
+    INVALID = [
+        Invalid("import mlx.core as mx\nimport numpy as np\ndef f(x: mx.array):\n    return np.array(x) * 2"),
+        Invalid("import torch\nimport numpy as onp\ndef f(x: torch.Tensor):\n    return onp.asarray(x.detach())"),
+        Invalid("import torch\ndef f(x: torch.Tensor):\n    return x.cpu().numpy()"),
+    ]
+
+    def visit_Call(self, node: cst.Call) -> None:
+        func = node.func
+        qualified = self.context.qualified_name(func)
+        if qualified in NUMPY_CONVERSIONS and node.args and node.args[0].keyword is None:
+            subject = node.args[0].value
+            call = f"{cst.Module([]).code_for_node(func)}(...)"
+        elif isinstance(func, cst.Attribute) and func.attr.value == "numpy" and qualified is None:
+            subject = func.value
+            call = ".numpy()"
+        else:
+            return
+        if not self.in_compute_code():
+            return
+        backend = self.device_array(subject)
+        if backend is not None:
+            self.report(node, call=call, backend=_BACKEND_NAMES[backend], a=_ARTICLE[backend])

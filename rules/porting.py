@@ -1,0 +1,451 @@
+"""EL8xx: PyTorch-to-MLX porting pitfalls (files that import MLX)."""
+
+from __future__ import annotations
+
+import re
+
+import libcst as cst
+from emberlint.fixers.keywords import method_to_function, rename_keyword
+from emberlint.rules._coach import (
+    code_of,
+    keyword,
+    method_call,
+    mlx_port,
+    string_value,
+    table,
+    walk,
+)
+
+from emberlint.rule import Invalid, RawFix, Rule
+
+
+def _porting() -> dict:
+    return table()["porting"]
+
+
+class _PortRule(Rule):
+    """Helpers: is this an MLX array / MLX-only file, what class constructed an attribute."""
+
+    def mlx_receiver(self, receiver: cst.BaseExpression) -> bool:
+        """The receiver of a method is an MLX array, or (in an MLX-only file) any non-module value."""
+        if not self.context.imports_backend("mlx"):
+            return False
+        inferred = self.context.infer(receiver)
+        if inferred.is_array and inferred.backend == "mlx":
+            return True
+        if inferred.is_array and inferred.backend == "torch":
+            return False
+        return mlx_port(self.context) and self.context.qualified_name(receiver) is None
+
+    def constructed_by(self, owner: cst.BaseExpression) -> str | None:
+        """The qualified class of the ``owner = Class(...)`` assignment with the same text, if any."""
+        cache = self.__dict__.get("_constructors")
+        if cache is None:
+            cache = {}
+            for node in walk(self.context.module):
+                if isinstance(node, cst.Assign) and isinstance(node.value, cst.Call):
+                    qualified = self.context.module_scope.qualified_name(node.value.func)
+                    if qualified:
+                        for target in node.targets:
+                            cache[code_of(target.target)] = qualified
+            self._constructors = cache
+        return cache.get(code_of(owner))
+
+    def weight_owner(self, target: cst.BaseAssignTargetExpression) -> tuple[str, str] | None:
+        """``(owner text, class or '')`` for ``owner.weight = ...`` / ``state["...weight"] = ...``."""
+        if isinstance(target, cst.Attribute) and target.attr.value == "weight":
+            return code_of(target.value), self.constructed_by(target.value) or ""
+        if isinstance(target, cst.Subscript) and len(target.slice) == 1:
+            index = target.slice[0].slice
+            key = string_value(index.value) if isinstance(index, cst.Index) else None
+            if key and key.endswith(".weight"):
+                return key[: -len(".weight")], ""
+        return None
+
+    def reorders(self, value: cst.CSTNode) -> bool:
+        names = set(_porting()["axis_reorders"])
+        for node in walk(value):
+            if isinstance(node, cst.Attribute) and node.attr.value in names:
+                return True
+        return False
+
+
+class TorchKeywordInMlx(_PortRule):
+    """PyTorch's ``dim=`` / ``keepdim=`` keywords passed to an MLX function or MLX array method
+    (``mx.sum(x, dim=1)``, ``x.mean(dim=-1, keepdim=True)``).
+
+    Why it matters numerically: MLX spells them ``axis=`` and ``keepdims=``. The call raises ``TypeError`` at
+    run time, and only on the path that is executed: a reduction in a rarely used branch (padding mask, the
+    bidirectional Hyena filter) survives until that branch runs. A hurried fix that drops the keyword instead
+    reduces over *all* axes, a scalar that broadcasts silently.
+
+    Fix: ``dim=`` -> ``axis=``, ``keepdim=`` -> ``keepdims=`` (the safe fix does exactly this).
+    """
+
+    CODE = "EL801"
+    NAME = "torch-keyword-in-mlx"
+    MESSAGE = "`{old}=` is PyTorch's keyword; MLX's `{call}` takes `{new}=`"
+    VALID = [
+        "import mlx.core as mx\ny = mx.sum(x, axis=1, keepdims=True)",
+        "import torch\ny = torch.sum(x, dim=1, keepdim=True)",
+        "import mlx.core as mx\nimport torch\ny = torch.softmax(torch.tensor(x), dim=-1)",
+    ]
+    INVALID = [
+        Invalid(
+            "import mlx.core as mx\ny = mx.mean(x, dim=-1, keepdim=True)",
+            fixed="import mlx.core as mx\ny = mx.mean(x, axis=-1, keepdims=True)",
+            count=2,
+        ),
+        Invalid(
+            "import mlx.core as mx\ndef norm(x: mx.array):\n    return x.sum(dim=1)",
+            fixed="import mlx.core as mx\ndef norm(x: mx.array):\n    return x.sum(axis=1)",
+        ),
+    ]
+
+    def visit_Call(self, node: cst.Call) -> None:
+        renames = _porting()["keywords"]
+        if not any(a.keyword is not None and a.keyword.value in renames for a in node.args):
+            return
+        qualified = self.context.qualified_name(node.func)
+        if qualified is not None:
+            if not qualified.startswith("mlx."):
+                return
+        else:
+            method = method_call(node)
+            if method is None or not self.mlx_receiver(method[0]):
+                return
+        for arg in node.args:
+            if arg.keyword is not None and arg.keyword.value in renames:
+                new = renames[arg.keyword.value]
+                fix = RawFix(safe=True, replacements=[(arg.keyword, rename_keyword(arg.keyword, new))],
+                             description=f"Rename {arg.keyword.value}= to {new}=")
+                self.report(arg, old=arg.keyword.value, new=new, call=code_of(node.func), fix=fix)
+
+
+class ForwardWithoutCall(_PortRule):
+    """A subclass of ``mlx.nn.Module`` that defines ``forward`` but no ``__call__``.
+
+    Why it matters numerically: MLX modules are called through ``__call__``; ``nn.Module`` has no ``forward``
+    dispatch, so ``layer(x)`` raises (or, when a parent class defines ``__call__``, runs the *parent's* computation
+    and ignores the ported ``forward``: a residual block that silently skips its mixer still gives finite,
+    plausible numbers).
+
+    Fix: rename ``forward`` to ``__call__`` (the fix does it; unsafe, because explicit ``.forward(...)`` callers must
+    change too).
+    """
+
+    CODE = "EL802"
+    NAME = "forward-without-call"
+    MESSAGE = "`{cls}` subclasses mlx.nn.Module and defines `forward` but no `__call__`; MLX calls `__call__`"
+    VALID = [
+        "import mlx.nn as nn\nclass M(nn.Module):\n    def __call__(self, x):\n        return x",
+        "import torch.nn as nn\nclass M(nn.Module):\n    def forward(self, x):\n        return x",
+        ("import mlx.nn as nn\nclass M(nn.Module):\n    def forward(self, x):\n        return x\n"
+         "    def __call__(self, x):\n        return self.forward(x)"),
+    ]
+    INVALID = [
+        Invalid(
+            "import mlx.nn as nn\nclass HyenaFilter(nn.Module):\n    def forward(self, x, L):\n        return x",
+            fixed="import mlx.nn as nn\nclass HyenaFilter(nn.Module):\n    def __call__(self, x, L):\n        return x",
+            unsafe=True,
+        ),
+    ]
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        if not any(self.context.qualified_name(base.value) == "mlx.nn.Module" for base in node.bases):
+            return
+        methods = {
+            stmt.name.value: stmt for stmt in node.body.body if isinstance(stmt, cst.FunctionDef)
+        }
+        if "forward" in methods and "__call__" not in methods:
+            forward = methods["forward"]
+            fix = RawFix(safe=False, replacements=[(forward.name, cst.Name("__call__"))],
+                         description="Rename forward to __call__")
+            self.report(forward.name, cls=node.name.value, fix=fix)
+
+
+class TorchApiInMlx(_PortRule):
+    """PyTorch-only API left in MLX code: ``nn.Parameter``, ``torch.no_grad()``, ``.to(device)``, ``.cuda()``.
+
+    Why it matters numerically: none of them exists in MLX, so the port fails on the first call that reaches them,
+    and the usual quick patches change numbers: wrapping a weight in a custom ``Parameter`` class hides it from
+    ``model.parameters()`` (the checkpoint loader skips it and it keeps its random init), and ``.to(device)`` shims
+    that call ``astype`` turn ``.to(torch.float64)`` into a float64 graph that MLX runs on the CPU only.
+
+    Fix: an ``mx.array`` attribute is a parameter (``self.w = mx.zeros(...)``); gradients exist only inside
+    ``mx.grad``/``nn.value_and_grad`` (use ``mx.stop_gradient`` for the rare case); arrays are in unified memory
+    (drop ``.to(device)``/``.cuda()``; ``x.astype(dtype)`` for a dtype).
+    """
+
+    CODE = "EL803"
+    NAME = "torch-api-in-mlx"
+    MESSAGE = "`{api}` is PyTorch API in MLX code: {advice}"
+    VALID = [
+        "import mlx.core as mx\nimport mlx.nn as nn\nclass M(nn.Module):\n    def __init__(self):\n        self.w = mx.zeros((3,))",
+        "import mlx.core as mx\nimport torch\nw = mx.array(torch_w.to('cpu').numpy())",
+    ]
+    INVALID = [
+        Invalid(
+            "import mlx.core as mx\nimport mlx.nn as nn\nclass Sin(nn.Module):\n    def __init__(self, dim, w=10):\n"
+            "        super().__init__()\n        self.freq = nn.Parameter(w * mx.ones((1, dim)))"
+        ),
+        Invalid(
+            "import mlx.core as mx\ndef run(model, x, device):\n    with torch.no_grad():\n"
+            "        return model(x.to(device))",
+            count=2,
+        ),
+        Invalid("import mlx.core as mx\ny = mx.exp(x).cuda()"),
+    ]
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if not self.context.imports_backend("mlx"):
+            return
+        qualified = self.context.qualified_name(node.func)
+        names = _porting()["torch_only_names"]
+        text = code_of(node.func)
+        if qualified in names or (qualified is None and not self.context.imports_backend("torch")
+                                  and f"torch.{text.split('.', 1)[-1]}" in names and text.startswith("torch.")):
+            key = qualified if qualified in names else text
+            self.report(node.func, api=text, advice=names[key])
+            return
+        method = method_call(node)
+        methods = _porting()["torch_only_methods"]
+        if method is not None and method[1] in methods and qualified is None and self.mlx_receiver(method[0]):
+            self.report(node.func.attr, api=f".{method[1]}()", advice=methods[method[1]])
+
+
+class InplaceOpInMlx(_PortRule):
+    """PyTorch in-place tensor methods (``masked_fill_``, ``add_``, ``copy_``, ``zero_``...) on MLX arrays.
+
+    Why it matters numerically: MLX arrays are immutable graph values; these methods do not exist and raise.
+    The in-place original also had semantics the port must keep explicitly: ``x.masked_fill_(mask, -1e4)``
+    changed ``x`` for every other reference (for example an attention bias shared across layers), and
+    ``-1e4`` in float16 is representable while ``-inf`` masks produce NaN rows after softmax when a row is fully
+    masked.
+
+    Fix: build a new array and rebind it: ``x = mx.where(mask, value, x)`` for ``masked_fill_``, ``x = x + y`` for
+    ``add_``, ``mx.zeros_like(x)`` for ``zero_``; update module weights with ``module.update(...)``.
+    """
+
+    CODE = "EL804"
+    NAME = "inplace-op-in-mlx"
+    MESSAGE = "`.{method}(...)` is a PyTorch in-place op; MLX arrays are immutable: use {replacement}"
+    VALID = [
+        "import mlx.core as mx\nscores = mx.where(mask, mx.array(-1e4, dtype=scores.dtype), scores)",
+        "import torch\nscores.masked_fill_(mask, -1e4)",
+        "import mlx.core as mx\nnames.sort_()",
+    ]
+    INVALID = [
+        Invalid(
+            "import mlx.core as mx\ndef attend(scores: mx.array, mask: mx.array):\n"
+            "    scores.masked_fill_(mask, -1e4)\n    return mx.softmax(scores, axis=-1)"
+        ),
+        Invalid("import mlx.core as mx\nimport mlx.nn as nn\nclass M(nn.Module):\n    def __call__(self, x):\n"
+                "        return x.add_(1.0)"),
+    ]
+
+    def visit_Call(self, node: cst.Call) -> None:
+        method = method_call(node)
+        if method is None or method[1] not in _porting()["inplace_methods"]:
+            return
+        if self.context.qualified_name(node.func) is None and self.mlx_receiver(method[0]):
+            fix = _porting()["inplace_fixes"].get(method[1], "a new array rebound to the name (`x = f(x)`)")
+            self.report(node, method=method[1], replacement=f"`{fix}`")
+
+
+class MlxTransposePair(_PortRule):
+    """``x.transpose(-1, -2)`` (two axes, PyTorch's meaning: swap them) on an MLX array.
+
+    Why it matters numerically: MLX's ``transpose`` takes a full permutation. On a 3-D or 4-D activation two axes
+    raise; on a 2-D array ``x.transpose(0, 1)`` is the *identity* permutation in MLX but a swap in PyTorch, so a
+    ported ``w.transpose(0, 1)`` silently keeps ``[out, in]`` where the original used ``[in, out]``, and a square
+    weight matrix gives wrong numbers without any shape error.
+
+    Fix: ``mx.swapaxes(x, -1, -2)`` (or ``x.swapaxes(-1, -2)``). The fix is unsafe: for 2-D arrays it changes
+    which permutation runs.
+    """
+
+    CODE = "EL805"
+    NAME = "mlx-transpose-pair"
+    MESSAGE = "MLX `transpose` takes a full permutation, not two axes to swap; use `{fix}`"
+    VALID = [
+        "import mlx.core as mx\ny = mx.swapaxes(x, -1, -2)",
+        "import mlx.core as mx\ndef f(x: mx.array):\n    return x.transpose(0, 2, 1)",
+        "import torch\ny = x.transpose(-1, -2)",
+    ]
+    INVALID = [
+        Invalid(
+            "import mlx.core as mx\ndef scores(q: mx.array, k: mx.array):\n    return mx.matmul(q, k.transpose(-1, -2))",
+            fixed="import mlx.core as mx\ndef scores(q: mx.array, k: mx.array):\n"
+                  "    return mx.matmul(q, mx.swapaxes(k, -1, -2))",
+            unsafe=True,
+        ),
+    ]
+
+    def visit_Call(self, node: cst.Call) -> None:
+        method = method_call(node)
+        if method is None or method[1] != "transpose" or len(node.args) != 2:
+            return
+        if any(a.keyword is not None or a.star for a in node.args):
+            return
+        if not all(isinstance(a.value, (cst.Integer, cst.UnaryOperation)) for a in node.args):
+            return
+        if self.context.qualified_name(node.func) is not None or not self.mlx_receiver(method[0]):
+            return
+        ref = self.context.module_ref("mlx.core")
+        replacement = method_to_function(node, ref.text, "swapaxes")
+        fix = RawFix(safe=False, replacements=[(node, replacement)], imports=[ref.import_line] if ref.import_line else [],
+                     description="Use mx.swapaxes")
+        self.report(node, self.MESSAGE.format(fix=code_of(replacement)), fix=fix)
+
+
+class GeluApproximation(_PortRule):
+    """A tanh (or sigmoid) approximation of GELU in a port: MLX ``nn.gelu_approx`` / ``nn.gelu_fast_approx`` /
+    ``nn.GELU(approx="precise"|"tanh"|"fast")``, or PyTorch ``F.gelu(x, approximate="tanh")`` /
+    ``nn.GELU(approximate="tanh")``.
+
+    Why it matters numerically: the erf GELU and its tanh approximation differ by up to about 3e-4 absolute
+    (around ``|x| = 2``); MLX's sigmoid ``fast`` form by up to about 2e-2. BERT-style models (M2-BERT's
+    ``hidden_act="gelu"``) use the erf form: MLX ``nn.gelu`` / ``nn.GELU()`` and PyTorch ``F.gelu(x)``. A port that
+    swaps forms adds an error 1000x float32 epsilon per MLP layer that parity tests then blame on the FFT.
+
+    Fix: match the original: PyTorch ``F.gelu(x)`` (erf) -> MLX ``nn.gelu(x)``; PyTorch
+    ``F.gelu(x, approximate="tanh")`` -> MLX ``nn.gelu_approx(x)``. Keep the approximation only when the original
+    used it, and suppress this finding there with a reason.
+    """
+
+    CODE = "EL806"
+    NAME = "gelu-approximation"
+    MESSAGE = "{what} is the {form} approximation of GELU; {advice}"
+    VALID = [
+        "import mlx.nn as nn\ny = nn.gelu(x)\nact = nn.GELU()",
+        "import torch.nn.functional as F\ny = F.gelu(x)",
+        "import mlx.nn as nn\nact = nn.GELU(approx='none')",
+    ]
+    INVALID = [
+        Invalid("import mlx.core as mx\nimport mlx.nn as nn\ndef mlp(x):\n    return nn.gelu_approx(x)"),
+        Invalid("import mlx.nn as nn\nact = nn.GELU(approx='precise')"),
+        Invalid("import torch.nn.functional as F\ndef mlp(x):\n    return F.gelu(x, approximate='tanh')"),
+    ]
+
+    def visit_Call(self, node: cst.Call) -> None:
+        facts = _porting()["gelu"]
+        qualified = self.context.qualified_name(node.func) or ""
+        erf_advice = ("M2-BERT/BERT `gelu` is the erf form: use `nn.gelu` / `nn.GELU()` unless the PyTorch original "
+                      "passed approximate=\"tanh\"")
+        if qualified in facts["mlx_tanh"] or qualified in facts["mlx_fast"]:
+            form = "tanh" if qualified in facts["mlx_tanh"] else "sigmoid (fast)"
+            self.report(node.func, what=f"MLX `{code_of(node.func)}`", form=form, advice=erf_advice)
+        elif qualified == "mlx.nn.GELU":
+            approx = string_value(getattr(keyword(node, "approx"), "value", None) or
+                                  (node.args[0].value if node.args and node.args[0].keyword is None else None))
+            form = facts["mlx_approx_values"].get(approx or "")
+            if form:
+                self.report(node, what=f"MLX `nn.GELU(approx=\"{approx}\")`", form=form, advice=erf_advice)
+        elif qualified in facts["torch_calls"]:
+            approx = string_value(getattr(keyword(node, "approximate"), "value", None))
+            if approx == "tanh":
+                self.report(node, what=f"PyTorch `{code_of(node.func)}(approximate=\"tanh\")`", form="tanh",
+                            advice="the MLX port must use `nn.gelu_approx` (MLX `nn.gelu` is the erf form), and "
+                                   "the default `approximate=\"none\"` is what BERT checkpoints were trained with")
+
+
+class ConvWeightLayout(_PortRule):
+    """A convolution weight copied from PyTorch into MLX without reordering its axes:
+    ``conv.weight = mx.array(torch_w)`` or ``weights["encoder.conv.weight"] = mx.array(...)`` with no
+    ``swapaxes``/``transpose``/``moveaxis`` in sight.
+
+    Why it matters numerically: PyTorch stores ``Conv1d`` weights as ``[out, in/groups, k]``, MLX as
+    ``[out, k, in/groups]`` (channels last). For M2-BERT's depthwise short filter (``[3*d, 1, 3]``) the MLX layer
+    would expect ``[3*d, 3, 1]``; when ``k`` equals ``in/groups`` (square kernels, ``[d, 3, 3]``) the shapes even
+    match and the convolution silently mixes the wrong taps.
+
+    Fix: ``mx.swapaxes(w, 1, 2)`` for ``Conv1d`` (``mx.transpose(w, (0, 2, 3, 1))`` for ``Conv2d``) when copying,
+    or keep the PyTorch layout and swap in ``__call__`` as the reference port does.
+    """
+
+    CODE = "EL807"
+    NAME = "conv-weight-layout"
+    MESSAGE = ("`{target}` gets a PyTorch conv weight ([out, in/groups, k]) without reordering; MLX conv weights are "
+               "[out, k, in/groups]: use `mx.swapaxes(w, 1, 2)`")
+    VALID = [
+        "import mlx.core as mx\nmodel.short_filter.weight = mx.swapaxes(mx.array(torch_w.numpy()), 1, 2)",
+        "import mlx.core as mx\nimport mlx.nn as nn\nconv = nn.Conv1d(3, 3, 3)\nconv.weight = mx.zeros((3, 3, 3))",
+        "import mlx.core as mx\nlinear.weight = mx.array(torch_w.numpy())",
+    ]
+    INVALID = [
+        Invalid("import mlx.core as mx\nmodel.conv.weight = mx.array(torch_w.numpy())"),
+        Invalid(
+            "import mlx.core as mx\nimport mlx.nn as nn\nfilt = nn.Conv1d(768, 768, 3, groups=768)\n"
+            "filt.weight = mx.array(state['short_filter.weight'])"
+        ),
+        Invalid("import mlx.core as mx\nweights['bert.encoder.layer.0.attention.short_filter.weight'] = mx.array(w)"),
+    ]
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        if not self.context.imports_backend("mlx") or len(node.targets) != 1:
+            return
+        owner = self.weight_owner(node.targets[0].target)
+        if owner is None or self.reorders(node.value):
+            return
+        text, cls = owner
+        is_conv = cls in _porting()["conv_classes"] or (
+            not cls and re.search(_porting()["conv_name_pattern"], text) is not None
+        )
+        if is_conv and self._copied(node.value):
+            self.report(node, target=code_of(node.targets[0].target))
+
+    def _copied(self, value: cst.BaseExpression) -> bool:
+        """The value comes from outside MLX: ``mx.array(...)``, ``.numpy()``, a state-dict lookup."""
+        for inner in walk(value):
+            if isinstance(inner, cst.Call):
+                qualified = self.context.qualified_name(inner.func) or ""
+                method = method_call(inner)
+                if qualified in ("mlx.core.array", "mlx.core.asarray") or (method and method[1] == "numpy"):
+                    return True
+            if isinstance(inner, cst.Subscript) and len(inner.slice) == 1:
+                index = inner.slice[0].slice
+                if isinstance(index, cst.Index) and string_value(index.value):
+                    return True
+        return False
+
+
+class LinearWeightTransposed(_PortRule):
+    """A Linear weight assigned transposed in MLX code: ``linear.weight = w.T`` / ``mx.array(w).swapaxes(0, 1)``.
+
+    Why it matters numerically: PyTorch ``nn.Linear`` and MLX ``nn.Linear`` both store ``weight`` as
+    ``[out, in]`` and compute ``x @ weight.T``; the transpose habit from JAX/Keras (``[in, out]``) is wrong here.
+    For square projections (M2-BERT's ``out_linear``, ``d x d``) the shapes still match and the layer silently
+    applies ``W.T``, an error as large as the weights themselves.
+
+    Fix: copy the weight as is, ``linear.weight = mx.array(w)``.
+    """
+
+    CODE = "EL808"
+    NAME = "linear-weight-transposed"
+    MESSAGE = ("`{target}` gets a transposed weight; PyTorch and MLX `nn.Linear` both store [out, in]: "
+               "assign it without the transpose")
+    VALID = [
+        "import mlx.core as mx\nmodel.out_linear.weight = mx.array(w)",
+        "import mlx.core as mx\nmodel.conv.weight = mx.swapaxes(mx.array(w), 1, 2)",
+        "import torch\nmodel.out_linear.weight.data = w.T",
+    ]
+    INVALID = [
+        Invalid("import mlx.core as mx\nmodel.out_linear.weight = mx.array(w).T"),
+        Invalid(
+            "import mlx.core as mx\nimport mlx.nn as nn\nhead = nn.Linear(768, 2)\n"
+            "head.weight = mx.swapaxes(mx.array(torch_w.numpy()), 0, 1)"
+        ),
+    ]
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        if not self.context.imports_backend("mlx") or len(node.targets) != 1:
+            return
+        owner = self.weight_owner(node.targets[0].target)
+        if owner is None or not self.reorders(node.value):
+            return
+        text, cls = owner
+        if cls in _porting()["linear_classes"] or (
+            not cls and re.search(_porting()["linear_name_pattern"], text) is not None
+        ):
+            self.report(node, target=code_of(node.targets[0].target))

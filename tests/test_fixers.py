@@ -1,0 +1,140 @@
+"""Before/after texts of the operator fixer (EL301) and of the whole strict profile on the transcript patterns."""
+
+from __future__ import annotations
+
+import libcst as cst
+import pytest
+
+from emberlint.config import Config
+from emberlint.fixing import fix_text
+
+EL301 = Config(profile="strict", select=("EL301",))
+STRICT = Config(profile="strict")
+HEAD = "import mlx.core as mx\n\ndef f(a: mx.array, b: mx.array, c: mx.array):\n"
+
+
+def fixed(source: str, config: Config = EL301, unsafe: bool = False) -> str:
+    outcome = fix_text(source, "case.py", config, unsafe=unsafe)
+    cst.parse_module(outcome.text)
+    assert fix_text(outcome.text, "case.py", config, unsafe=unsafe).text == outcome.text, "not idempotent"
+    return outcome.text
+
+
+BODY_CASES = [
+    # nested precedence: every operand keeps its grouping in the call form
+    ("return a - (b - c)", "return mx.subtract(a, mx.subtract(b, c))"),
+    ("return (a - b) - c", "return mx.subtract(mx.subtract(a, b), c)"),
+    ("return -(a + b)", "return mx.negative(mx.add(a, b))"),
+    ("return a ** -b", "return mx.power(a, mx.negative(b))"),
+    ("return -a ** b", "return mx.negative(mx.power(a, b))"),
+    ("return (a + b) * c", "return mx.multiply(mx.add(a, b), c)"),
+    ("return a + b * c", "return mx.add(a, mx.multiply(b, c))"),
+    ("return a / b / c", "return mx.divide(mx.divide(a, b), c)"),
+    ("return a @ b.T % c", "return mx.remainder(mx.matmul(a, b.T), c)"),
+    ("return ~(a & b)", "return mx.bitwise_invert(mx.bitwise_and(a, b))"),
+    # parentheses around the whole expression stay, the operands' ones go
+    ("return (a * b).sum()", "return (mx.multiply(a, b)).sum()"),
+    ("return a * b, (a / c)", "return mx.multiply(a, b), (mx.divide(a, c))"),
+    ("return f((a), (b), c)[0] @ c", "return mx.matmul(f((a), (b), c)[0], c)"),
+    ("return (x := a) * b", "return mx.multiply(x := a, b)"),
+    ("return (a if c else b) * b", "return mx.multiply(a if c else b, b)"),
+    # formatting and comments around the expression
+    ("y = (a  *  b)  # scale\n    return y", "y = (mx.multiply(a, b))  # scale\n    return y"),
+    ("total = (a +\n             b +\n             c)\n    return total", "total = (mx.add(mx.add(a, b), c))\n    return total"),
+    ("return (\n        a  # left\n        * b  # right\n    )", "return (\n        mx.multiply(a,  # left\n    b)  # right\n    )"),
+    ("return (a *  # times\n            b)", "return (mx.multiply(a,  # times\n        b))"),
+    ("return (-  # neg\n            a)", "return (mx.negative(  # neg\n        a))"),
+    ("return ((a  # inner\n             + b) * c)", "return (mx.multiply(mx.add(a,  # inner\n     b), c))"),
+    ("return 2 * (a - 1.5)", "return mx.multiply(2, mx.subtract(a, 1.5))"),
+    # augmented assignment is unsafe: untouched without --unsafe-fixes
+    ("a *= b\n    return a", "a *= b\n    return a"),
+    ("a -= b * c; return a", "a -= mx.multiply(b, c); return a"),
+]
+
+
+@pytest.mark.parametrize("before,after", BODY_CASES, ids=[b.split("\n")[0][:40] for b, _ in BODY_CASES])
+def test_operator_fix(before: str, after: str):
+    assert fixed(HEAD + "    " + before + "\n") == HEAD + "    " + after + "\n"
+
+
+@pytest.mark.parametrize("before,after", [
+    ("a *= b\n    return a", "a = mx.multiply(a, b)\n    return a"),
+    ("a -= b * c; return a", "a = mx.subtract(a, mx.multiply(b, c)); return a"),
+    ("a **= 2\n    return a", "a = mx.power(a, 2)\n    return a"),
+])
+def test_augmented_assignment_with_unsafe(before: str, after: str):
+    assert fixed(HEAD + "    " + before + "\n", unsafe=True) == HEAD + "    " + after + "\n"
+
+
+@pytest.mark.parametrize("before,after", [
+    (
+        "import mlx.core as core\n\ndef f(a: core.array, b: core.array):\n    return a * b\n",
+        "import mlx.core as core\n\ndef f(a: core.array, b: core.array):\n    return core.multiply(a, b)\n",
+    ),
+    (
+        "import torch as T\n\ndef f(a: T.Tensor, b: T.Tensor):\n    return a - b * -a\n",
+        "import torch as T\n\ndef f(a: T.Tensor, b: T.Tensor):\n    return T.sub(a, T.mul(b, T.neg(a)))\n",
+    ),
+    (
+        "import mlx.core\n\ndef f(a: mlx.core.array, b: mlx.core.array):\n    return a / b\n",
+        "import mlx.core\n\ndef f(a: mlx.core.array, b: mlx.core.array):\n    return mlx.core.divide(a, b)\n",
+    ),
+    (  # a directly imported function is used as is; the others need the module, which is imported
+        "from mlx.core import array, multiply\n\ndef f(a: array, b: array):\n    return a * b + b\n",
+        "from mlx.core import array, multiply\nimport mlx.core as mx\n\ndef f(a: array, b: array):\n"
+        "    return mx.add(multiply(a, b), b)\n",
+    ),
+    (
+        "from mlx.core import array, multiply as mul, subtract\n\ndef f(a: array, b: array):\n    return a * b - a\n",
+        "from mlx.core import array, multiply as mul, subtract\n\ndef f(a: array, b: array):\n"
+        "    return subtract(mul(a, b), a)\n",
+    ),
+    (  # a local rebinding of the imported name shadows it: fall back to the module
+        "from mlx.core import array, multiply\nimport mlx.core as mx\n\ndef f(a: array, b: array, multiply=None):\n"
+        "    return a * b\n",
+        "from mlx.core import array, multiply\nimport mlx.core as mx\n\ndef f(a: array, b: array, multiply=None):\n"
+        "    return mx.multiply(a, b)\n",
+    ),
+    (  # no module import yet: added after the existing imports
+        "from mlx.core import array\nimport numpy as np\n\ndef f(a: array, b: array):\n    return a * b\n",
+        "from mlx.core import array\nimport numpy as np\nimport mlx.core as mx\n\ndef f(a: array, b: array):\n"
+        "    return mx.multiply(a, b)\n",
+    ),
+    (
+        '"""Doc."""\nfrom mlx.core import array\n\nX = 1\n\ndef f(a: array, b: array):\n    return a * b\n',
+        '"""Doc."""\nfrom mlx.core import array\nimport mlx.core as mx\n\nX = 1\n\ndef f(a: array, b: array):\n'
+        "    return mx.multiply(a, b)\n",
+    ),
+])
+def test_aliases_and_imports(before: str, after: str):
+    assert fixed(before) == after
+
+
+GELU = "import math\nimport mlx.core as mx\n\ndef gelu(x: mx.array):\n    return 0.5 * x * (1.0 + mx.erf(x / math.sqrt(2.0)))\n"
+INIT = "import mlx.core as mx\n\ndef init(shape):\n    return mx.random.normal(shape) * 0.02\n"
+NORM = "import mlx.core as mx\n\ndef norm(h: mx.array, h_norm: mx.array):\n    return h / (h_norm + 1e-8)\n"
+
+
+@pytest.mark.parametrize("source,after", [
+    (GELU, "return mx.multiply(mx.multiply(0.5, x), mx.add(1.0, mx.erf(mx.divide(x, math.sqrt(2.0)))))"),
+    (INIT, "return mx.multiply(mx.random.normal(shape), 0.02)"),
+    (NORM, "return mx.divide(h, mx.add(h_norm, 1e-8))"),
+])
+def test_transcript_patterns_el301(source: str, after: str):
+    assert fixed(source).splitlines()[-1].strip() == after
+
+
+@pytest.mark.parametrize("source,unsafe,after", [
+    (GELU, False, "return mx.multiply(mx.multiply(0.5, x), mx.add(1.0, mx.erf(mx.divide(x, math.sqrt(2.0)))))"),
+    (GELU, True, "return mx.multiply(mx.multiply(mx.array(0.5, dtype=x.dtype), x), mx.add(mx.array(1.0, "
+                 "dtype=mx.float32), mx.erf(mx.divide(x, mx.sqrt(mx.array(2.0, dtype=x.dtype))))))"),
+    (INIT, False, "return mx.multiply(mx.random.normal(shape, dtype=mx.float32), 0.02)"),
+    (INIT, True, "return mx.multiply(mx.random.normal(shape, dtype=mx.float32), mx.array(0.02, dtype=mx.float32))"),
+    (NORM, False, "return mx.divide(h, mx.add(h_norm, 1e-8))"),
+    (NORM, True, "return mx.divide(h, mx.add(h_norm, mx.array(1e-8, dtype=h_norm.dtype)))"),
+])
+def test_transcript_patterns_strict(source: str, unsafe: bool, after: str):
+    """Every rule on: the operator, scalar and dtype fixers together reach one fixed point."""
+    result = fixed(source, STRICT, unsafe=unsafe)
+    assert result.splitlines()[:-1] == source.splitlines()[:-1]
+    assert result.splitlines()[-1].strip() == after
