@@ -82,6 +82,12 @@ def collect(dest: Path | None = None, all_files: bool = False) -> Corpus:
     return Corpus(root, files, versions)
 
 
+def load(root: Path) -> Corpus:
+    """A corpus collected before (its ``corpus.json`` gives the files and versions)."""
+    manifest = json.loads((Path(root) / "corpus.json").read_text(encoding="utf-8"))
+    return Corpus(Path(root), [Path(root) / name for name in manifest["files"]], manifest["versions"])
+
+
 def remove(corpus: Corpus) -> None:
     shutil.rmtree(corpus.root, ignore_errors=True)
 

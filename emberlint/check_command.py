@@ -15,7 +15,7 @@ EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 PROGRESS_MIN_FILES = 200
 
 
-def run_check(paths, overrides, explicit_config, jobs, progress_enabled):
+def run_check(paths, overrides, explicit_config, jobs, progress_enabled, cache=False):
     """Lint ``paths``; returns (report, targets). Raises ConfigError for bad configuration."""
     from emberlint.reporters import Report
     from emberlint.runner import ConfigResolver, discover_targets, lint_targets
@@ -27,9 +27,9 @@ def run_check(paths, overrides, explicit_config, jobs, progress_enabled):
 
         with Progress(transient=True) as progress:
             task = progress.add_task("Checking", total=len(targets))
-            results = lint_targets(targets, jobs, lambda n: progress.advance(task, n))
+            results = lint_targets(targets, jobs, lambda n: progress.advance(task, n), cache=cache)
     else:
-        results = lint_targets(targets, jobs)
+        results = lint_targets(targets, jobs, cache=cache)
     report = Report(files_checked=len(targets), errors=list(errors))
     for result in results:
         report.findings.extend(result.findings)
@@ -74,19 +74,22 @@ def _apply_baseline(report, baseline_file, write_baseline_file) -> None:
 @click.option("--no-color", is_flag=True, help="Plain output even on a terminal.")
 @click.option("--coach", is_flag=True, help="Explain under each finding why it matters numerically.")
 @click.option("--jobs", "-j", type=int, default=None, help="Worker processes (default: one per core).")
+@click.option("--no-cache", is_flag=True,
+              help="Neither read nor write the result cache (.emberlint_cache/ or $EMBERLINT_CACHE_DIR).")
 @click.option("--baseline", "baseline_file", type=click.Path(dir_okay=False),
               help="Report (and fail on) only findings not recorded in this baseline file.")
 @click.option("--write-baseline", "write_baseline_file", type=click.Path(dir_okay=False),
               help="Record today's findings in this baseline file and exit 0.")
 def check(paths, select, ignore, profile, config_file, exclude, output_format, output_file, statistics,
-          warnings_as_errors, no_color, coach, jobs, baseline_file, write_baseline_file):
+          warnings_as_errors, no_color, coach, jobs, baseline_file, write_baseline_file, no_cache):
     """Check PATHS (files or folders; default: the current folder)."""
     from emberlint.reporters import RenderOptions, reporter
 
     try:
         overrides = overrides_from(select, ignore, profile, exclude, warnings_as_errors)
         report, targets = run_check(list(paths) or ["."], overrides, config_path(config_file), jobs,
-                                    progress_enabled=sys.stderr.isatty() and output_file is None)
+                                    progress_enabled=sys.stderr.isatty() and output_file is None,
+                                    cache=not no_cache)
     except ConfigError as exc:
         click.echo(f"emberlint: configuration error: {exc}", err=True)
         sys.exit(EXIT_ERROR)

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import re
 from typing import Iterable
 
 from emberlint.model import Edit, Fix, Position
 
 
+_LINE_END = re.compile(r"\r\n|\r|\n")
+
+
 def _line_offsets(text: str) -> list[int]:
-    offsets = [0]
-    for line in text.splitlines(keepends=True):
-        offsets.append(offsets[-1] + len(line))
-    return offsets
+    """Offsets of each line's start. Lines end at ``\n``, ``\r\n`` or ``\r`` only, as for Python's tokenizer
+    and LibCST's positions (``str.splitlines`` also splits at form feeds and U+2028, which would shift edits)."""
+    return [0] + [match.end() for match in _LINE_END.finditer(text)]
 
 
 def offset_of(offsets: list[int], position: Position) -> int:

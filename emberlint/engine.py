@@ -3,6 +3,7 @@ then filter by suppressions and per-file ignores."""
 
 from __future__ import annotations
 
+import ast
 import re
 from typing import Callable
 
@@ -17,7 +18,7 @@ from emberlint.registry import enabled_rules
 from emberlint.rule import RawFinding, Rule
 from emberlint.scope import ARRAY_BACKENDS, build_scopes
 from emberlint.suppress import parse_suppressions
-from emberlint.walk import walk
+from emberlint.walk import nesting_error, walk
 
 UNUSED_SUPPRESSION = "EL901"
 _BACKEND_WORD = re.compile(r"\b(?:mlx|torch|numpy)\b")
@@ -75,8 +76,26 @@ class _Dispatcher(cst.CSTVisitor):
         context.ancestors.pop()
 
 
-def _parse_error(path: str, exc: cst.ParserSyntaxError) -> FileError:
-    message = str(exc).strip().splitlines()[0] if str(exc).strip() else "invalid syntax"
+def _cannot_fire_without_backend(rule: type[Rule], source: str) -> bool:
+    """True when ``rule`` needs an array backend, or declares a ``TRIGGER`` regex (text it can only fire on,
+    e.g. ``except``) that ``source`` lacks: a file no enabled rule can fire on is not parsed at all."""
+    if rule.NEEDS_BACKEND:
+        return True
+    trigger = getattr(rule, "TRIGGER", None)
+    return trigger is not None and re.search(trigger, source) is None
+
+
+def _parse_error(path: str, source: str, exc: cst.ParserSyntaxError) -> FileError:
+    """Python's own message and position when it agrees the code is invalid (LibCST's are often less precise)."""
+    try:
+        compile(source, path, "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
+    except SyntaxError as python_error:
+        if python_error.lineno:
+            return FileError(path, f"syntax error: {python_error.msg}", "parse", python_error.lineno,
+                             python_error.offset or 1)
+    except (ValueError, RecursionError, MemoryError):
+        pass
+    message = exc.message if exc.message else "invalid syntax"
     return FileError(path, f"syntax error: {message}", "parse", exc.raw_line, exc.raw_column + 1)
 
 
@@ -89,12 +108,16 @@ def lint_module_text(source: str, path: str, config: Config) -> tuple[FileResult
     active = [rule for rule in severities if rule.CODE != UNUSED_SUPPRESSION]
     if not active:
         return result, None
-    if all(rule.NEEDS_BACKEND for rule in active) and not _BACKEND_WORD.search(source):
+    if not _BACKEND_WORD.search(source) and all(_cannot_fire_without_backend(rule, source) for rule in active):
+        return result, None
+    too_deep = nesting_error(source)  # LibCST's parser would crash the process on these
+    if too_deep:
+        result.errors.append(FileError(path, too_deep, "parse"))
         return result, None
     try:
         module = cst.parse_module(source)
     except cst.ParserSyntaxError as exc:
-        result.errors.append(_parse_error(path, exc))
+        result.errors.append(_parse_error(path, source, exc))
         return result, None
     except (RecursionError, MemoryError) as exc:
         result.errors.append(FileError(path, f"cannot parse: {type(exc).__name__}", "parse"))
@@ -191,7 +214,10 @@ def lint_source(source: str, path: str = "<string>", config: Config | None = Non
     """Lint a source text (the API the CLI, the fixer and the LSP server share)."""
     if source.startswith("\ufeff"):
         source = source[1:]
-    return lint_module_text(source, path, config or Config())[0]
+    try:
+        return lint_module_text(source, path, config or Config())[0]
+    except RecursionError:  # nesting CPython accepts can still be too deep for the recursive analyses
+        return FileResult(path, errors=[FileError(path, "too deeply nested to analyse", "internal")])
 
 
 __all__ = ["lint_source", "lint_module_text", "Severity"]

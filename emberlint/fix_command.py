@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import functools
+import io
 import sys
 from collections import Counter
 from dataclasses import dataclass, field
@@ -118,9 +119,11 @@ def _check_round_trip(source, text: str) -> None:
 
 
 def unified_diff(path: str, before: str, after: str) -> str:
+    def split(text: str) -> list[str]:  # at \n, \r\n and \r only (not at form feeds, as splitlines does)
+        return io.StringIO(text, newline="").readlines()
+
     lines = []
-    for line in difflib.unified_diff(before.splitlines(keepends=True), after.splitlines(keepends=True),
-                                     f"a/{path}", f"b/{path}"):
+    for line in difflib.unified_diff(split(before), split(after), f"a/{path}", f"b/{path}"):
         lines.append(line)
         if not line.endswith(("\n", "\r")):
             lines.append("\n\\ No newline at end of file\n")

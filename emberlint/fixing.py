@@ -28,8 +28,9 @@ class FixError(Exception):
     """A fix produced code that does not parse, a fix crashed, or the loop did not settle."""
 
 
-class FixTimeout(FixError):
-    """Fixing one file took longer than its time budget."""
+class FixTimeout(BaseException):
+    """Fixing one file took longer than its time budget. A BaseException, so that the engine's guard against
+    crashing rules (``except Exception``) does not swallow it when the alarm rings inside a rule."""
 
 
 @dataclass

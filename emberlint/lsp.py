@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ast
 import asyncio
+import json
 import re
 import threading
 from concurrent.futures import ThreadPoolExecutor
@@ -22,16 +23,20 @@ from typing import Any
 
 import click
 from lsprotocol import types
+from pygls.exceptions import JsonRpcException, JsonRpcInternalError, JsonRpcInvalidParams, JsonRpcParseError
 from pygls.lsp.server import LanguageServer
+from pygls.protocol import LanguageServerProtocol
 from pygls.uris import to_fs_path
 
 from emberlint import __version__
 from emberlint.config import CONFIG_FILES, Config, ConfigError, discover
 from emberlint.model import FileError, FileResult, Finding, Position, Severity
+from emberlint.registry import validate_codes
 
 SOURCE = "emberlint"
 DEBOUNCE_SECONDS = 0.15
 FIX_ALL_KIND = "source.fixAll.emberlint"
+FIX_ALL_TITLE = "Fix all safe emberlint fixes in this file"
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 _IGNORE_DIRECTIVE = re.compile(r"#\s*emberlint:\s*ignore\[(?P<codes>[^\]]*)\]", re.IGNORECASE)
 _SEVERITY = {Severity.ERROR: types.DiagnosticSeverity.Error, Severity.WARNING: types.DiagnosticSeverity.Warning}
@@ -174,15 +179,45 @@ class Linted:
     config_error: str | None = None
 
 
+class _Answered(JsonRpcException):
+    """A malformed request that has already been answered with a JSON-RPC error."""
+
+
+class EmberlintProtocol(LanguageServerProtocol):
+    """pygls answers a request whose params do not validate with nothing (it only shows a message); JSON-RPC wants
+    an error response for that id. This protocol sends it."""
+
+    def structure_message(self, data: dict[str, Any]):
+        try:
+            return super().structure_message(data)
+        except JsonRpcException as exc:
+            if isinstance(data, dict) and "id" in data and "method" in data:
+                error = JsonRpcInvalidParams(f"Invalid params for {data['method']}")
+                if not isinstance(exc, JsonRpcInvalidParams):
+                    error = JsonRpcInternalError(f"Cannot read the request {data['method']}")
+                self._send_response(data["id"], error=error.to_response_error())
+                raise _Answered(str(exc)) from exc
+            raise
+
+
 class EmberlintServer(LanguageServer):
     def __init__(self) -> None:
-        super().__init__("emberlint", __version__, text_document_sync_kind=types.TextDocumentSyncKind.Incremental)
+        super().__init__("emberlint", __version__, protocol_cls=EmberlintProtocol,
+                         text_document_sync_kind=types.TextDocumentSyncKind.Incremental)
         self.settings: dict[str, Any] = {}
         self.linted: dict[str, Linted] = {}
         self._configs: dict[Path, Config] = {}
         self._timers: dict[str, asyncio.TimerHandle] = {}
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="emberlint-lint")
         self._lock = threading.Lock()
+
+    def report_server_error(self, error: Exception, source) -> None:
+        if isinstance(error, _Answered):
+            return
+        if isinstance(error, (json.JSONDecodeError, UnicodeDecodeError)):
+            self.protocol._send_response(None, error=JsonRpcParseError(f"Parse error: {error}").to_response_error())
+            return
+        super().report_server_error(error, source)
 
     @property
     def encoding(self) -> str:
@@ -196,13 +231,16 @@ class EmberlintServer(LanguageServer):
             value = settings.get(key) if isinstance(settings, dict) else None
             if isinstance(value, list) and all(isinstance(v, str) for v in value):
                 overrides[key] = tuple(v.upper() for v in value)
+                validate_codes(overrides[key], f"editor setting emberlint.{key}")  # ConfigError: a diagnostic
         profile = settings.get("profile") if isinstance(settings, dict) else None
         if profile in ("recommended", "strict"):
             overrides["profile"] = profile
         return overrides
 
     def config_for(self, path: Path | None) -> Config:
-        folder = (path.parent if path is not None else Path.cwd()).resolve()
+        if path is None:  # an unsaved buffer: the workspace's configuration
+            path = Path(self.workspace.root_path or Path.cwd()) / "untitled.py"
+        folder = path.parent.resolve()
         with self._lock:
             if folder not in self._configs:
                 self._configs[folder] = discover(folder).with_overrides(**self.overrides())
@@ -325,29 +363,46 @@ class EmberlintServer(LanguageServer):
         wants_fix_all = not only or any(FIX_ALL_KIND.startswith(k) or k == types.CodeActionKind.QuickFix
                                         for k in only)
         if wants_fix_all and any(f.fix is not None and f.fix.safe for f in linted.result.findings):
-            action = self.fix_all_action(uri, linted)
-            if action is not None:
+            action = types.CodeAction(title=FIX_ALL_TITLE,
+                                      kind=FIX_ALL_KIND, data={"uri": uri, "version": linted.version})
+            # the fix loop re-lints the file until it settles: only run it when the user picks the action
+            if not self.resolves_edits():
+                action = self.resolve_code_action(action)
+            if action.edit is not None or action.data is not None:
                 actions.append(action)
         return actions
 
-    def fix_all_action(self, uri: str, linted: Linted) -> types.CodeAction | None:
+    def resolves_edits(self) -> bool:
+        """Does the client call codeAction/resolve to fill in an action's edit?"""
+        document = self.client_capabilities.text_document
+        code_action = document.code_action if document else None
+        support = code_action.resolve_support if code_action else None
+        return bool(support and "edit" in support.properties)
+
+    def resolve_code_action(self, action: types.CodeAction) -> types.CodeAction:
+        """Fill in the "fix all" action's edit (a whole-document replacement by ``fix_text``'s result)."""
         from emberlint.fixing import FixError, fix_text
 
+        data = action.data if isinstance(action.data, dict) else {}
+        uri = data.get("uri")
+        if action.kind != FIX_ALL_KIND or uri not in self.workspace.text_documents:
+            return action
+        linted = self.lint(uri)
+        if linted is None or linted.config is None:
+            return action
         try:
             outcome = fix_text(linted.text, linted.result.path, linted.config)
         except FixError as exc:
             self.window_log_message(types.LogMessageParams(type=types.MessageType.Warning, message=str(exc)))
-            return None
-        if not outcome.changed or outcome.text == linted.text:
-            return None
+            action.data = None
+            return action
         lines = split_lines(linted.text)
         end = types.Position(line=len(lines) - 1, character=code_units(lines[-1], self.encoding))
         whole = types.Range(start=types.Position(line=0, character=0), end=end)
-        return types.CodeAction(
-            title=f"Fix all safe emberlint fixes in this file ({outcome.applied})",
-            kind=FIX_ALL_KIND,
-            edit=types.WorkspaceEdit(changes={uri: [types.TextEdit(range=whole, new_text=outcome.text)]}),
-        )
+        edits = [types.TextEdit(range=whole, new_text=outcome.text)] if outcome.text != linted.text else []
+        action.edit = types.WorkspaceEdit(changes={uri: edits})
+        action.data = None
+        return action
 
     def hover(self, params: types.HoverParams) -> types.Hover | None:
         from emberlint.docs_commands import explain_text
@@ -430,10 +485,15 @@ def create_server() -> EmberlintServer:
 
     @server.feature(
         types.TEXT_DOCUMENT_CODE_ACTION,
-        types.CodeActionOptions(code_action_kinds=[types.CodeActionKind.QuickFix, FIX_ALL_KIND]),
+        types.CodeActionOptions(code_action_kinds=[types.CodeActionKind.QuickFix, FIX_ALL_KIND],
+                                resolve_provider=True),
     )
     def code_action(ls: EmberlintServer, params: types.CodeActionParams) -> list[types.CodeAction]:
         return ls.code_actions(params)
+
+    @server.feature(types.CODE_ACTION_RESOLVE)
+    def code_action_resolve(ls: EmberlintServer, action: types.CodeAction) -> types.CodeAction:
+        return ls.resolve_code_action(action)
 
     @server.feature(types.TEXT_DOCUMENT_HOVER)
     def hover(ls: EmberlintServer, params: types.HoverParams) -> types.Hover | None:

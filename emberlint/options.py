@@ -8,13 +8,14 @@ from typing import Callable
 import click
 
 from emberlint.config import PROFILES, ConfigError
-from emberlint.registry import validate_codes
 
 
 def _codes(value: str | None, name: str) -> tuple[str, ...] | None:
     if not value:
         return None
     codes = tuple(c.strip().upper() for c in value.split(",") if c.strip())
+    from emberlint.registry import validate_codes  # lazy: imports every rule (and LibCST)
+
     validate_codes(codes, f"--{name}")
     return codes
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -9,7 +10,6 @@ from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
 from emberlint.config import Config, ConfigError, discover
-from emberlint.engine import lint_module_text
 from emberlint.model import FileError, FileResult
 from emberlint.sources import SourceError, read_source
 
@@ -74,7 +74,11 @@ def _walk(root: Path, resolver: ConfigResolver) -> Iterator[Path]:
                     yield file
 
 
-def lint_target(target: Target) -> FileResult:
+def lint_target(target: Target, store: bool = False) -> FileResult:
+    """Lint one file; never raises: unreadable files, parse failures and internal errors become ``FileError``s.
+    With ``store`` the result goes into the content-hash cache under the key of the bytes actually linted."""
+    from emberlint.engine import lint_module_text  # lazy: a fully cached run never imports LibCST
+
     try:
         source = read_source(target.path)
     except SourceError as exc:
@@ -82,16 +86,50 @@ def lint_target(target: Target) -> FileResult:
     try:
         result, _ = lint_module_text(source.text, target.path, target.config)
     except RecursionError:
-        return FileResult(target.path, errors=[FileError(target.path, "too deeply nested to analyse", "internal")])
+        result = FileResult(target.path, errors=[FileError(target.path, "too deeply nested to analyse", "internal")])
+    except Exception as exc:  # an engine bug on one file must not stop the run
+        message = f"internal error: {type(exc).__name__}: {exc}"
+        result = FileResult(target.path, errors=[FileError(target.path, message, "internal")])
+    if store:
+        from emberlint.cache import ResultCache, cache_root, entry_key
+
+        ResultCache(cache_root(target.config.root)).put(entry_key(source.raw, target.path, target.config), result)
     return result
+
+
+def cached_result(target: Target) -> FileResult | None:
+    """The cached result for the file's current bytes, or None."""
+    from emberlint.cache import ResultCache, cache_root, entry_key
+
+    try:
+        raw = Path(target.path).read_bytes()
+    except OSError:
+        return None
+    return ResultCache(cache_root(target.config.root)).get(entry_key(raw, target.path, target.config), target.path)
 
 
 def lint_targets(
     targets: list[Target], jobs: int | None = None, progress: Callable[[int], None] | None = None,
-    work: Callable[[Target], Any] = lint_target,
+    work: Callable[[Target], Any] = lint_target, cache: bool = False,
 ) -> list[Any]:
     """Results of ``work`` (default: linting) in the order of ``targets`` whatever the number of processes;
-    ``work`` must be picklable (a module-level function or a partial of one)."""
+    ``work`` must be picklable (a module-level function or a partial of one). With ``cache`` (linting only),
+    files whose bytes were linted before with the same settings are answered from the cache in this process and
+    only the others are linted (and stored)."""
+    if not cache or work is not lint_target:
+        return _run(targets, work, jobs, progress)
+    results: list[Any] = [cached_result(target) for target in targets]
+    missing = [index for index, result in enumerate(results) if result is None]
+    if progress and len(targets) > len(missing):
+        progress(len(targets) - len(missing))
+    fresh = _run([targets[i] for i in missing], functools.partial(lint_target, store=True), jobs, progress)
+    for index, result in zip(missing, fresh):
+        results[index] = result
+    return results
+
+
+def _run(targets: list[Target], work: Callable[[Target], Any], jobs: int | None,
+         progress: Callable[[int], None] | None) -> list[Any]:
     jobs = jobs or os.cpu_count() or 1
     if jobs <= 1 or len(targets) < PARALLEL_THRESHOLD:
         results = []
@@ -110,4 +148,4 @@ def lint_targets(
     return results
 
 
-__all__ = ["ConfigError", "ConfigResolver", "Target", "discover_targets", "lint_targets", "lint_target"]
+__all__ = ["ConfigError", "ConfigResolver", "Target", "discover_targets", "cached_result", "lint_targets", "lint_target"]

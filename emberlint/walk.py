@@ -13,8 +13,10 @@ The lexical order of each node type's fields is learnt once per type from LibCST
 
 from __future__ import annotations
 
+import ast
 import dataclasses
 import os
+import re
 
 import libcst as cst
 
@@ -52,27 +54,105 @@ REFERENCE = os.environ.get("EMBERLINT_REFERENCE_TRAVERSAL") == "1"
 
 
 def walk(node: cst.CSTNode, visitor: cst.CSTVisitor) -> None:
-    """Visit ``node`` and its descendants with ``visitor`` exactly as ``node.visit(visitor)`` would, read-only."""
+    """Visit ``node`` and its descendants with ``visitor`` exactly as ``node.visit(visitor)`` would, read-only.
+    The tree's pre-order is computed once and replayed by later walks over the same root (the engine walks each
+    module three times), without recursion."""
     if REFERENCE:
         node.visit(visitor)
-    else:
-        _walk(node, visitor)
+        return
+    order = _preorder(node)
+    on_visit, on_leave = visitor.on_visit, visitor.on_leave
+    open_nodes: list[tuple[cst.CSTNode, int]] = []
+    index, count = 0, len(order)
+    while index < count:
+        current, end = order[index]
+        if on_visit(current):
+            open_nodes.append((current, end))
+            index += 1
+        else:
+            on_leave(current)
+            index = end
+        while open_nodes and open_nodes[-1][1] == index:
+            on_leave(open_nodes.pop()[0])
 
 
-def _walk(node: cst.CSTNode, visitor: cst.CSTVisitor) -> None:
-    if visitor.on_visit(node):
-        order = _FIELD_ORDER.get(type(node))
-        if order is None:
-            order = _learn_order(node)
-        for name in order:
-            value = getattr(node, name)
-            if isinstance(value, cst.CSTNode):
-                _walk(value, visitor)
-            elif isinstance(value, (tuple, list)):
-                for item in value:
-                    if isinstance(item, cst.CSTNode):
-                        _walk(item, visitor)
-    visitor.on_leave(node)
+_LAST: list = [None, None]  # the last root walked and its pre-order
 
 
-__all__ = ["walk"]
+def _preorder(root: cst.CSTNode) -> list[tuple[cst.CSTNode, int]]:
+    """``(node, index just past its subtree)`` for every node under ``root``, in pre-order."""
+    if _LAST[0] is root:
+        return _LAST[1]
+    order: list = []
+    stack: list = [(root, False)]
+    while stack:
+        current, done = stack.pop()
+        if done:
+            order[current] = (order[current], len(order))
+            continue
+        position = len(order)
+        order.append(current)
+        stack.append((position, True))
+        stack.extend((child, False) for child in reversed(children(current)))
+    _LAST[0], _LAST[1] = root, order
+    return order
+
+
+def children(node: cst.CSTNode) -> list[cst.CSTNode]:
+    """``node.children`` (the immediate child nodes in lexical order) without LibCST's rebuild of ``node``."""
+    order = _FIELD_ORDER.get(type(node))
+    if order is None:
+        order = _learn_order(node)
+    is_node = _IS_NODE  # a dict lookup: isinstance(..., CSTNode) goes through ABCMeta and is slow
+    found: list[cst.CSTNode] = []
+    for name in order:
+        value = getattr(node, name)
+        kind = type(value)
+        if kind is list or kind is tuple:
+            for item in value:
+                item_kind = type(item)
+                if is_node.get(item_kind) or (item_kind not in is_node and _learn_kind(item_kind)):
+                    found.append(item)
+        elif is_node.get(kind) or (kind not in is_node and _learn_kind(kind)):
+            found.append(value)
+    return found
+
+
+_IS_NODE: dict[type, bool] = {}
+
+
+def _learn_kind(kind: type) -> bool:
+    _IS_NODE[kind] = result = issubclass(kind, cst.CSTNode)
+    return result
+
+
+#: CPython's own limit on nested brackets; LibCST's native parser overflows its stack (a segfault that takes
+#: the whole process down) on a few thousand.
+MAX_BRACKET_DEPTH = 200
+_BRACKET = re.compile(r"[()\[\]{}]")
+
+
+def nesting_error(source: str) -> str | None:
+    """Why ``source`` is too deeply nested to hand to LibCST, or None. CPython's parser is the judge (it fails
+    cleanly, and LibCST handles whatever it accepts); for source it rejects for another reason (e.g. syntax of a
+    newer Python) a bracket count stands in."""
+    try:
+        ast.parse(source)
+    except (RecursionError, MemoryError):
+        return "too deeply nested to analyse"
+    except SyntaxError as exc:
+        if "too many nested" in str(exc) or "too complex" in str(exc):
+            return "too deeply nested to analyse"
+        if sum(source.count(c) for c in "([{") > MAX_BRACKET_DEPTH:
+            depth = deepest = 0
+            for match in _BRACKET.finditer(source):
+                depth += 1 if match.group() in "([{" else -1
+                deepest = max(deepest, depth)
+            if deepest > MAX_BRACKET_DEPTH:
+                return "too deeply nested to analyse"
+    except ValueError:  # NUL bytes: LibCST reports them
+        return None
+    return None
+
+
+__all__ = ["children", "nesting_error", "walk"]

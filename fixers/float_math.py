@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import libcst as cst
-
-from emberlint.api_facts import load_table
 from emberlint.fixers.operators import call, function_for
 from emberlint.fixers.typed_scalar import typed_scalar
+
+from emberlint.api_facts import load_table
 
 if TYPE_CHECKING:
     from emberlint.context import FileContext

@@ -165,6 +165,30 @@ def bindings_of(name: str, context: FileContext) -> list:
 _bindings_of = bindings_of  # the name other rules imported first
 
 
+def powers_keep_kind(value: cst.BaseExpression) -> bool:
+    """Whether every ``**`` in ``value`` visibly keeps the inferred number kind: a negative base to a fractional
+    power is complex (``(-1) ** 0.5``) and ``int ** int`` is a float for a negative exponent (``2 ** -1``).
+    Safe fixes need that certainty (found by tests/test_fix_differential.py)."""
+    for node in _powers(value):
+        exponent_is_int_literal = isinstance(node.right, cst.Integer)
+        base_is_non_negative_literal = isinstance(node.left, (cst.Integer, cst.Float))
+        if not (exponent_is_int_literal or base_is_non_negative_literal and isinstance(node.right, cst.Float)):
+            return False
+    return True
+
+
+def _powers(value: cst.BaseExpression) -> list[cst.BinaryOperation]:
+    found: list[cst.BinaryOperation] = []
+
+    class Powers(cst.CSTVisitor):
+        def visit_BinaryOperation(self, node: cst.BinaryOperation) -> None:
+            if isinstance(node.operator, cst.Power):
+                found.append(node)
+
+    value.visit(Powers())
+    return found
+
+
 def exact_with_operand_dtype(array_family: str | None, number: str | None) -> bool:
     """Does ``dtype=<array>.dtype`` reproduce the weakly typed Python number exactly (see the module docs)?"""
     if array_family in ("float", "complex"):
@@ -197,7 +221,7 @@ def scalar_replacement(
     if operand is not None and is_plain_reference(operand):
         dtype: cst.BaseExpression = cst.Attribute(value=operand, attr=cst.Name("dtype"))
         device = cst.Attribute(value=operand, attr=cst.Name("device")) if backend == "torch" else None
-        safe = exact_with_operand_dtype(dtype_family(operand, context), number)
+        safe = exact_with_operand_dtype(dtype_family(operand, context), number) and powers_keep_kind(value)
     else:
         config = context.config
         name = config.default_int_dtype if number == "int" else config.default_float_dtype

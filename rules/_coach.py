@@ -12,6 +12,7 @@ from typing import Any
 import libcst as cst
 
 from emberlint.api_facts import load_table
+from emberlint.walk import children
 
 MLX_CORE = "mlx.core"
 
@@ -76,7 +77,7 @@ def walk(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
     while stack:
         current = stack.pop()
         yield current
-        stack.extend(reversed(current.children))
+        stack.extend(reversed(children(current)))  # emberlint.walk.children: no LibCST rebuild
 
 
 def assignments(scope_node: cst.CSTNode) -> dict[str, list[cst.BaseExpression]]:

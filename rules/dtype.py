@@ -5,16 +5,17 @@ from __future__ import annotations
 import functools
 
 import libcst as cst
-
-from emberlint.api_facts import load_table
 from emberlint.fixers.dtype_kwarg import (
     add_keyword,
+    argument,
     backend_dtype,
     choose,
     constructor_family,
     constructor_table,
 )
 from emberlint.fixers.typed_scalar import _bindings_of
+
+from emberlint.api_facts import load_table
 from emberlint.model import Severity
 from emberlint.rule import Invalid, RawFix, Rule
 from emberlint.scope import backend_of
@@ -24,6 +25,9 @@ _ARITHMETIC = (cst.Add, cst.Subtract, cst.Multiply, cst.Divide, cst.FloorDivide,
 
 
 def source(node: cst.CSTNode) -> str:
+    """The code of ``node`` as reported: without grouping parentheses (positions exclude them), tuples keep theirs."""
+    if getattr(node, "lpar", None) and not isinstance(node, cst.Tuple):
+        node = node.with_changes(lpar=[], rpar=[])
     return _EMPTY.code_for_node(node)
 
 
@@ -67,8 +71,9 @@ class ConstructorWithoutDtype(Rule):
     or accumulates these values overflows at 2**31 in one backend and not the other; ``mx.array(2**40)`` silently
     becomes int64; ``torch.zeros(n)`` follows ``torch.get_default_dtype()``, which any imported module may have set
     to float64. ``mx.arange(0, 1, 0.1)`` is float32 while ``mx.arange(10)`` is int32, so ``mx.arange(n) / n``
-    changes meaning with the literal's spelling. The ``*_like`` constructors inherit a dtype and are not reported;
-    the constructors and their defaults are data in ``rules/constructors.yaml``.
+    changes meaning with the literal's spelling. The ``*_like`` constructors and copies of an MLX/PyTorch array
+    (``mx.array(y)``) inherit a dtype and are not reported; NumPy data is (``mx.array(np_float64)`` is float32).
+    The constructors and their defaults are data in ``rules/constructors.yaml``.
 
     Fix: write the dtype down. ``--fix`` adds the configured default for the data's family (``default-float-dtype``,
     ``default-int-dtype``, or bool): ``mx.array(0.1)`` -> ``mx.array(0.1, dtype=mx.float32)``. The fix is safe only
@@ -84,6 +89,7 @@ class ConstructorWithoutDtype(Rule):
         "import mlx.core as mx\nx = mx.zeros((3,), dtype=mx.float32)",
         "import mlx.core as mx\nx = mx.zeros((3,), mx.float16)",
         "import mlx.core as mx\ny = mx.zeros_like(x)",
+        "import mlx.core as mx\ndef f(x: mx.array):\n    return mx.array(x)",
         "import mlx.core as mx\nx = mx.arange(0, 10, 1, mx.int32)",
         "import torch\nx = torch.ones_like(y)\nz = torch.full((2,), 0.5, dtype=torch.float32)",
         "import mlx.core as mx\nx = mx.zeros(**options)",
@@ -120,7 +126,7 @@ class ConstructorWithoutDtype(Rule):
         if entry is None or self._has_dtype(node, entry):
             return
         backend = array_backend(qualified)
-        if backend is None:
+        if backend is None or self._copies_an_array(node, entry):
             return
         kind = constructor_family(node, entry, self.context)
         picked = "the dtype of its data"
@@ -142,15 +148,23 @@ class ConstructorWithoutDtype(Rule):
                 )
         self.report(node, name=source(node.func), picked=picked, fix=fix)
 
+    def _copies_an_array(self, node: cst.Call, entry: dict) -> bool:
+        """``mx.array(y)`` of an MLX/PyTorch array keeps its dtype, like ``zeros_like`` (NumPy data does not)."""
+        data = entry.get("data", [])
+        if len(data) != 1:
+            return False
+        value = argument(node, *data[0])
+        inferred = self.context.infer(value) if value is not None else None
+        return inferred is not None and inferred.is_array and inferred.backend != "numpy"
+
     def _has_dtype(self, node: cst.Call, entry: dict) -> bool:
         positional = [arg for arg in node.args if arg.keyword is None]
         for arg in node.args:
             if arg.star == "**" or (arg.keyword is not None and arg.keyword.value == "dtype"):
                 return True  # a **mapping may hold the dtype
         position = entry.get("position")
-        if position is not None:
-            if any(arg.star == "*" for arg in positional) or len(positional) > position:
-                return True
+        if position is not None and (any(arg.star == "*" for arg in positional) or len(positional) > position):
+            return True
         return any(is_dtype_expression(arg.value, self.context) for arg in positional)
 
 
@@ -173,7 +187,8 @@ class ExplicitCast(Rule):
 
     CODE = "EL402"
     NAME = "explicit-cast"
-    MESSAGE = "Cast to {target} with `.{method}()`: create the value in the dtype it is used in"
+    MESSAGE = ("Cast to {target} with `.{method}()`: a rounding step the data flow does not show; create the value "
+               "in that dtype, or keep the cast with a suppression that says why")
     SEVERITY = Severity.WARNING
     VALID = [
         "import mlx.core as mx\ndef f(x: mx.array, m: mx.array):\n    return m.astype(x.dtype)",
@@ -208,9 +223,13 @@ class ExplicitCast(Rule):
             if not receiver.is_array and array_backend(qualified) is None:
                 return
             self.report(node, target=f"`{source(target)}`", method=method)
-        elif method in casts["fixed"]["torch"] and not node.args:
-            if receiver.is_array and (receiver.backend == "torch" or self.context.imports_backend("torch")):
-                self.report(node, target=method, method=method)
+        elif method in casts["fixed"]["torch"] and not node.args and self._torch_array(receiver):
+            self.report(node, target=method, method=method)
+
+    def _torch_array(self, receiver) -> bool:
+        if not receiver.is_array:
+            return False
+        return receiver.backend == "torch" or (receiver.backend is None and self.context.imports_backend("torch"))
 
     def _target(self, node: cst.Call) -> cst.BaseExpression | None:
         for arg in node.args:

@@ -30,6 +30,7 @@ class SilentNumericsFallback(Rule):
     NAME = "silent-numerics-fallback"
     MESSAGE = "`{handler}` around {what} falls back silently; catch the specific error and re-raise the rest ({how})"
     NEEDS_BACKEND = False
+    TRIGGER = r"\bexcept\b"  # without an except clause this rule cannot fire: the engine skips parsing
     VALID = [
         ("import json\ndef load(path):\n    try:\n        return json.load(open(path))\n"
          "    except FileNotFoundError:\n        return {}"),

@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import libcst as cst
+from emberlint.fixers.dtype_kwarg import constructor_table
+from emberlint.fixers.float_math import (
+    Target,
+    contains_host_math,
+    float_math_table,
+    translate,
+)
+from emberlint.fixers.typed_scalar import _bindings_of, is_plain_reference
+from emberlint.rules.dtype import array_backend, source
 
 from emberlint.api_facts import matches_prefix
 from emberlint.arrays import Kind
-from emberlint.fixers.dtype_kwarg import constructor_table
-from emberlint.fixers.float_math import Target, contains_host_math, float_math_table, translate
-from emberlint.fixers.typed_scalar import _bindings_of, is_plain_reference
 from emberlint.model import Severity
 from emberlint.rule import Invalid, RawFix, Rule
-from emberlint.rules.dtype import array_backend, source
 from emberlint.scope import backend_of
 
 _ARITHMETIC = (cst.Add, cst.Subtract, cst.Multiply, cst.Divide, cst.FloorDivide, cst.Modulo, cst.Power)
@@ -69,7 +74,7 @@ class HostFloatMath(_ArrayUseRule):
     Why it matters numerically: Python evaluates the expression in float64 on the host, and the array operation
     rounds the result a second time to the array's dtype. Double rounding can land one ulp away from the
     correctly rounded value, and in half precision the constant keeps few digits: ``math.sqrt(2 / math.pi)`` =
-    0.7978845608 is 0.796875 in bfloat16 (error 1.3e-3) and 0.7978515625 in float16 -- invisibly, because the
+    0.7978845608 is 0.796875 in bfloat16 (error 1.0e-3) and 0.7978515625 in float16 -- invisibly, because the
     code says float64. The computation is also invisible to the array graph (``mx.compile`` and autograd see a
     baked constant), and a port that computes the same constant in float32 (PyTorch reference code often does)
     disagrees in the last bit. Integer results (``math.ceil``, ``math.floor`` of shapes) are not reported.
@@ -144,7 +149,7 @@ class HostFloatMath(_ArrayUseRule):
         arrays = [value for value in positional if self.device_array(value) is not None]
         if arrays:
             reference = next((a for a in arrays if is_plain_reference(a)), arrays[0])
-            for value in positional:
+            for value in [arg.value for arg in node.args if not arg.star]:
                 if value not in arrays:
                     self._operand(value, reference, backend)
 

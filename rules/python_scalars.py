@@ -31,9 +31,10 @@ WEAK_TYPING_NOTES = """
       the array dtype;
     * the number's *kind* still promotes: ``int32_array * 0.5`` is float32 in MLX and PyTorch, and
       ``bool_mask + 1`` is int32, so integer code turns into float code without a visible cast;
-    * PyTorch distinguishes a Python scalar from a 0-dim tensor: both are weak against dimensioned tensors of the
-      same category, but two 0-dim operands promote fully, and a float64 0-dim tensor made by ``torch.tensor(0.5)``
-      under a float64 default dtype behaves differently from the literal;
+    * a Python scalar and an *untyped* 0-d array are not the same thing: ``x_f16 * mx.array(0.5)`` is float32
+      (``mx.array(0.5)`` is a strong float32), and in PyTorch a 0-dim tensor only stays weak against dimensioned
+      tensors: ``loss * torch.tensor(0.5, dtype=torch.float64)`` is float64 when ``loss`` is itself 0-dim, where
+      ``loss * 0.5`` stays float32. Hence the dtype must be spelled out (``dtype=x.dtype``);
     * code ported to NumPy or JAX (where Python floats are float64 or follow other rules) changes precision.
 
     A typed scalar, ``mx.array(0.5, dtype=x.dtype)`` / ``torch.tensor(0.5, dtype=x.dtype, device=x.device)``,
@@ -100,6 +101,9 @@ class _PythonScalarRule(Rule):
 
 
 def _text(node: cst.CSTNode) -> str:
+    """Source of an expression without its grouping parentheses (for messages)."""
+    if getattr(node, "lpar", None) and not isinstance(node, cst.Tuple):
+        node = node.with_changes(lpar=[], rpar=[])
     return cst.Module([]).code_for_node(node)
 
 
@@ -107,8 +111,8 @@ class PythonScalarOperand(_PythonScalarRule):
     """A Python number (a literal or a name holding an int/float) as an operand of an arithmetic operator whose
     other operand is an MLX or PyTorch array: ``x * 0.5``, ``1 - p``, ``h / (h_norm + 1e-8)``, ``x / scale``.
 
-    Why it matters numerically: see below; the constant's precision and the result's dtype are decided implicitly
-    by the backend's weak-typing rules instead of by the code.
+    Why it matters numerically: the constant's precision and the result's dtype are decided implicitly by the
+    backend's weak-typing rules instead of by the code.
     {notes}
     Not reported: integer numbers inside subscripts and slices (``x[:n - 1]``, ``x[..., 0]``), arithmetic on
     Python numbers only (``n * 4``, ``"=" * 70``), NumPy arrays.

@@ -9,6 +9,12 @@ REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"
 
 
+@pytest.fixture(autouse=True)
+def _private_result_cache(tmp_path_factory, monkeypatch):
+    """Each test gets its own empty lint-result cache (never the checkout's, never another test's)."""
+    monkeypatch.setenv("EMBERLINT_CACHE_DIR", str(tmp_path_factory.mktemp("emberlint_cache")))
+
+
 @pytest.fixture
 def repo_root() -> Path:
     return REPO

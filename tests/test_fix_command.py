@@ -212,11 +212,13 @@ def test_exception_outside_rules_is_caught(bad: Path, monkeypatch):
 
 
 def test_time_budget_leaves_pathological_file_untouched(bad: Path, monkeypatch):
-    def hang(*args, **kwargs):
+    import emberlint.rules.operators as operators
+
+    def hang(self, node):
         while True:
             pass
 
-    monkeypatch.setattr(fixing, "lint_source", hang)
+    monkeypatch.setattr(operators.BareOperatorOnArray, "visit_BinaryOperation", hang)
     result = fix(str(bad), "--timeout", "0.2", *SEL)
     assert result.exit_code == 2
     assert "fixing took longer than 0.2s; file left unchanged" in result.stdout
@@ -246,7 +248,7 @@ def test_json_edits_applied_by_an_editor_equal_fix_output(tmp_path: Path):
     path = tmp_path / "editor.py"
     path.write_text(source)
     report = json.loads(CliRunner().invoke(main, ["check", str(path), *SEL, "--format", "json"]).stdout)
-    findings = report["findings"] if isinstance(report, dict) else report
+    findings = report["findings"]
     edits = [
         Edit(Position(e["line"], e["column"]), Position(e["end_line"], e["end_column"]), e["text"])
         for f in findings if f["fix"] and f["fix"]["safe"] for e in f["fix"]["edits"]
@@ -265,3 +267,69 @@ def _strict_el301():
     from emberlint.config import Config
 
     return Config(profile="strict", select=("EL301",))
+
+
+def test_json_edits_with_an_import_equal_fix_output(tmp_path: Path):
+    source = "from mlx.core import array\n\ndef f(a: array, b: array):\n    return a * b\n"
+    path = tmp_path / "imports.py"
+    path.write_text(source)
+    report = json.loads(CliRunner().invoke(main, ["check", str(path), *SEL, "--format", "json"]).stdout)
+    (finding,) = report["findings"]
+    assert finding["fix"]["safe"] is True
+    assert [e["text"] for e in finding["fix"]["edits"]] == ["import mlx.core as mx\n", "mx.multiply(a, b)"]
+    by_editor = apply_edits(source, [
+        Edit(Position(e["line"], e["column"]), Position(e["end_line"], e["end_column"]), e["text"])
+        for e in finding["fix"]["edits"]
+    ])
+    fix(str(path), *SEL)
+    assert path.read_text() == by_editor == (
+        "from mlx.core import array\nimport mlx.core as mx\n\ndef f(a: array, b: array):\n    return mx.multiply(a, b)\n"
+    )
+
+
+def test_deadline_is_checked_between_rounds_off_the_main_thread(monkeypatch):
+    """Without SIGALRM (a worker thread) the budget still stops the loop between rounds."""
+    import threading
+    import time
+
+    real = fixing.lint_source
+
+    def slow(*args, **kwargs):
+        time.sleep(0.15)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(fixing, "lint_source", slow)
+    nested = "import mlx.core as mx\n\ndef f(a: mx.array, b: mx.array):\n    return a - (b - a)\n"
+    caught = []
+
+    def work():
+        try:
+            fixing.fix_text(nested, "t.py", _strict_el301(), timeout=0.1)
+        except fixing.FixTimeout as exc:
+            caught.append(str(exc))
+
+    thread = threading.Thread(target=work)
+    thread.start()
+    thread.join(10)
+    assert caught == ["t.py: fixing took longer than 0.1s; file left unchanged"]
+
+
+def test_many_files_in_parallel(tmp_path: Path):
+    for index in range(20):
+        (tmp_path / f"m{index:02d}.py").write_text(BAD)
+    result = fix(str(tmp_path), "-j", "2", *SEL)
+    assert result.exit_code == 0
+    assert "20 finding(s) fixed in 20 file(s) (EL301 \u00d720)." in result.stdout
+    assert all(p.read_text() == FIXED for p in tmp_path.iterdir())
+
+
+def test_write_keeps_form_feeds_and_lone_cr(tmp_path: Path):
+    source = "import mlx.core as mx\r\x0c\rdef f(a: mx.array, b: mx.array):\r    return a * b\r"
+    assert _round_trip(tmp_path, source.encode()) == source.replace("a * b", "mx.multiply(a, b)").encode()
+
+
+def test_configuration_errors_exit_two(bad: Path):
+    result = fix(str(bad), "--select", "EL999")
+    assert result.exit_code == 2
+    assert "configuration error: --select: unknown rule code or prefix 'EL999'" in result.stderr
+    assert bad.read_text() == BAD

@@ -26,7 +26,7 @@ mx = pytest.importorskip("mlx.core")
 STRICT = Config(profile="strict")
 DTYPES = {"float32": mx.float32, "float16": mx.float16, "bfloat16": mx.bfloat16, "int32": mx.int32}
 NAMES = ("a", "b", "c")
-HEADER = "import math\nimport mlx.core as mx\n\n\ndef f(a: mx.array, b: mx.array, c: mx.array):\n    return "
+HEADER = "import math\nimport mlx.core as mx\n\n\ndef f(a: mx.array, b: mx.array, c: mx.array):\n    "
 EXAMPLES = 200
 
 # --- expressions ---------------------------------------------------------------------------------------------
@@ -63,25 +63,12 @@ def render(tree) -> str:
     return f"{left_text} {op} {right_text}"
 
 
-names = st.sampled_from(NAMES).map(lambda n: ("name", n))
 literals = st.one_of(
     st.integers(0, 4).map(lambda i: ("lit", str(i))),
     st.sampled_from(["0.5", "2.0", "1.5", "1e-8", "0.02", "3.0", "1.0"]).map(lambda t: ("lit", t)),
     # Python float math next to arrays (the EL5xx rules' territory)
     st.sampled_from(["math.sqrt(2.0)", "math.pi", "math.log(2.0)"]).map(lambda t: ("lit", t)),
 )
-leaves = st.one_of(names, names, literals)
-# The exponent of ** is a (negated) leaf, so literal-only powers stay small (no 4 ** 4 ** 4 ** 4).
-exponents = st.one_of(leaves, leaves.map(lambda e: ("neg", e)))
-
-
-def extend(children):
-    return st.one_of(
-        st.tuples(st.just("bin"), st.sampled_from(["+", "-", "*", "/"]), children, children),
-        st.tuples(st.just("bin"), st.just("**"), children, exponents),
-        children.map(lambda e: ("neg", e)),
-        children.map(lambda e: ("paren", e)),
-    )
 
 
 def mentions_array(tree) -> bool:
@@ -90,9 +77,27 @@ def mentions_array(tree) -> bool:
     return any(mentions_array(t) for t in tree[1:] if isinstance(t, tuple))
 
 
-expressions = st.recursive(leaves, extend, max_leaves=8).map(
-    lambda tree: tree if mentions_array(tree) else ("bin", "*", ("name", "a"), tree)
-)
+def expressions_over(*array_names: str):
+    """Nested expressions over ``array_names`` and literals, each with at least one array operand."""
+    names = st.sampled_from(array_names).map(lambda n: ("name", n))
+    leaves = st.one_of(names, names, literals)
+    # The exponent of ** is a (negated) leaf, so literal-only powers stay small (no 4 ** 4 ** 4 ** 4).
+    exponents = st.one_of(leaves, leaves.map(lambda e: ("neg", e)))
+
+    def extend(children):
+        return st.one_of(
+            st.tuples(st.just("bin"), st.sampled_from(["+", "-", "*", "/"]), children, children),
+            st.tuples(st.just("bin"), st.just("**"), children, exponents),
+            children.map(lambda e: ("neg", e)),
+            children.map(lambda e: ("paren", e)),
+        )
+
+    return st.recursive(leaves, extend, max_leaves=8).map(
+        lambda tree: tree if mentions_array(tree) else ("bin", "*", ("name", array_names[0]), tree)
+    )
+
+
+expressions = expressions_over(*NAMES)
 dtype_triples = st.one_of(
     st.sampled_from(sorted(DTYPES)).map(lambda name: (name,) * len(NAMES)),
     st.tuples(*[st.sampled_from(sorted(DTYPES))] * len(NAMES)),  # mixed: promotion must not change either
@@ -158,15 +163,28 @@ PROFILE = settings(
 @PROFILE
 @given(tree=expressions, dtype_names=dtype_triples, seed=st.integers(0, 2**16))
 def test_safe_fixes_are_bit_identical(tree, dtype_names, seed):
-    source = HEADER + render(tree) + "\n"
+    source = HEADER + "return " + render(tree) + "\n"
     fixed = fix_checked(source, unsafe=False)
     assert_bit_identical(source, fixed, dtype_names, seed)  # (b)
+
+
+# ``h`` is known to be floating point (a square root), which lets the Python-scalar rules (EL2xx) offer safe
+# fixes (``h * 0.5`` -> ``mx.multiply(h, mx.array(0.5, dtype=h.dtype))``): those must be bit-identical too.
+FLOAT_LOCAL = "h = mx.sqrt(mx.abs(a))\n    return "
+
+
+@settings(PROFILE, max_examples=EXAMPLES // 2)
+@given(tree=expressions_over("h", "b"), dtype_names=dtype_triples, seed=st.integers(0, 2**16))
+def test_safe_scalar_fixes_next_to_float_arrays_are_bit_identical(tree, dtype_names, seed):
+    source = HEADER + FLOAT_LOCAL + render(tree) + "\n"
+    fixed = fix_checked(source, unsafe=False)
+    assert_bit_identical(source, fixed, dtype_names, seed)
 
 
 @settings(PROFILE, max_examples=EXAMPLES // 3)
 @given(tree=expressions)
 def test_unsafe_fixes_reparse_and_settle(tree):
-    fix_checked(HEADER + render(tree) + "\n", unsafe=True)
+    fix_checked(HEADER + "return " + render(tree) + "\n", unsafe=True)
 
 
 TRANSCRIPT = [
@@ -184,7 +202,7 @@ TRANSCRIPT = [
 @pytest.mark.parametrize("dtype_name", sorted(DTYPES))
 @pytest.mark.parametrize("expression", TRANSCRIPT)
 def test_transcript_patterns_bit_identical(expression, dtype_name):
-    source = HEADER + expression + "\n"
+    source = HEADER + "return " + expression + "\n"
     fixed = fix_checked(source, unsafe=False)
     assert fixed != source
     assert_bit_identical(source, fixed, (dtype_name,) * len(NAMES), seed=7)
@@ -199,3 +217,15 @@ def test_render_respects_precedence():
     assert render(("bin", "*", ("paren", a), ("bin", "+", a, b))) == "(a) * (a + b)"
     assert eval(render(("bin", "**", ("neg", ("lit", "2")), ("lit", "2")))) == 4 == (-2) ** 2
     assert math.isclose(eval(render(("bin", "/", ("lit", "1.0"), ("bin", "/", two, two)))), 1.0)
+
+
+# Found by the generator: ``(-1) ** 0.5`` is a complex number and ``2 ** -1`` a float, so typing them with
+# ``h.dtype`` is not exact (the EL202 fix for them is unsafe now, see fixers/typed_scalar.powers_keep_kind).
+POWERS = ["h * --(-1) ** 0.5", "h * 2 ** -1", "h / (-2.0) ** 0.5", "h * (-2) ** 2", "h * 2 ** 0.5", "h - 2.0 ** 3"]
+
+
+@pytest.mark.parametrize("dtype_name", sorted(DTYPES))
+@pytest.mark.parametrize("expression", POWERS)
+def test_literal_powers_next_to_float_arrays(expression, dtype_name):
+    source = HEADER + FLOAT_LOCAL + expression + "\n"
+    assert_bit_identical(source, fix_checked(source, unsafe=False), (dtype_name,) * len(NAMES), seed=3)

@@ -138,3 +138,13 @@ def test_transcript_patterns_strict(source: str, unsafe: bool, after: str):
     result = fixed(source, STRICT, unsafe=unsafe)
     assert result.splitlines()[:-1] == source.splitlines()[:-1]
     assert result.splitlines()[-1].strip() == after
+
+
+@pytest.mark.parametrize("before", [
+    "import mlx.core as mx\n\x0c\n# caf\u2028e \x85\ndef f(a: mx.array, b: mx.array):\n    return a * b\n",
+    "import mlx.core as mx\r\rdef f(a: mx.array, b: mx.array):\r    return a * b\r",
+    "import mlx.core as mx\r\n\r\ndef f(a: mx.array, b: mx.array):\r\n    return a * b\r\n",
+])
+def test_edits_land_where_python_counts_lines(before: str):
+    """Form feeds, U+2028 and NEL are not line ends for Python or LibCST; lone CR is."""
+    assert fixed(before) == before.replace("a * b", "mx.multiply(a, b)")

@@ -125,8 +125,10 @@ def test_typed_constructor_value_becomes_the_backend_expression():
         "import math\nimport mlx.core as mx\ndef f(x: mx.array, n: int):\n    return x * math.floor(n / 2)",
         # NumPy on the host in loaders: creation, I/O, shape helpers, and math not feeding an array.
         "import numpy as np\nimport mlx.core as mx\ndef load(p):\n    return mx.array(np.load(p), dtype=mx.float32)",
-        "import numpy as np\nimport mlx.core as mx\ndef load(raw):\n"
-        "    return mx.array(np.frombuffer(raw, dtype=np.float32).reshape(2, 2), dtype=mx.float32)",
+        (
+            "import numpy as np\nimport mlx.core as mx\ndef load(raw):\n"
+            "    return mx.array(np.frombuffer(raw, dtype=np.float32).reshape(2, 2), dtype=mx.float32)"
+        ),
         "import numpy as np\nimport mlx.core as mx\ndef summary(losses):\n    return float(np.mean(losses))",
         "import numpy as np\ndef f(x):\n    return np.exp(x)",
     ],
@@ -173,11 +175,34 @@ def test_fixed_constant_matches_host_value_within_one_ulp():
     source = "import math\nimport mlx.core as mx\ndef f(x: mx.array):\n    return x * math.sqrt(2 / math.pi)\n"
     namespace_before: dict = {}
     namespace_after: dict = {}
-    exec(compile(source, "before", "exec"), namespace_before)
-    exec(compile(fixed(source), "after", "exec"), namespace_after)
+    exec(compile(source, "before", "exec"), namespace_before)  # noqa: S102 -- the differential check runs both
+    exec(compile(fixed(source), "after", "exec"), namespace_after)  # noqa: S102
     x = mx.array([1.0, 3.0, -7.25], dtype=mx.float32)
     before = np.array(namespace_before["f"](x))
     after = np.array(namespace_after["f"](x))
     assert after.dtype == before.dtype == np.float32
     ulps = np.abs(before.view(np.int32).astype(np.int64) - after.view(np.int32).astype(np.int64))
     assert ulps.max() <= 1
+
+
+def test_parenthesized_operand_and_keyword_argument():
+    source = """\
+        import math
+        import torch
+        import mlx.core as mx
+        def f(x: mx.array, d: int, t: torch.Tensor):
+            y = x * (1.0 / math.sqrt(d))
+            return y, torch.clamp(t, max=math.e)
+        """
+    assert findings(source) == [
+        ("EL501", 5, 14, host("1.0 / math.sqrt(d)"), False),  # the position and text exclude the parentheses
+        ("EL501", 6, 34, host("math.e", "PyTorch"), False),
+    ]
+    assert fixed(source) == textwrap.dedent("""\
+        import math
+        import torch
+        import mlx.core as mx
+        def f(x: mx.array, d: int, t: torch.Tensor):
+            y = x * (mx.divide(mx.array(1.0, dtype=x.dtype), mx.sqrt(mx.array(d, dtype=x.dtype))))
+            return y, torch.clamp(t, max=torch.tensor(math.e, dtype=t.dtype, device=t.device))
+        """)

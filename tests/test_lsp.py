@@ -9,14 +9,13 @@ import sys
 import time
 from pathlib import Path
 
-import pytest
 import pytest_lsp
 from lsprotocol import types
 from pygls.protocol import default_converter
 from pytest_lsp import ClientServerConfig, LanguageClient
 from pytest_lsp.client import DEFAULT_CLIENT_FEATURES, register_lsp_features
 
-from emberlint.lsp import code_units, from_lsp_position, split_lines, to_lsp_position
+from emberlint.lsp import FIX_ALL_TITLE, code_units, from_lsp_position, split_lines, to_lsp_position
 from emberlint.model import Position
 
 DOC = "import mlx.core as mx\n\n\ndef scale(a: mx.array, b: mx.array):\n    return a * b\n"
@@ -191,7 +190,7 @@ async def test_quick_fix_ignore_and_fix_all(client: LanguageClient, tmp_path: Pa
     actions = await code_actions(client, uri, lsp_range(*FINDING_RANGE), diagnostics)
     by_title = {action.title: action for action in actions}
     assert sorted(by_title) == [
-        "Fix all safe emberlint fixes in this file (1)",
+        FIX_ALL_TITLE,
         "Ignore EL301 on this line",
         "Use mx.multiply (EL301)",
     ]
@@ -204,14 +203,16 @@ async def test_quick_fix_ignore_and_fix_all(client: LanguageClient, tmp_path: Pa
     assert apply_text_edits(DOC, ignore.edit.changes[uri]) == DOC.replace(
         "return a * b\n", "return a * b  # emberlint: ignore[EL301]\n")
 
-    fix_all = by_title["Fix all safe emberlint fixes in this file (1)"]
+    fix_all = by_title[FIX_ALL_TITLE]
     assert fix_all.kind == "source.fixAll.emberlint"
-    assert apply_text_edits(DOC, fix_all.edit.changes[uri]) == FIXED
+    assert fix_all.edit is None  # the client resolves it: the fix loop only runs when the action is picked
+    resolved = await client.code_action_resolve_async(fix_all)
+    assert apply_text_edits(DOC, resolved.edit.changes[uri]) == FIXED
 
     only_fix_all = await code_actions(client, uri, lsp_range((0, 0), (0, 0)), only=["source.fixAll"])
-    assert [a.title for a in only_fix_all] == ["Fix all safe emberlint fixes in this file (1)"]
+    assert [a.title for a in only_fix_all] == [FIX_ALL_TITLE]
     nothing_here = await code_actions(client, uri, lsp_range((0, 0), (0, 3)), only=[types.CodeActionKind.QuickFix])
-    assert [a.title for a in nothing_here] == ["Fix all safe emberlint fixes in this file (1)"]
+    assert [a.title for a in nothing_here] == [FIX_ALL_TITLE]
 
 
 async def test_ignore_merges_with_an_existing_directive(client: LanguageClient, tmp_path: Path) -> None:
@@ -270,6 +271,13 @@ async def test_config_file_and_settings_changes_relint(client: LanguageClient, t
     strict = (await published(client, uri, 1, after=mark)).diagnostics
     assert [(d.code, d.severity) for d in strict] == [("EL301", types.DiagnosticSeverity.Error)]
 
+    mark = len(client.published)
+    client.workspace_did_change_configuration(types.DidChangeConfigurationParams(
+        settings={"emberlint": {"select": ["EL999x"]}}))
+    [bad] = (await published(client, uri, 1, after=mark)).diagnostics
+    assert (bad.code, bad.severity) == ("config-error", types.DiagnosticSeverity.Error)
+    assert "EL999X" in bad.message
+
 
 def _frame(payload: bytes) -> bytes:
     return b"Content-Length: %d\r\n\r\n" % len(payload) + payload
@@ -295,7 +303,7 @@ def _response(stream, request_id) -> dict:
             return message
 
 
-def test_malformed_requests_get_json_rpc_errors() -> None:
+def test_malformed_requests_get_json_rpc_errors(tmp_path: Path) -> None:
     """Raw bytes on stdio (a client library would refuse to send these)."""
     server = subprocess.Popen([sys.executable, "-m", "emberlint", "lsp"], stdin=subprocess.PIPE,
                               stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
@@ -310,11 +318,24 @@ def test_malformed_requests_get_json_rpc_errors() -> None:
         send({"jsonrpc": "2.0", "id": 2, "method": "emberlint/noSuchMethod", "params": {}})
         assert _response(server.stdout, 2)["error"]["code"] == -32601
         send({"jsonrpc": "2.0", "id": 3, "method": "textDocument/hover", "params": {"textDocument": 5}})
-        assert _response(server.stdout, 3)["error"]["code"] in (-32602, -32603, -32600)
+        assert _response(server.stdout, 3)["error"] == {"code": -32602,
+                                                        "message": "Invalid params for textDocument/hover"}
         send(b'{"jsonrpc": "2.0", "id": 4, "method": "textDocument/hover", "params": ')  # not JSON
+        assert _response(server.stdout, None)["error"]["code"] == -32700
         send({"jsonrpc": "2.0", "id": 5, "method": "textDocument/hover", "params": {
             "textDocument": {"uri": "file:///nowhere.py"}, "position": {"line": 0, "character": 0}}})
         assert _response(server.stdout, 5) == {"jsonrpc": "2.0", "id": 5, "result": None}
+        # a client without codeAction/resolve gets the "fix all" edit at once
+        uri = (tmp_path / "plain.py").as_uri()
+        send({"jsonrpc": "2.0", "method": "textDocument/didOpen", "params": {"textDocument": {
+            "uri": uri, "languageId": "python", "version": 1, "text": DOC}}})
+        send({"jsonrpc": "2.0", "id": 7, "method": "textDocument/codeAction", "params": {
+            "textDocument": {"uri": uri}, "range": {"start": {"line": 0, "character": 0}, "end": {"line": 0,
+                                                                                               "character": 0}},
+            "context": {"diagnostics": [], "only": ["source.fixAll"]}}})
+        [fix_all] = _response(server.stdout, 7)["result"]
+        assert fix_all["title"] == FIX_ALL_TITLE
+        assert [edit["newText"] for edit in fix_all["edit"]["changes"][uri]] == [FIXED]
         send({"jsonrpc": "2.0", "id": 6, "method": "shutdown"})
         assert _response(server.stdout, 6)["result"] is None
         send({"jsonrpc": "2.0", "method": "exit"})

@@ -110,6 +110,19 @@ def test_aliases_and_from_imports():
     ]
 
 
+def test_compound_python_number_is_one_finding():
+    src = """\
+    import mlx.core as mx
+
+    def f(x: mx.array, mu: float):
+        return x * (1 - mu)
+    """
+    assert findings(src) == [
+        ("EL201", 4, 17, "Python float `1 - mu` used as an array operand of `*`; use a typed scalar "
+         "`mx.array(1 - mu, dtype=x.dtype)`", False),
+    ]
+
+
 def test_safe_fixes_with_known_float_operands():
     src = """\
     import torch

@@ -183,6 +183,11 @@ class HyenaFilter(nn.Module):
 
     def kernel(self, length: int) -> mx.array:
         """The convolution kernel: ``(L, d)`` causal, or ``(2L, d)`` combined bidirectional."""
+        l_max = self.pos_emb.z.shape[1]
+        if length > l_max:
+            raise ValueError(
+                f"sequence length {length} exceeds long_conv_l_max {l_max}"
+            )
         k_fwd = self.filter(length)
         if not self.bidirectional:
             return k_fwd

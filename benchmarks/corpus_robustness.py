@@ -1,0 +1,192 @@
+"""Robustness of ``emberlint check`` and ``emberlint fix --unsafe-fixes`` on real code (all rules on).
+
+    python benchmarks/corpus_robustness.py [--corpus DIR] [--limit N] [--jobs N]
+
+On a temporary copy of the corpus (never the original): ``check`` must not crash on any file (an internal
+error is counted as a crash); ``fix --unsafe-fixes`` must leave every file parseable, leave files without
+findings byte-identical, and a second ``fix`` must change nothing; a fix run under a tiny ``--timeout`` and one
+whose edits raise must leave every file it did not finish untouched. Prints the counts; exits 1 on any failure.
+``tests/test_corpus_robustness.py`` runs the same on a small sample.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import libcst as cst
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import corpus as corpus_module  # noqa: E402
+
+STRICT = ["--profile", "strict"]
+FIXED_SUMMARY = re.compile(r"(\d+) finding\(s\) fixed in (\d+) file\(s\)")
+
+
+@dataclass
+class Counts:
+    files: int = 0
+    lines: int = 0
+    findings: int = 0
+    crashes: int = 0
+    parse_errors: int = 0
+    fixes_applied: int = 0
+    files_fixed: int = 0
+    reparse_failures: int = 0
+    changed_without_findings: int = 0
+    second_fix_changes: int = 0
+    timeout_partial_writes: int = 0
+    exception_writes: int = 0
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not (self.crashes or self.reparse_failures or self.changed_without_findings or self.second_fix_changes
+                    or self.timeout_partial_writes or self.exception_writes)
+
+
+def snapshot(files: list[Path]) -> dict[Path, bytes]:
+    return {path: path.read_bytes() for path in files}
+
+
+def emberlint(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "emberlint.cli", *args], capture_output=True, text=True)
+
+
+def check_files(files: list[Path], jobs: int, counts: Counts) -> set[Path]:
+    """Lint in-process; returns the files with findings."""
+    from emberlint.runner import ConfigResolver, discover_targets, lint_targets
+
+    targets, _ = discover_targets([str(p) for p in files], ConfigResolver({"profile": "strict"}))
+    with_findings = set()
+    for result in lint_targets(targets, jobs):
+        counts.findings += len(result.findings)
+        for error in result.errors:
+            if error.kind == "internal":
+                counts.crashes += 1
+                counts.problems.append(f"crash: {error.path}:{error.line}: {error.message}")
+            elif error.kind == "parse":
+                counts.parse_errors += 1
+        if result.findings:
+            with_findings.add(Path(result.path))
+    return with_findings
+
+
+def reparses(path: Path) -> bool:
+    from emberlint.sources import SourceError, read_source
+
+    try:
+        cst.parse_module(read_source(path).text)
+    except (SourceError, cst.ParserSyntaxError):
+        return False
+    return True
+
+
+def fix_checks(root: Path, files: list[Path], with_findings: set[Path], jobs: int, counts: Counts) -> None:
+    before = snapshot(files)
+    done = emberlint("fix", "--unsafe-fixes", *STRICT, "--jobs", str(jobs), str(root))
+    match = FIXED_SUMMARY.search(done.stdout + done.stderr)
+    if match:
+        counts.fixes_applied, counts.files_fixed = int(match[1]), int(match[2])
+    after = snapshot(files)
+    for path in files:
+        if after[path] == before[path]:
+            continue
+        if not reparses(path):
+            counts.reparse_failures += 1
+            counts.problems.append(f"does not re-parse after fix: {path}")
+        if path not in with_findings:
+            counts.changed_without_findings += 1
+            counts.problems.append(f"changed without findings: {path}")
+    emberlint("fix", "--unsafe-fixes", *STRICT, "--jobs", str(jobs), str(root))
+    again = snapshot(files)
+    for path in files:
+        if again[path] != after[path]:
+            counts.second_fix_changes += 1
+            counts.problems.append(f"second fix changed: {path}")
+    # Restore the originals, then fix under an impossible time budget: every file is either untouched or
+    # exactly what a complete fix produced (a file with nothing to fix can finish in time).
+    for path, data in before.items():
+        path.write_bytes(data)
+    emberlint("fix", "--unsafe-fixes", *STRICT, "--timeout", "0.000001", "--jobs", str(jobs), str(root))
+    for path, data in snapshot(files).items():
+        if data != before[path] and data != after[path]:
+            counts.timeout_partial_writes += 1
+            counts.problems.append(f"partial write under timeout: {path}")
+    for path, data in before.items():
+        path.write_bytes(data)
+    counts.exception_writes = raising_fix_writes(root, files, before)
+
+
+def raising_fix_writes(root: Path, files: list[Path], before: dict[Path, bytes]) -> int:
+    """Run ``fix`` in-process with edits that raise: nothing may be written; returns the files changed."""
+    from click.testing import CliRunner
+
+    from emberlint import edits, fixing
+    from emberlint.fix_command import fix
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("injected failure")
+
+    saved = (edits.apply_edits, getattr(fixing, "apply_edits", None))
+    edits.apply_edits = broken
+    if saved[1] is not None:
+        fixing.apply_edits = broken
+    try:
+        CliRunner().invoke(fix, ["--unsafe-fixes", *STRICT, "--jobs", "1", str(root)])
+    finally:
+        edits.apply_edits = saved[0]
+        if saved[1] is not None:
+            fixing.apply_edits = saved[1]
+    return sum(1 for path in files if path.read_bytes() != before[path])
+
+
+def run(source_root: Path | None = None, limit: int | None = None, jobs: int = 2) -> Counts:
+    work = Path(tempfile.mkdtemp(prefix="emberlint-robustness-"))
+    try:
+        if source_root is None:
+            corpus = corpus_module.collect(work / "corpus")
+            root, files = corpus.root, corpus.files
+        else:
+            root = work / "corpus"
+            shutil.copytree(source_root, root)
+            files = sorted(root.rglob("*.py"))
+        if limit is not None and len(files) > limit:
+            step = len(files) / limit
+            keep = {files[int(i * step)] for i in range(limit)}
+            for path in files:
+                if path not in keep:
+                    path.unlink()
+            files = sorted(keep)
+        counts = Counts(files=len(files), lines=sum(p.read_bytes().count(b"\n") for p in files))
+        with_findings = check_files(files, jobs, counts)
+        fix_checks(root, files, with_findings, jobs, counts)
+        return counts
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--corpus", type=Path, help="an existing corpus folder (copied; default: collect one)")
+    parser.add_argument("--limit", type=int, help="only this many files, spread over the corpus")
+    parser.add_argument("--jobs", type=int, default=2)
+    args = parser.parse_args()
+    counts = run(args.corpus, args.limit, args.jobs)
+    for name in ("files", "lines", "findings", "crashes", "parse_errors", "fixes_applied", "files_fixed",
+                 "reparse_failures", "changed_without_findings", "second_fix_changes", "timeout_partial_writes",
+                 "exception_writes"):
+        print(f"{name:24} {getattr(counts, name)}")
+    for problem in counts.problems[:50]:
+        print("  " + problem)
+    sys.exit(0 if counts.ok else 1)
+
+
+if __name__ == "__main__":
+    main()

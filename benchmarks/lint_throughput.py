@@ -1,0 +1,144 @@
+"""Throughput of ``emberlint check`` (cold and warm, all rules on) beside Fixit, TorchFix and ruff on one corpus.
+
+    python benchmarks/lint_throughput.py [--corpus DIR] [--jobs N] [--tools-dir DIR] [--setup-tools]
+
+Fixit and TorchFix cannot share emberlint's environment (TorchFix 0.7.0 pins ``libcst<1.6``; Fixit 2.2.1 pins
+``click<8.2`` while transformers needs a newer click), so each lives in its own virtualenv under ``--tools-dir``
+(default ``.bench-tools/``; ``--setup-tools`` creates them from ``benchmarks/requirements-tools.txt``). A tool
+that is missing is reported as skipped. Every run is a fresh process; wall time and the CPU time of the child
+processes are both printed (on a loaded machine CPU time is the steadier figure).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import corpus as corpus_module  # noqa: E402
+
+HERE = Path(__file__).resolve().parent
+#: tool name -> pinned requirement, from requirements-tools.txt
+TOOL_PINS = {line.split("==")[0].strip().lower(): line.strip()
+             for line in (HERE / "requirements-tools.txt").read_text().splitlines() if "==" in line}
+
+
+@dataclass
+class Timing:
+    name: str
+    wall: float
+    cpu: float
+    returncode: int
+
+    def rate(self, files: int) -> float:
+        return files / self.wall if self.wall else float("inf")
+
+
+def run(name: str, command: list[str], env: dict | None = None) -> Timing:
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    done = subprocess.run(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    if done.returncode not in (0, 1):
+        sys.stderr.write(f"{name}: exit {done.returncode}: {done.stderr.decode(errors='replace')[-400:]}\n")
+    return Timing(name, wall, cpu, done.returncode)
+
+
+def tool_path(tools_dir: Path, name: str) -> str | None:
+    candidate = tools_dir / name / "bin" / name
+    if candidate.exists():
+        return str(candidate)
+    return shutil.which(name)
+
+
+def setup_tools(tools_dir: Path) -> None:
+    for name, pin in TOOL_PINS.items():
+        venv = tools_dir / name
+        if not (venv / "bin" / name).exists():
+            subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+            subprocess.run([str(venv / "bin" / "pip"), "install", "-q", pin], check=True)
+
+
+def single_file_latency(path: Path, env: dict, repeat: int = 5) -> float:
+    times = [run("one file", ["emberlint", "check", "--no-cache", "--profile", "strict", str(path)], env).wall
+             for _ in range(repeat)]
+    return statistics.median(times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--corpus", type=Path, help="an existing corpus folder (default: collect a new one)")
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
+    parser.add_argument("--tools-dir", type=Path, default=Path(".bench-tools"))
+    parser.add_argument("--setup-tools", action="store_true", help="create the Fixit/TorchFix virtualenvs first")
+    parser.add_argument("--skip", default="", help="comma-separated tools to skip (fixit,torchfix,ruff)")
+    args = parser.parse_args()
+    if args.setup_tools:
+        setup_tools(args.tools_dir)
+    owned = args.corpus is None
+    corpus = corpus_module.collect() if owned else corpus_module.load(args.corpus)
+    files, lines = len(corpus.files), corpus.lines
+    root = str(corpus.root)
+    skip = set(filter(None, args.skip.split(",")))
+    cache_dir = tempfile.mkdtemp(prefix="emberlint-bench-cache-")
+    env = dict(os.environ, EMBERLINT_CACHE_DIR=cache_dir, NO_COLOR="1")
+    jobs = str(args.jobs)
+    emberlint = ["emberlint", "check", "--profile", "strict", "--jobs", jobs, root]
+    timings: list[Timing] = [
+        run("emberlint cold (--no-cache)", [*emberlint, "--no-cache"], env),
+        run("emberlint cold (filling cache)", emberlint, env),
+        run("emberlint warm (unchanged tree)", emberlint, env),
+        run("emberlint cold, 1 job", ["emberlint", "check", "--profile", "strict", "--jobs", "1", "--no-cache",
+                                      root], env),
+    ]
+    if "ruff" not in skip and shutil.which("ruff"):
+        timings.append(run("ruff --select ALL --no-cache", ["ruff", "check", "--select", "ALL", "--no-cache",
+                                                             "--exit-zero", "--quiet", root]))
+    for name, command in (("fixit", ["lint", root]), ("torchfix", [root])):
+        path = tool_path(args.tools_dir, name) if name not in skip else None
+        if path:
+            timings.append(run(name, [path, *command]))
+        elif name not in skip:
+            print(f"({name} not found: run with --setup-tools)")
+    by_size = sorted(corpus.files, key=lambda p: p.stat().st_size)
+    typical = by_size[len(by_size) // 2]
+    latency = single_file_latency(typical, env)
+
+    print(f"corpus: {files} files, {lines} lines; jobs={jobs}; "
+          + ", ".join(f"{k} {v}" for k, v in corpus.versions.items()))
+    print(f"{'tool':36} {'wall s':>8} {'cpu s':>8} {'files/s':>9} {'lines/s':>10}")
+    for timing in timings:
+        print(f"{timing.name:36} {timing.wall:8.2f} {timing.cpu:8.2f} {timing.rate(files):9.1f} "
+              f"{lines / timing.wall:10.0f}")
+    by_name = {t.name: t for t in timings}
+    cold = by_name["emberlint cold (--no-cache)"]
+    warm = by_name["emberlint warm (unchanged tree)"]
+    for other in ("fixit", "torchfix", "ruff --select ALL --no-cache"):
+        if other in by_name:
+            theirs = by_name[other]
+            print(f"emberlint cold vs {other}: {theirs.wall / cold.wall:.1f}x files/s (wall), "
+                  f"{theirs.cpu / cold.cpu:.1f}x (cpu)")
+    ruff = by_name.get("ruff --select ALL --no-cache")
+    if ruff:
+        print(f"emberlint warm vs ruff without cache: {ruff.wall / warm.wall:.2f}x (wall, >1 = emberlint faster)")
+    typical_lines = typical.read_bytes().count(b"\n")
+    print(f"single-file latency ({typical.stat().st_size} B, {typical_lines} lines, the median "
+          f"file; median of 5 runs): {latency:.3f} s")
+    shutil.rmtree(cache_dir, ignore_errors=True)
+    if owned:
+        corpus_module.remove(corpus)
+
+
+if __name__ == "__main__":
+    main()
