@@ -38,6 +38,7 @@ class Config:
     default_float_dtype: str = "float32"
     default_int_dtype: str = "int32"
     warnings_as_errors: bool = False
+    force_exclude: bool = False  # excludes apply to files named explicitly too
     extra_exclude: tuple[str, ...] = ()  # from the command line, matched against the path as given
     root: str | None = None  # folder of the config file; relative globs are matched against it
     source: str | None = None  # the config file
@@ -95,6 +96,7 @@ _KEYS = {
     "default-float-dtype",
     "default-int-dtype",
     "warnings-as-errors",
+    "force-exclude",
 }
 
 
@@ -158,6 +160,10 @@ def parse_config(data: Any, where: str, root: str | None = None) -> Config:
             if value not in DTYPES[family]:
                 raise ConfigError(f"{where}: '{key}' must be one of {', '.join(DTYPES[family])}, got {value!r}")
             config = replace(config, **{key.replace("-", "_"): value})
+    if "force-exclude" in data:
+        if not isinstance(data["force-exclude"], bool):
+            raise ConfigError(f"{where}: 'force-exclude' must be true or false")
+        config = replace(config, force_exclude=data["force-exclude"])
     if "warnings-as-errors" in data:
         if not isinstance(data["warnings-as-errors"], bool):
             raise ConfigError(f"{where}: 'warnings-as-errors' must be true or false")

@@ -21,6 +21,8 @@ from emberlint.suppress import parse_suppressions
 from emberlint.walk import nesting_error, walk
 
 UNUSED_SUPPRESSION = "EL901"
+UNEXPLAINED_SUPPRESSION = "EL902"
+_HOUSEKEEPING = (UNUSED_SUPPRESSION, UNEXPLAINED_SUPPRESSION)
 _BACKEND_WORD = re.compile(r"\b(?:mlx|torch|numpy)\b")
 _SCOPE_NODES = (cst.Module, cst.FunctionDef, cst.ClassDef, cst.Lambda)
 
@@ -105,8 +107,9 @@ def lint_module_text(source: str, path: str, config: Config) -> tuple[FileResult
     severities = enabled_rules(config)
     ignored = config.ignored_codes_for(path) if config.per_file_ignores else ()
     severities = {rule: sev for rule, sev in severities.items() if not any(rule.CODE.startswith(c) for c in ignored)}
-    active = [rule for rule in severities if rule.CODE != UNUSED_SUPPRESSION]
+    active = [rule for rule in severities if rule.CODE not in _HOUSEKEEPING]
     if not active:
+        _report_unused(result, parse_suppressions(source), severities, path)
         return result, None
     if not _BACKEND_WORD.search(source) and all(_cannot_fire_without_backend(rule, source) for rule in active):
         return result, None
@@ -184,8 +187,17 @@ def lint_module_text(source: str, path: str, config: Config) -> tuple[FileResult
 
 
 def _report_unused(result: FileResult, suppressions, severities, path: str) -> None:
-    unused_rule = next((rule for rule in severities if rule.CODE == UNUSED_SUPPRESSION), None)
-    if unused_rule is None:
+    """EL901 for suppressions that suppressed nothing, EL902 for suppressions that do not say why."""
+    by_code = {rule.CODE: severity for rule, severity in severities.items() if rule.CODE in _HOUSEKEEPING}
+    if UNEXPLAINED_SUPPRESSION in by_code:
+        for entry in suppressions.all():
+            if not entry.reason:
+                position = Position(entry.line, entry.column)
+                result.findings.append(
+                    Finding(path, position, position, UNEXPLAINED_SUPPRESSION, by_code[UNEXPLAINED_SUPPRESSION],
+                            "Suppression without a reason: add `# reason: ...` saying why the conversion is right")
+                )
+    if UNUSED_SUPPRESSION not in by_code:
         return
     for entry in suppressions.all():
         if "*" in entry.codes:
@@ -204,7 +216,7 @@ def _report_unused(result: FileResult, suppressions, severities, path: str) -> N
                 position,
                 position,
                 UNUSED_SUPPRESSION,
-                severities[unused_rule],
+                by_code[UNUSED_SUPPRESSION],
                 f"Unused {what}: nothing is reported here; remove the comment",
             )
         )

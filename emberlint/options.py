@@ -20,6 +20,10 @@ def _codes(value: str | None, name: str) -> tuple[str, ...] | None:
     return codes
 
 
+def _remember_force_exclude(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    ctx.meta["emberlint.force_exclude"] = value
+
+
 def selection_options(function: Callable) -> Callable:
     decorators = [
         click.option("--select", help="Comma-separated rule codes or prefixes to enable (e.g. EL1,EL301, ALL)."),
@@ -27,6 +31,10 @@ def selection_options(function: Callable) -> Callable:
         click.option("--profile", type=click.Choice(PROFILES), help="Rule profile (default: from config, else recommended)."),
         click.option("--config", "config_file", type=click.Path(dir_okay=False), help="Use this config file."),
         click.option("--exclude", multiple=True, help="Glob of paths to skip (repeatable)."),
+        click.option(
+            "--force-exclude", is_flag=True, expose_value=False, callback=_remember_force_exclude,
+            help="Apply excludes to files named on the command line too (for pre-commit, which passes file names).",
+        ),
     ]
     for decorator in reversed(decorators):
         function = decorator(function)
@@ -44,6 +52,9 @@ def overrides_from(select, ignore, profile, exclude, warnings_as_errors=None) ->
         overrides["warnings_as_errors"] = True
     if exclude:
         overrides["extra_exclude"] = tuple(exclude)
+    context = click.get_current_context(silent=True)
+    if context is not None and context.meta.get("emberlint.force_exclude"):
+        overrides["force_exclude"] = True
     return overrides
 
 

@@ -43,7 +43,8 @@ class ConfigResolver:
 
 
 def discover_targets(paths: Iterable[str], resolver: ConfigResolver) -> tuple[list[Target], list[FileError]]:
-    """Python files under ``paths`` (explicit files are always taken; folders are walked, minus excludes)."""
+    """Python files under ``paths``: folders are walked minus excludes; files named explicitly are always taken,
+    unless ``force_exclude`` is set (pre-commit passes every file name explicitly)."""
     targets: dict[str, Target] = {}
     errors: list[FileError] = []
     for raw in paths:
@@ -52,7 +53,9 @@ def discover_targets(paths: Iterable[str], resolver: ConfigResolver) -> tuple[li
             errors.append(FileError(raw, "no such file or directory", "read"))
             continue
         if path.is_file():
-            targets.setdefault(str(path), Target(str(path), resolver.for_path(path)))
+            config = resolver.for_path(path)
+            if not (config.force_exclude and config.is_excluded(path)):
+                targets.setdefault(str(path), Target(str(path), config))
             continue
         for file in _walk(path, resolver):
             targets.setdefault(str(file), Target(str(file), resolver.for_path(file)))

@@ -23,6 +23,7 @@ class Suppression:
     codes: frozenset[str]  # {"*"} for every code
     file_wide: bool = False
     used: set[str] = field(default_factory=set)
+    reason: str = ""  # the text after the directive (``# emberlint: ignore[EL101]  # reason: ...``)
 
     def covers(self, code: str) -> bool:
         return ALL in self.codes or code in self.codes
@@ -54,6 +55,15 @@ def _parse_codes(text: str | None) -> frozenset[str]:
     return codes or frozenset({ALL})
 
 
+def _reason(text: str) -> str:
+    """The explanation written after a directive, without comment markers and a ``reason:`` label."""
+    text = _DIRECTIVE.split(text, maxsplit=1)[0]
+    text = text.strip().lstrip("#").strip()
+    if text.lower().startswith("reason:"):
+        text = text[len("reason:"):].strip()
+    return text
+
+
 def parse_suppressions(source: str) -> Suppressions:
     result = Suppressions()
     lowered = source.lower()
@@ -70,7 +80,8 @@ def parse_suppressions(source: str) -> Suppressions:
             line, column = token.start[0], token.start[1] + match.start() + 1
             codes = _parse_codes(match.group("codes"))
             file_wide = (match.group("kind") or "").lower() == "ignore-file"
-            entry = Suppression(line, column, codes, file_wide)
+            rest = token.string[match.end():]
+            entry = Suppression(line, column, codes, file_wide, reason=_reason(rest))
             if file_wide:
                 result.file_wide.append(entry)
             else:

@@ -162,9 +162,6 @@ def bindings_of(name: str, context: FileContext) -> list:
     return context.facts.bindings[(id(found[0]), name)]
 
 
-_bindings_of = bindings_of  # the name other rules imported first
-
-
 def powers_keep_kind(value: cst.BaseExpression) -> bool:
     """Whether every ``**`` in ``value`` visibly keeps the inferred number kind: a negative base to a fractional
     power is complex (``(-1) ** 0.5``) and ``int ** int`` is a float for a negative exponent (``2 ** -1``).

@@ -13,7 +13,7 @@ from emberlint.fixers.dtype_kwarg import (
     constructor_family,
     constructor_table,
 )
-from emberlint.fixers.typed_scalar import _bindings_of
+from emberlint.fixers.typed_scalar import bindings_of
 
 from emberlint.api_facts import load_table
 from emberlint.model import Severity
@@ -294,7 +294,7 @@ class UntypedFloatConstant(Rule):
                 self._check(value)
 
     def _check(self, name: cst.Name) -> None:
-        bindings = _bindings_of(name.value, self.context)
+        bindings = bindings_of(name.value, self.context)
         if not bindings or any(
             b.value is None or b.iterated or b.element is not None or b.augmented is not None
             or not is_float_literal(b.value)

@@ -10,7 +10,7 @@ from emberlint.fixers.float_math import (
     float_math_table,
     translate,
 )
-from emberlint.fixers.typed_scalar import _bindings_of, is_plain_reference
+from emberlint.fixers.typed_scalar import bindings_of, is_plain_reference
 from emberlint.rules.dtype import array_backend, source
 
 from emberlint.api_facts import matches_prefix
@@ -48,7 +48,7 @@ class _ArrayUseRule(Rule):
         """The expressions a plain name (or ``self.attr``) is bound to, when every binding is a plain assignment."""
         bindings = []
         if isinstance(node, cst.Name):
-            bindings = _bindings_of(node.value, self.context)
+            bindings = bindings_of(node.value, self.context)
         elif isinstance(node, cst.Attribute) and isinstance(node.value, cst.Name) and node.value.value == "self":
             facts = self.context.facts
             class_scope = facts.class_scope_of(self.context.scope)

@@ -8,6 +8,7 @@ import libcst as cst
 
 from emberlint.api_facts import load_table, matches_prefix
 from emberlint.arrays import Kind
+from emberlint.fixers.float_math import contains_host_math
 from emberlint.fixers.operators import symbol_of
 from emberlint.fixers.typed_scalar import number_family, scalar_replacement
 from emberlint.model import Severity
@@ -68,6 +69,8 @@ class _PythonScalarRule(Rule):
         family = number_family(node, self.context)
         if family in (None, "bool"):
             return None
+        if contains_host_math(node, self.context):
+            return None  # `math.sqrt(2.0)` next to an array is EL501's finding (host float math), not a second one
         if isinstance(node, cst.Name) and node.value in ("True", "False"):
             return None
         return family

@@ -169,3 +169,13 @@ def test_rules_doc_is_up_to_date(repo_root):
     assert (repo_root / "docs" / "rules.md").read_text(encoding="utf-8") == rules_markdown(), (
         "docs/rules.md is stale: run `emberlint rules --format markdown > docs/rules.md`"
     )
+
+
+def test_force_exclude_applies_excludes_to_named_files(project):
+    (project / ".emberlint.yaml").write_text("profile: strict\nselect: [EL3]\nexclude: ['bad.py']\n")
+    named = json.loads(run("check", str(project / "bad.py"), "--format", "json").output)
+    assert [f["code"] for f in named["findings"]] == ["EL301"]
+    forced = run("check", str(project / "bad.py"), "--force-exclude", "--format", "json")
+    assert forced.exit_code == 0
+    assert json.loads(forced.output)["files_checked"] == 0
+    assert run("fix", str(project / "bad.py"), "--force-exclude", "--check").exit_code == 0

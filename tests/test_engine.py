@@ -234,3 +234,16 @@ def test_positions_are_one_based_and_cover_the_node():
     source = "import mlx.core as mx\ndef f(a: mx.array, b: mx.array):\n    return (a *\n        b)\n"
     (finding,) = lint_source(source, "t.py", STRICT_EL301).findings
     assert (finding.start.line, finding.start.column, finding.end.line, finding.end.column) == (3, 13, 4, 10)
+
+
+def test_suppressions_without_a_reason_are_reported_when_enabled():
+    source = """
+    import mlx.core as mx
+    def f(a: mx.array, b: mx.array):
+        c = a * b  # emberlint: ignore[EL301]  # reason: checked, exact in float32
+        d = a + b  # noqa: EL301 -- a documented exception
+        return c - d  # emberlint: ignore[EL301]
+    """
+    config = Config(profile="strict", select=("EL301", "EL902"))
+    found = [(f.code, f.start.line, f.start.column) for f in lint(source, config).findings]
+    assert found == [("EL902", 6, 19)]
