@@ -23,7 +23,7 @@ from pathlib import Path
 import libcst as cst
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import corpus as corpus_module  # noqa: E402
+import corpus as corpus_module
 
 STRICT = ["--profile", "strict"]
 TIMED_OUT = re.compile(r"(\S+\.pyi?): (?:error: )?fixing took longer than")

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import corpus as corpus_module  # noqa: E402
+import corpus as corpus_module
 
 HERE = Path(__file__).resolve().parent
 #: tool name -> pinned requirement, from requirements-tools.txt
@@ -99,12 +99,15 @@ def main() -> None:
         run("emberlint cold (--no-cache)", [*emberlint, "--no-cache"], env),
         run("emberlint cold (filling cache)", emberlint, env),
         run("emberlint warm (unchanged tree)", emberlint, env),
+        run("emberlint warm, --format json", [*emberlint, "--format", "json"], env),
         run("emberlint cold, 1 job", ["emberlint", "check", "--profile", "strict", "--jobs", "1", "--no-cache",
                                       root], env),
     ]
     if "ruff" not in skip and shutil.which("ruff"):
         timings.append(run("ruff --select ALL --no-cache", ["ruff", "check", "--select", "ALL", "--no-cache",
                                                              "--exit-zero", "--quiet", root]))
+        timings.append(run("ruff ... --output-format json", ["ruff", "check", "--select", "ALL", "--no-cache",
+                                                              "--exit-zero", "--output-format", "json", root]))
     for name, command in (("fixit", ["lint", root]), ("torchfix", [root])):
         path = tool_path(args.tools_dir, name) if name not in skip else None
         if path:
@@ -132,6 +135,9 @@ def main() -> None:
     ruff = by_name.get("ruff --select ALL --no-cache")
     if ruff:
         print(f"emberlint warm vs ruff without cache: {ruff.wall / warm.wall:.2f}x (wall, >1 = emberlint faster)")
+        ruff_json, warm_json = by_name["ruff ... --output-format json"], by_name["emberlint warm, --format json"]
+        print(f"  same, both writing JSON: {ruff_json.wall / warm_json.wall:.2f}x (wall), "
+              f"{ruff_json.cpu / warm_json.cpu:.2f}x (cpu)")
     typical_lines = typical.read_bytes().count(b"\n")
     print(f"single-file latency ({typical.stat().st_size} B, {typical_lines} lines, the median "
           f"file; median of 5 runs): {latency:.3f} s")

@@ -8,12 +8,14 @@ from typing import Any
 
 import yaml
 
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 
 @functools.lru_cache(maxsize=None)
 def load_table(name: str) -> Any:
     """The parsed YAML file ``rules/<name>.yaml``."""
     text = resources.files("emberlint.rules").joinpath(f"{name}.yaml").read_text(encoding="utf-8")
-    return yaml.safe_load(text)
+    return yaml.load(text, Loader=_LOADER)  # libyaml's loader when present: ~10x faster at start-up
 
 
 def matches_prefix(qualified: str, names: frozenset[str]) -> bool:

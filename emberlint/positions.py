@@ -21,9 +21,9 @@ class _Done(Exception):
 class _Recording:
     """Context manager of ``record_syntactic_position`` for a node whose position is kept."""
 
-    __slots__ = ("state", "node", "start_node", "end_node", "start")
+    __slots__ = ("end_node", "node", "start", "start_node", "state")
 
-    def __init__(self, state: "_PositionState", node, start_node, end_node) -> None:
+    def __init__(self, state: _PositionState, node, start_node, end_node) -> None:
         self.state, self.node, self.start_node, self.end_node = state, node, start_node, end_node
 
     def __enter__(self) -> None:

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
-import corpus  # noqa: E402
-import corpus_robustness  # noqa: E402
+import corpus
+import corpus_robustness
 
 
 def test_check_and_fix_on_a_sample_of_real_mlx_code(tmp_path):
