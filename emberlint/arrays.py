@@ -6,8 +6,9 @@ The rules, in order of the expression's form:
 * imported names are other values, except the float constants of ``math``/``numpy`` (``from math import pi``).
 * ``Name``: the merge of every binding of the name in its scope (flow-insensitive): assignments, annotated
   assignments, augmented assignments, loop targets (``for i in range(..)`` gives ints), parameters (annotation
-  ``mx.array``/``torch.Tensor`` or a numeric default; every parameter but ``self`` of ``__call__``/``forward`` of an
-  ``nn.Module`` subclass is an array). An array binding wins over the others.
+  ``mx.array``/``torch.Tensor``, also with ``| None``/``Optional`` — but ``Tensor | float`` is unknown —, or a
+  numeric default; every parameter but ``self`` of ``__call__``/``forward`` of an ``nn.Module`` subclass is an
+  array). An array binding wins over the others.
 * ``self.attr``: the merge of the ``self.attr = ...`` assignments in the methods of the enclosing class.
 * calls: a backend function (``mx.*``, ``torch.*``, ``F.*``, ``np.*``) returns an array unless the API table says
   otherwise; an upper-case ``nn`` name constructs a layer, and calling a layer returns an array; methods of arrays
@@ -519,13 +520,12 @@ class ArrayFacts:
             except cst.ParserSyntaxError:
                 return UNKNOWN
         if isinstance(annotation, cst.BinaryOperation) and isinstance(annotation.operator, cst.BitOr):
-            return merge([self.annotation_value(annotation.left, scope), self.annotation_value(annotation.right, scope)])
+            return self._union_value([annotation.left, annotation.right], scope)
         if isinstance(annotation, cst.Subscript):
-            outer = dotted(annotation.value) or ""
-            if outer.rsplit(".", 1)[-1] == "Optional" and annotation.slice:
-                inner = annotation.slice[0].slice
-                if isinstance(inner, cst.Index):
-                    return self.annotation_value(inner.value, scope)
+            outer = (dotted(annotation.value) or "").rsplit(".", 1)[-1]
+            members = [e.slice.value for e in annotation.slice if isinstance(e.slice, cst.Index)]
+            if outer in ("Optional", "Union") and members:
+                return self._union_value(members, scope)
             return OTHER
         if isinstance(annotation, cst.Name) and annotation.value == "None":
             return Inferred(Kind.OTHER)
@@ -537,6 +537,19 @@ class ArrayFacts:
         if isinstance(annotation, cst.Name):
             return {"int": INT, "float": FLOAT, "bool": BOOL, "complex": COMPLEX}.get(annotation.value, OTHER)
         return UNKNOWN
+
+    def _union_value(self, members: list[cst.BaseExpression], scope: Scope) -> Inferred:
+        """``mx.array | None`` is an array; ``Tensor | float`` may be either, so it is unknown (not an array)."""
+        values = [
+            self.annotation_value(member, scope)
+            for member in members
+            if not (isinstance(member, cst.Name) and member.value == "None")
+        ]
+        if values and all(value.is_array for value in values):
+            return values[0]
+        if any(value.is_array for value in values):
+            return UNKNOWN
+        return merge(values) if values else OTHER
 
 
 class _FactCollector(cst.CSTVisitor):

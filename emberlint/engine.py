@@ -17,7 +17,7 @@ from emberlint.positions import build_fix, end_of, fix_nodes, resolve_positions,
 from emberlint.registry import enabled_rules
 from emberlint.rule import RawFinding, Rule
 from emberlint.scope import ARRAY_BACKENDS, build_scopes
-from emberlint.suppress import parse_suppressions
+from emberlint.suppress import build_suppressions, is_directive, parse_suppressions
 from emberlint.walk import nesting_error, walk
 
 UNUSED_SUPPRESSION = "EL901"
@@ -37,6 +37,7 @@ class _Dispatcher(cst.CSTVisitor):
         self.broken: set[int] = set()
         self._visit: dict[str, list[tuple[Rule, Callable]]] = {}
         self._leave: dict[str, list[tuple[Rule, Callable]]] = {}
+        self.directives: list[cst.Comment] = []  # comments holding a suppression directive (no tokenize needed)
 
     def _methods(self, table: dict, prefix: str, node: cst.CSTNode) -> list[tuple[Rule, Callable]]:
         name = type(node).__name__
@@ -63,6 +64,8 @@ class _Dispatcher(cst.CSTVisitor):
     def on_visit(self, node: cst.CSTNode) -> bool:
         context = self.context
         context.ancestors.append(node)
+        if type(node) is cst.Comment and is_directive(node.value):
+            self.directives.append(node)
         scope = context.scopes.get(node)
         if scope is not None and not isinstance(node, cst.Module):
             context.scope_stack.append(scope)
@@ -139,10 +142,11 @@ def lint_module_text(source: str, path: str, config: Config) -> tuple[FileResult
         crashes.append((rule, exc, context.ancestors[-1] if context.ancestors else None))
 
     instances = [rule(context) for rule in active]
-    walk(module, _Dispatcher(context, instances, on_crash))
+    dispatcher = _Dispatcher(context, instances, on_crash)
+    walk(module, dispatcher)
 
     raw = context.findings
-    wanted = [f.node for f in raw] + [node for _, _, node in crashes if node is not None]
+    wanted = [f.node for f in raw] + [node for _, _, node in crashes if node is not None] + dispatcher.directives
     for finding in raw:
         if finding.fix is not None:
             wanted.extend(fix_nodes(finding.fix, module))
@@ -161,7 +165,10 @@ def lint_module_text(source: str, path: str, config: Config) -> tuple[FileResult
             )
         )
 
-    suppressions = parse_suppressions(source)
+    suppressions = build_suppressions(
+        (positions[comment].start.line, positions[comment].start.column, comment.value)
+        for comment in dispatcher.directives
+    )
     seen: set[tuple] = set()
     for finding in raw:
         code_range = positions.get(finding.node)

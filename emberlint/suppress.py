@@ -7,6 +7,7 @@ import io
 import re
 import tokenize
 from dataclasses import dataclass, field
+from typing import Iterable
 
 _DIRECTIVE = re.compile(
     r"#\s*(?:emberlint:\s*(?P<kind>ignore-file|ignore)|(?P<noqa>noqa))(?P<codes>\s*(?:\[[^\]]*\]|:\s*[A-Z]+[0-9]+(?:[\s,]+[A-Z]+[0-9]+)*))?",
@@ -64,26 +65,37 @@ def _reason(text: str) -> str:
     return text
 
 
-def parse_suppressions(source: str) -> Suppressions:
+def is_directive(comment: str) -> bool:
+    """Whether a comment's text holds a suppression directive (what ``build_suppressions`` looks at)."""
+    return _DIRECTIVE.search(comment) is not None
+
+
+def build_suppressions(comments: Iterable[tuple[int, int, str]]) -> Suppressions:
+    """The suppressions of a file from its comments: ``(line, 0-based column, text)`` of each comment token, in
+    source order. Shared by ``parse_suppressions`` (tokenize) and the engine (the CST's ``Comment`` nodes)."""
     result = Suppressions()
-    lowered = source.lower()
-    if "emberlint" not in lowered and "noqa" not in lowered:
-        return result
-    try:
-        tokens = list(tokenize.generate_tokens(io.StringIO(source).readline))
-    except (tokenize.TokenError, SyntaxError, IndentationError):
-        return result
-    for token in tokens:
-        if token.type != tokenize.COMMENT:
-            continue
-        for match in _DIRECTIVE.finditer(token.string):
-            line, column = token.start[0], token.start[1] + match.start() + 1
+    for line, start, text in comments:
+        for match in _DIRECTIVE.finditer(text):
+            column = start + match.start() + 1
             codes = _parse_codes(match.group("codes"))
             file_wide = (match.group("kind") or "").lower() == "ignore-file"
-            rest = token.string[match.end():]
-            entry = Suppression(line, column, codes, file_wide, reason=_reason(rest))
+            entry = Suppression(line, column, codes, file_wide, reason=_reason(text[match.end():]))
             if file_wide:
                 result.file_wide.append(entry)
             else:
                 result.by_line.setdefault(line, []).append(entry)
     return result
+
+
+def parse_suppressions(source: str) -> Suppressions:
+    """The suppressions of a source text, found with ``tokenize`` (for files the engine has not parsed)."""
+    lowered = source.lower()
+    if "emberlint" not in lowered and "noqa" not in lowered:
+        return Suppressions()
+    try:
+        tokens = list(tokenize.generate_tokens(io.StringIO(source).readline))
+    except (tokenize.TokenError, SyntaxError, IndentationError):
+        return Suppressions()
+    return build_suppressions(
+        (token.start[0], token.start[1], token.string) for token in tokens if token.type == tokenize.COMMENT
+    )

@@ -156,3 +156,14 @@ def nesting_error(source: str) -> str | None:
 
 
 __all__ = ["children", "nesting_error", "walk"]
+
+
+def subtree(node: cst.CSTNode) -> list[cst.CSTNode]:
+    """``node`` and every node below it, in pre-order (read-only; leaves the replay cache of ``walk`` alone)."""
+    found: list[cst.CSTNode] = []
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        found.append(current)
+        stack.extend(reversed(children(current)))
+    return found

@@ -7,6 +7,8 @@ import functools
 
 import libcst as cst
 
+from emberlint.walk import subtree
+
 from emberlint.api_facts import load_table
 
 
@@ -32,27 +34,20 @@ def symbol_of(operator: cst.CSTNode) -> str:
 
 def has_comment(node: cst.CSTNode) -> bool:
     """Whether ``node`` (whitespace included) holds a comment."""
-    found = False
-
-    class Finder(cst.CSTVisitor):
-        def visit_Comment(self, comment: cst.Comment) -> bool:
-            nonlocal found
-            found = True
-            return False
-
-    node.visit(Finder())
-    return found
+    return any(type(item) is cst.Comment for item in subtree(node))
 
 
 def comments_of(node: cst.CSTNode) -> list[str]:
-    comments: list[str] = []
+    return [item.value for item in subtree(node) if type(item) is cst.Comment]
 
-    class Collector(cst.CSTVisitor):
-        def visit_Comment(self, comment: cst.Comment) -> None:
-            comments.append(comment.value)
 
-    node.visit(Collector())
-    return comments
+def dotted_expression(text: str) -> cst.BaseExpression:
+    """``mx.multiply`` -> Attribute(Name("mx"), Name("multiply")), without running the parser."""
+    first, *rest = text.split(".")
+    expression: cst.BaseExpression = cst.Name(first)
+    for part in rest:
+        expression = cst.Attribute(value=expression, attr=cst.Name(part))
+    return expression
 
 
 def strip_parens(node: cst.BaseExpression) -> cst.BaseExpression:
@@ -71,7 +66,7 @@ def call(callee: str, *args: cst.BaseExpression, comma: cst.Comma | None = None)
     arguments = [cst.Arg(strip_parens(arg)) for arg in args]
     if comma is not None and len(arguments) > 1:
         arguments[0] = arguments[0].with_changes(comma=comma)
-    return cst.Call(func=cst.parse_expression(callee), args=arguments)
+    return cst.Call(func=dotted_expression(callee), args=arguments)
 
 
 def _operator_comma(operator: cst.CSTNode) -> cst.Comma | None:

@@ -272,6 +272,7 @@ class MlxTransposePair(_PortRule):
         "import mlx.core as mx\ny = mx.swapaxes(x, -1, -2)",
         "import mlx.core as mx\ndef f(x: mx.array):\n    return x.transpose(0, 2, 1)",
         "import torch\ny = x.transpose(-1, -2)",
+        "import mlx.core as mx\ndef f(w: mx.array):\n    return w.transpose(1, 0)",
     ]
     INVALID = [
         Invalid(
@@ -290,13 +291,18 @@ class MlxTransposePair(_PortRule):
             return
         if not all(isinstance(a.value, (cst.Integer, cst.UnaryOperation)) for a in node.args):
             return
+        if [code_of(a.value) for a in node.args] == ["1", "0"]:
+            return  # the full permutation of a 2-D array: a swap in MLX and in PyTorch alike
         if self.context.qualified_name(node.func) is not None or not self.mlx_receiver(method[0]):
             return
         ref = self.context.module_ref("mlx.core")
         replacement = method_to_function(node, ref.text, "swapaxes")
         fix = RawFix(safe=False, replacements=[(node, replacement)], imports=[ref.import_line] if ref.import_line else [],
                      description="Use mx.swapaxes")
-        self.report(node, self.MESSAGE.format(fix=code_of(replacement)), fix=fix)
+        shown = code_of(replacement)
+        if "\n" in shown:
+            shown = f"{ref.text}.swapaxes(x, {', '.join(code_of(a.value) for a in node.args)})"
+        self.report(node, self.MESSAGE.format(fix=shown), fix=fix)
 
 
 class GeluApproximation(_PortRule):
@@ -331,8 +337,8 @@ class GeluApproximation(_PortRule):
     def visit_Call(self, node: cst.Call) -> None:
         facts = _porting()["gelu"]
         qualified = self.context.qualified_name(node.func) or ""
-        erf_advice = ("M2-BERT/BERT `gelu` is the erf form: use `nn.gelu` / `nn.GELU()` unless the PyTorch original "
-                      "passed approximate=\"tanh\"")
+        erf_advice = ("`nn.gelu` / `nn.GELU()` is the exact erf form (PyTorch's default `F.gelu`); keep the "
+                      "approximation only if the original model used it (BERT-style `hidden_act=\"gelu\"` is erf)")
         if qualified in facts["mlx_tanh"] or qualified in facts["mlx_fast"]:
             form = "tanh" if qualified in facts["mlx_tanh"] else "sigmoid (fast)"
             self.report(node.func, what=f"MLX `{code_of(node.func)}`", form=form, advice=erf_advice)

@@ -247,3 +247,73 @@ def test_suppressions_without_a_reason_are_reported_when_enabled():
     config = Config(profile="strict", select=("EL301", "EL902"))
     found = [(f.code, f.start.line, f.start.column) for f in lint(source, config).findings]
     assert found == [("EL902", 6, 19)]
+
+
+def test_union_annotations_are_arrays_only_when_every_member_is():
+    source = """
+    from typing import Optional, Union
+    import torch
+    from torch import Tensor
+
+    def f(a: Tensor | None, b: Optional[torch.Tensor], c: Tensor | float, d: Union[Tensor, float], e: float | None):
+        return a
+    """
+    assert _kinds(source, ["a", "b", "c", "d", "e"]) == {
+        "a": Kind.ARRAY, "b": Kind.ARRAY, "c": Kind.UNKNOWN, "d": Kind.UNKNOWN, "e": Kind.FLOAT,
+    }
+
+
+def test_casting_a_number_or_tensor_parameter_is_not_a_host_round_trip():
+    source = """
+    import torch
+    from torch import Tensor
+
+    def f(c1: Tensor | float, x: Tensor):
+        return float(c1), float(x)
+    """
+    found = [(f.code, f.start.line, f.start.column) for f in lint(source, Config(profile="strict", select=("EL102",))).findings]
+    assert found == [("EL102", 6, 23)]
+
+
+def test_noqa_inside_a_string_literal_is_not_a_suppression():
+    source = """
+    import mlx.core as mx
+    def f(a: mx.array, b: mx.array):
+        return a * b, "# noqa: EL301"
+    """
+    assert codes_at(source) == [("EL301", 4, 12)]
+
+
+def test_directive_in_a_multi_line_string_is_not_a_suppression():
+    source = '''
+    import mlx.core as mx
+    def f(a: mx.array, b: mx.array):
+        text = """
+        # emberlint: ignore-file[EL301]
+        """
+        return a * b, """x  # noqa: EL301
+        """
+    '''
+    assert codes_at(source) == [("EL301", 7, 12)]
+
+
+def test_suppressions_from_the_tree_match_the_tokenize_path():
+    from emberlint.suppress import parse_suppressions
+
+    source = textwrap.dedent("""\
+        # emberlint: ignore-file[EL101]  # reason: generated
+        import mlx.core as mx
+        def f(a: mx.array, b: mx.array):
+            c = (a *  # noqa: EL301 -- inside brackets
+                 b)
+            return c  # emberlint: ignore
+        """)
+    config = Config(profile="strict", select=("EL301", "EL901", "EL902"))
+    found = [(f.code, f.start.line, f.start.column, f.message) for f in lint_source(source, "t.py", config).findings]
+    assert found == [
+        ("EL901", 1, 1, "Unused suppression of EL101: nothing is reported here; remove the comment"),
+        ("EL901", 6, 15, "Unused suppression: nothing is reported here; remove the comment"),
+        ("EL902", 6, 15, "Suppression without a reason: add `# reason: ...` saying why the conversion is right"),
+    ]
+    tokenized = [(e.line, e.column, sorted(e.codes), e.reason) for e in parse_suppressions(source).all()]
+    assert tokenized == [(1, 1, ["EL101"], "generated"), (4, 15, ["EL301"], "-- inside brackets"), (6, 15, ["*"], "")]

@@ -73,9 +73,9 @@ def test_transpose_pair_unsafe_fix():
     ]
     assert fixed(source, "EL805") == source
     assert fixed(source, "EL805", unsafe=True) == source.replace("k.transpose(-1, -2)", "mx.swapaxes(k, -1, -2)")
-    aliased = "from mlx.core import array\ndef f(k: array):\n    return k.transpose(1, 0)\n"
+    aliased = "from mlx.core import array\ndef f(k: array):\n    return k.transpose(0, 1)\n"
     assert fixed(aliased, "EL805", unsafe=True) == (
-        "from mlx.core import array\nimport mlx.core as mx\ndef f(k: array):\n    return mx.swapaxes(k, 1, 0)\n"
+        "from mlx.core import array\nimport mlx.core as mx\ndef f(k: array):\n    return mx.swapaxes(k, 0, 1)\n"
     )
 
 
@@ -83,8 +83,9 @@ def test_gelu_forms():
     mlx_source = "import mlx.nn as nn\na = nn.gelu_approx(x)\nb = nn.GELU(approx='fast')\nc = nn.gelu(x)\n"
     found = findings(mlx_source, "EL806")
     assert [f[:3] for f in found] == [("EL806", 2, 5), ("EL806", 3, 5)]
-    assert found[0][3] == ("MLX `nn.gelu_approx` is the tanh approximation of GELU; M2-BERT/BERT `gelu` is the erf "
-                           "form: use `nn.gelu` / `nn.GELU()` unless the PyTorch original passed approximate=\"tanh\"")
+    assert found[0][3] == ("MLX `nn.gelu_approx` is the tanh approximation of GELU; `nn.gelu` / `nn.GELU()` is the "
+                           "exact erf form (PyTorch's default `F.gelu`); keep the approximation only if the original "
+                           "model used it (BERT-style `hidden_act=\"gelu\"` is erf)")
     assert found[1][3].startswith('MLX `nn.GELU(approx="fast")` is the sigmoid (fast) approximation of GELU')
     torch_source = "import torch.nn.functional as F\nimport torch.nn as tnn\ny = F.gelu(x, approximate='tanh')\n" \
                    "act = tnn.GELU(approximate='none')\n"
@@ -137,3 +138,16 @@ def test_fixing_the_buggy_port_leaves_only_the_judgement_calls():
     assert [p[0] for p in positions(after)] == [
         "EL602", "EL604", "EL803", "EL806", "EL807", "EL808", "EL550", "EL705", "EL704", "EL910",
     ]
+
+
+def test_transpose_of_a_multiline_receiver_keeps_the_message_on_one_line():
+    source = (
+        "import mlx.core as mx\n"
+        "def sanitize(weights: dict):\n"
+        "    w = mx.zeros((2, 3, 4), dtype=mx.float32)\n"
+        "    return (w\n        ).transpose(-1, -2), w.transpose(1, 0)\n"
+    )
+    found = findings(source, "EL805")
+    assert [f[:3] for f in found] == [("EL805", 4, 12)]
+    assert found[0][3] == ("MLX `transpose` takes a full permutation, not two axes to swap; "
+                           "use `mx.swapaxes(x, -1, -2)`")
