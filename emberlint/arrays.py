@@ -29,7 +29,7 @@ import libcst as cst
 
 from emberlint.api_facts import load_table, matches_prefix
 from emberlint.scope import ARRAY_BACKENDS, Scope, backend_of, dotted
-from emberlint.walk import walk
+from emberlint.walk import FastVisitor, walk
 
 
 class Kind(enum.Enum):
@@ -552,7 +552,7 @@ class ArrayFacts:
         return merge(values) if values else OTHER
 
 
-class _FactCollector(cst.CSTVisitor):
+class _FactCollector(FastVisitor):
     """Records every binding of the module, per scope, for ``ArrayFacts``."""
 
     def __init__(self, facts: ArrayFacts) -> None:

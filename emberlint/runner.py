@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import os
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
@@ -143,6 +142,8 @@ def _run(targets: list[Target], work: Callable[[Target], Any], jobs: int | None,
         return results
     chunk = max(1, min(32, len(targets) // (jobs * 4)))
     results = []
+    from concurrent.futures import ProcessPoolExecutor  # lazy: a one-file run never starts a pool
+
     with ProcessPoolExecutor(max_workers=jobs) as pool:
         for result in pool.map(work, targets, chunksize=chunk):
             results.append(result)

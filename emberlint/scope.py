@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import libcst as cst
 
-from emberlint.walk import walk
+from emberlint.walk import FastVisitor, walk
 
 BACKEND_ROOTS = {"mlx": "mlx", "torch": "torch", "numpy": "numpy", "math": "math"}
 ARRAY_BACKENDS = ("mlx", "torch", "numpy")
@@ -92,7 +92,7 @@ def _target_names(target: cst.BaseExpression) -> list[str]:
     return []
 
 
-class ScopeBuilder(cst.CSTVisitor):
+class ScopeBuilder(FastVisitor):
     """Builds the scope tree of a module; ``scopes`` maps each scope-opening node to its Scope."""
 
     def __init__(self, module: cst.Module) -> None:

@@ -15,8 +15,12 @@ from __future__ import annotations
 
 import ast
 import dataclasses
+import operator
 import os
 import re
+import sys
+
+from typing import Callable
 
 import libcst as cst
 
@@ -84,29 +88,30 @@ def _preorder(root: cst.CSTNode) -> list[tuple[cst.CSTNode, int]]:
     if _LAST[0] is root:
         return _LAST[1]
     order: list = []
-    stack: list = [(root, False)]
+    stack: list = [root]  # nodes to visit, and ints: the position of a node whose subtree ends here
     while stack:
-        current, done = stack.pop()
-        if done:
+        current = stack.pop()
+        if type(current) is int:
             order[current] = (order[current], len(order))
             continue
-        position = len(order)
+        stack.append(len(order))
         order.append(current)
-        stack.append((position, True))
-        stack.extend((child, False) for child in reversed(children(current)))
+        below = children(current)
+        if below:
+            below.reverse()
+            stack.extend(below)
     _LAST[0], _LAST[1] = root, order
     return order
 
 
 def children(node: cst.CSTNode) -> list[cst.CSTNode]:
     """``node.children`` (the immediate child nodes in lexical order) without LibCST's rebuild of ``node``."""
-    order = _FIELD_ORDER.get(type(node))
-    if order is None:
-        order = _learn_order(node)
+    getter = _FIELD_GETTER.get(type(node))
+    if getter is None:
+        getter = _field_getter(node)
     is_node = _IS_NODE  # a dict lookup: isinstance(..., CSTNode) goes through ABCMeta and is slow
     found: list[cst.CSTNode] = []
-    for name in order:
-        value = getattr(node, name)
+    for value in getter(node):
         kind = type(value)
         if kind is list or kind is tuple:
             for item in value:
@@ -116,6 +121,23 @@ def children(node: cst.CSTNode) -> list[cst.CSTNode]:
         elif is_node.get(kind) or (kind not in is_node and _learn_kind(kind)):
             found.append(value)
     return found
+
+
+_FIELD_GETTER: dict[type, Callable[[cst.CSTNode], tuple]] = {}
+
+
+def _field_getter(node: cst.CSTNode) -> Callable[[cst.CSTNode], tuple]:
+    """All fields of a node type in lexical order, fetched by one C-level ``attrgetter`` call."""
+    order = _FIELD_ORDER.get(type(node)) or _learn_order(node)
+    if len(order) == 1:
+        single = operator.attrgetter(order[0])
+        getter: Callable[[cst.CSTNode], tuple] = lambda n: (single(n),)  # noqa: E731
+    elif order:
+        getter = operator.attrgetter(*order)
+    else:
+        getter = lambda n: ()  # noqa: E731
+    _FIELD_GETTER[type(node)] = getter
+    return getter
 
 
 _IS_NODE: dict[type, bool] = {}
@@ -132,12 +154,34 @@ MAX_BRACKET_DEPTH = 200
 _BRACKET = re.compile(r"[()\[\]{}]")
 
 
+#: The recursion limit CPython's parser is consulted at. Its AST construction allows three C levels per unit of
+#: the limit, and LibCST handles what CPython accepts at the default limit; a raised limit (Hypothesis raises it
+#: while a test runs) would let through nesting that overflows the C stack in either parser.
+PARSE_RECURSION_LIMIT = 1000
+
+
+def _parse_at_default_depth(source: str) -> None:
+    limit = sys.getrecursionlimit()
+    lowered = False
+    if limit > PARSE_RECURSION_LIMIT:
+        try:
+            sys.setrecursionlimit(PARSE_RECURSION_LIMIT)
+            lowered = True
+        except RecursionError:  # the caller is already deeper than that: judge at the current limit
+            pass
+    try:
+        ast.parse(source)
+    finally:
+        if lowered:
+            sys.setrecursionlimit(limit)
+
+
 def nesting_error(source: str) -> str | None:
     """Why ``source`` is too deeply nested to hand to LibCST, or None. CPython's parser is the judge (it fails
     cleanly, and LibCST handles whatever it accepts); for source it rejects for another reason (e.g. syntax of a
     newer Python) a bracket count stands in."""
     try:
-        ast.parse(source)
+        _parse_at_default_depth(source)
     except (RecursionError, MemoryError):
         return "too deeply nested to analyse"
     except SyntaxError as exc:
@@ -155,7 +199,7 @@ def nesting_error(source: str) -> str | None:
     return None
 
 
-__all__ = ["children", "nesting_error", "walk"]
+__all__ = ["FastVisitor", "children", "nesting_error", "subtree", "walk"]
 
 
 def subtree(node: cst.CSTNode) -> list[cst.CSTNode]:
@@ -167,3 +211,36 @@ def subtree(node: cst.CSTNode) -> list[cst.CSTNode]:
         found.append(current)
         stack.extend(reversed(children(current)))
     return found
+
+
+class FastVisitor(cst.CSTVisitor):
+    """A read-only ``CSTVisitor`` that finds its ``visit_<Node>``/``leave_<Node>`` methods once per node type
+    (LibCST's ``on_visit`` formats the method name and calls ``getattr`` for every node)."""
+
+    _visit_methods: dict
+    _leave_methods: dict
+
+    def __init_subclass__(cls, **kwargs) -> None:
+        super().__init_subclass__(**kwargs)
+        cls._visit_methods = {}
+        cls._leave_methods = {}
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        kind = type(node)
+        table = type(self)._visit_methods
+        method = table.get(kind, _MISSING)
+        if method is _MISSING:
+            method = table[kind] = getattr(type(self), f"visit_{kind.__name__}", None)
+        return method is None or method(self, node) is not False
+
+    def on_leave(self, original_node: cst.CSTNode) -> None:
+        kind = type(original_node)
+        table = type(self)._leave_methods
+        method = table.get(kind, _MISSING)
+        if method is _MISSING:
+            method = table[kind] = getattr(type(self), f"leave_{kind.__name__}", None)
+        if method is not None:
+            method(self, original_node)
+
+
+_MISSING = object()

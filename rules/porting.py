@@ -16,6 +16,7 @@ from emberlint.rules._coach import (
     walk,
 )
 
+from emberlint.model import Severity
 from emberlint.rule import Invalid, RawFix, Rule
 
 
@@ -455,3 +456,82 @@ class LinearWeightTransposed(_PortRule):
             not cls and re.search(_porting()["linear_name_pattern"], text) is not None
         ):
             self.report(node, target=code_of(node.targets[0].target))
+
+
+class LayerNormDefaultEps(_PortRule):
+    """``nn.LayerNorm(dims)`` (MLX or PyTorch) or ``F.layer_norm(x, shape, w, b)`` without ``eps`` in a file where
+    the model's config has a ``layer_norm_eps`` field in sight: the file reads ``config.layer_norm_eps``, passes or
+    defines ``layer_norm_eps`` (a dataclass field, a keyword, a ``"layer_norm_eps"`` key). Files that never mention
+    ``layer_norm_eps`` are not reported: there the default may well be the model's.
+
+    Why it matters numerically: both frameworks default to ``eps=1e-5``; BERT configs (M2-BERT included) use
+    ``layer_norm_eps=1e-12``. The eps is added to the variance before the square root, so for a hidden state with
+    variance ``v`` the output is scaled by ``sqrt(v / (v + 1e-5))``: a relative error of ``5e-6 / v`` in every
+    LayerNorm of every layer (measured with MLX on 768-wide rows: 5.7e-6, about 47 float32 ulp, at ``v = 1``; 5.5e-4,
+    2.1e-3 absolute, at ``v = 0.01``). Parity tests then fail by a small, input-dependent amount that looks like FFT or GELU rounding. The
+    M2-BERT original is not uniform either: its MLM head hard-codes 1e-12 and its training-additions LayerNorm keeps
+    the 1e-5 default, so each LayerNorm needs its eps written where it is built.
+
+    Fix: pass ``eps=config.layer_norm_eps`` (or the literal the original uses, ``eps=1e-5`` included, to make a
+    deliberate default visible).
+    """
+
+    CODE = "EL809"
+    NAME = "layer-norm-default-eps"
+    MESSAGE = ("`{call}` without `eps` uses the default {default}, but this model's config has `layer_norm_eps` "
+               "(BERT: 1e-12); pass `eps={suggestion}` (or the original's literal eps)")
+    SEVERITY = Severity.WARNING
+    VALID = [
+        ("import mlx.nn as nn\nclass BertEmbeddings(nn.Module):\n    def __init__(self, config):\n"
+         "        super().__init__()\n        self.LayerNorm = nn.LayerNorm(config.hidden_size, eps=config.layer_norm_eps)"),
+        # The deliberate default, written out (the original's sequence mixer uses torch's 1e-5).
+        ("import mlx.nn as nn\nclass Mixer(nn.Module):\n    def __init__(self, config):\n        super().__init__()\n"
+         "        self.norm = nn.LayerNorm(config.hidden_size, 1e-5)\n        self.eps = config.layer_norm_eps"),
+        # No layer_norm_eps in sight: the default may be the model's.
+        ("import torch.nn as nn\nclass Block(nn.Module):\n    def __init__(self, d):\n        super().__init__()\n"
+         "        self.norm = nn.LayerNorm(d)"),
+    ]
+    INVALID = [
+        # The M2-BERT port's GLU MLP, first draft: the config is in the same file.
+        Invalid(
+            "from dataclasses import dataclass\n\nimport mlx.nn as nn\n\n\n@dataclass\nclass BertConfig:\n"
+            "    hidden_size: int = 768\n    layer_norm_eps: float = 1e-12\n\n\nclass BertGLUMLP(nn.Module):\n"
+            "    def __init__(self, config: BertConfig):\n        super().__init__()\n"
+            "        self.layernorm = nn.LayerNorm(config.hidden_size)"
+        ),
+        Invalid(
+            "import torch\nimport torch.nn.functional as F\nclass Embeddings(torch.nn.Module):\n"
+            "    def __init__(self, config):\n        super().__init__()\n        self.eps = config.layer_norm_eps\n"
+            "        self.LayerNorm = torch.nn.LayerNorm(config.hidden_size)\n"
+            "    def forward(self, x):\n        return F.layer_norm(x, x.shape[-1:], None, None)",
+            count=2,
+        ),
+    ]
+
+    def _eps_in_sight(self) -> str | None:
+        """How the file spells its config's eps (``config.layer_norm_eps``), None when it never mentions it."""
+        if "_suggestion" not in self.__dict__:
+            field = _porting()["layer_norm_eps_field"]
+            suggestion = None
+            if field in self.context.source:
+                for node in walk(self.context.module):
+                    if isinstance(node, cst.Attribute) and node.attr.value == field:
+                        suggestion = code_of(node)
+                        break
+                    if suggestion is None and (isinstance(node, cst.Name) and node.value == field
+                                               or string_value(node) == field):
+                        suggestion = f"config.{field}"
+            self._suggestion = suggestion
+        return self._suggestion
+
+    def visit_Call(self, node: cst.Call) -> None:
+        positions = _porting()["layer_norm_eps_position"]
+        qualified = self.context.qualified_name(node.func)
+        if qualified not in positions or keyword(node, "eps") is not None or any(a.star for a in node.args):
+            return
+        if len([a for a in node.args if a.keyword is None]) > positions[qualified]:
+            return  # eps passed positionally
+        suggestion = self._eps_in_sight()
+        if suggestion is not None:
+            self.report(node, call=code_of(node.func), suggestion=suggestion,
+                        default=_porting()["layer_norm_default_eps"])

@@ -115,7 +115,8 @@ class PythonScalarOperand(_PythonScalarRule):
     other operand is an MLX or PyTorch array: ``x * 0.5``, ``1 - p``, ``h / (h_norm + 1e-8)``, ``x / scale``.
 
     Why it matters numerically: the constant's precision and the result's dtype are decided implicitly by the
-    backend's weak-typing rules instead of by the code.
+    backend's weak-typing rules instead of by the code: ``1e-8`` is 0 in float16, ``0.044715`` is 0.044677734375
+    in bfloat16, and ``int32_array * 0.5`` silently becomes float32.
     {notes}
     Not reported: integer numbers inside subscripts and slices (``x[:n - 1]``, ``x[..., 0]``), arithmetic on
     Python numbers only (``n * 4``, ``"=" * 70``), NumPy arrays.
@@ -220,7 +221,8 @@ class PythonScalarArgument(_PythonScalarRule):
     ``mx.maximum(x, 0)``, ``torch.add(x, 2.0)``, ``mx.power(y, 3)``, ``mx.where(m, x, 0.0)``, ``x.clamp(min=1e-6)``.
 
     Why it matters numerically: the function receives a weakly typed host number and converts it by the
-    backend's promotion rules; the same caveats as EL201 apply.
+    backend's promotion rules: ``mx.maximum(x_int32, 0.0)`` is float32, ``mx.where(m, x_f16, 1e-8)`` puts 0
+    where the code says 1e-8; the same caveats as EL201 apply.
     {notes}
     Not reported: shape, axis, size, stream and option parameters of known APIs (``rules/exempt_apis.yaml``, plus
     the ``exempt-apis`` table of the user configuration), array constructors (``mx.array(0.5)``,

@@ -22,8 +22,8 @@ def _coach_rules():
 def test_every_coach_rule_has_a_why_paragraph_and_warning_severity():
     rules = _coach_rules()
     assert [r.CODE for r in rules] == [
-        "EL550", "EL601", "EL602", "EL603", "EL604", "EL701", "EL702", "EL703", "EL704", "EL705",
-        "EL801", "EL802", "EL803", "EL804", "EL805", "EL806", "EL807", "EL808", "EL910",
+        "EL550", "EL551", "EL601", "EL602", "EL603", "EL604", "EL701", "EL702", "EL703", "EL704", "EL705",
+        "EL801", "EL802", "EL803", "EL804", "EL805", "EL806", "EL807", "EL808", "EL809", "EL910",
     ]
     for rule in rules:
         paragraphs = rule.docs().split("\n\n")
@@ -33,7 +33,7 @@ def test_every_coach_rule_has_a_why_paragraph_and_warning_severity():
 
 
 def test_explain_shows_mlx_and_torch_examples_where_both_apply():
-    for code in ("EL550", "EL601", "EL602", "EL603", "EL604", "EL705", "EL806"):
+    for code in ("EL550", "EL601", "EL602", "EL603", "EL604", "EL705", "EL806", "EL809"):
         text = explain_text(code)
         reported = text.split("Reported:", 1)[1].split("Not reported:", 1)[0]
         assert "import mlx" in reported and "import torch" in reported, code

@@ -151,3 +151,44 @@ def test_transpose_of_a_multiline_receiver_keeps_the_message_on_one_line():
     assert [f[:3] for f in found] == [("EL805", 4, 12)]
     assert found[0][3] == ("MLX `transpose` takes a full permutation, not two axes to swap; "
                            "use `mx.swapaxes(x, -1, -2)`")
+
+
+EL809_MESSAGE = ("`{call}` without `eps` uses the default 1e-5, but this model's config has `layer_norm_eps` "
+                 "(BERT: 1e-12); pass `eps={eps}` (or the original's literal eps)")
+
+
+def test_layer_norm_default_eps_mlx_and_torch():
+    mlx = ("import mlx.nn as nn\nclass BertEmbeddings(nn.Module):\n    def __init__(self, config):\n"
+           "        super().__init__()\n        self.LayerNorm = nn.LayerNorm(config.hidden_size)\n"
+           "        self.out = nn.LayerNorm(config.hidden_size, eps=self.config.layer_norm_eps)\n")
+    assert findings(mlx, "EL809") == [
+        ("EL809", 5, 26, EL809_MESSAGE.format(call="nn.LayerNorm", eps="self.config.layer_norm_eps")),
+    ]
+    torch_source = ("import torch\nimport torch.nn.functional as F\nCONFIG = {'layer_norm_eps': 1e-12}\n"
+                    "norm = torch.nn.LayerNorm(768, elementwise_affine=True)\n"
+                    "def f(x):\n    return F.layer_norm(x, (768,), None, None)\n")
+    assert findings(torch_source, "EL809") == [
+        ("EL809", 4, 8, EL809_MESSAGE.format(call="torch.nn.LayerNorm", eps="config.layer_norm_eps")),
+        ("EL809", 6, 12, EL809_MESSAGE.format(call="F.layer_norm", eps="config.layer_norm_eps")),
+    ]
+
+
+def test_layer_norm_default_eps_near_misses():
+    # eps passed (keyword or positional), **kwargs, or no layer_norm_eps in sight (a comment does not count).
+    source = ("import mlx.nn as nn\nimport torch\nimport torch.nn.functional as F\n# config.layer_norm_eps\n"
+              "a = nn.LayerNorm(8)\nb = torch.nn.LayerNorm(8)\nc = F.layer_norm(x, (8,), None, None)\n")
+    assert positions(source, "EL809") == []
+    with_field = ("from dataclasses import dataclass\nimport mlx.nn as nn\nimport torch.nn.functional as F\n"
+                  "@dataclass\nclass Config:\n"
+                  "    layer_norm_eps: float = 1e-12\n"
+                  "a = nn.LayerNorm(8, eps=1e-12)\nb = nn.LayerNorm(8, 1e-5)\nc = nn.LayerNorm(8, **kw)\n"
+                  "d = F.layer_norm(x, (8,), w, b, 1e-12)\n")
+    assert positions(with_field, "EL809") == []
+    assert positions(with_field + "e = nn.LayerNorm(8, affine=False)\n", "EL809") == [("EL809", 11, 5)]
+
+
+def test_layer_norm_default_eps_m2bert_data_and_reference():
+    for name in ("m2bert_mlx_port_buggy.py", "m2bert_mlx_port_fixed.py", "m2bert_torch_original.py"):
+        assert data_positions(name, "EL809") == []
+    # bert.py / mlp.py pass config.layer_norm_eps, heads.py 1e-12 and sequence_mixer.py 1e-5 explicitly.
+    assert reference_findings("EL809") == []

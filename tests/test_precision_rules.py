@@ -52,3 +52,65 @@ def test_m2bert_reconstructions():
 def test_reference_mlx_package_is_clean():
     # The reference port evaluates the Hyena filter in float64 on purpose, in helpers outside __call__.
     assert reference_findings("EL55") == []
+
+
+EL551_TAIL = ("; the float64 result is not float64-accurate: use an arithmetic-only float64 implementation or compute "
+              "it in float32 knowingly")
+
+
+def test_float64_transcendental_positions_and_messages():
+    source = ("import mlx.core as mx\nimport mlx.nn as nn\nF64 = mx.float64\nz = mx.arange(10, dtype=F64)\n"
+              "a = mx.sin(mx.multiply(w, z))\nb = z.exp() + mx.erf(z.astype(mx.float64))\n"
+              "c = mx.fast.layer_norm(z * 2.0, None, None, 1e-12)\nd = nn.gelu(-z[1:])\n"
+              "e = mx.fft.rfft(z, n=32, norm=\"backward\")\n")
+    assert findings(source, "EL551") == [
+        ("EL551", 5, 5, "MLX `mx.sin` of a float64 value has float32 accuracy (mlx 0.32.4: abs. error 1.9e-6 for "
+                        "|x| <= 40)" + EL551_TAIL),
+        ("EL551", 6, 5, "MLX `.exp()` of a float64 value has float32 accuracy (mlx 0.32.4: rel. error 1.9e-6 for "
+                        "|x| <= 20, 1.4e-7 for |x| <= 1)" + EL551_TAIL),
+        ("EL551", 6, 15, "MLX `mx.erf` of a float64 value has float32 accuracy (mlx 0.32.4: abs. error 4.8e-7)"
+         + EL551_TAIL),
+        ("EL551", 7, 5, "MLX `mx.fast.layer_norm` of a float64 value has float32 accuracy (mlx 0.32.4: abs. error "
+                        "2.0e-6)" + EL551_TAIL),
+        ("EL551", 8, 5, "MLX `nn.gelu` of a float64 value has float32 accuracy (mlx 0.32.4: abs. error 2.6e-7, "
+                        "through erf)" + EL551_TAIL),
+        ("EL551", 9, 5, "MLX `mx.fft.rfft` of a float64 value has float32 accuracy (mlx 0.32.4: it returns "
+                        "complex64)" + EL551_TAIL),
+    ]
+
+
+def test_float64_transcendental_follows_bindings_and_chains():
+    source = ("import mlx.core as mx\nFILTER_DTYPE = mx.float64\ndef decay(t, deltas):\n"
+              "    rate = -t * mx.abs(deltas.astype(FILTER_DTYPE))\n    return mx.exp(rate)\n")
+    assert positions(source, "EL551") == [("EL551", 5, 12)]
+    # A name bound to a float64 and to a float32 value is not visibly float64.
+    mixed = ("import mlx.core as mx\ndef f(x, flag):\n    y = x.astype(mx.float64)\n    if flag:\n"
+             "        y = x.astype(mx.float32)\n    return mx.exp(y)\n")
+    assert positions(mixed, "EL551") == []
+
+
+def test_float64_transcendental_near_misses():
+    source = (
+        "import mlx.core as mx\nimport torch\nz = mx.array(v, dtype=mx.float64)\n"
+        # float64-accurate MLX ops (measured): not reported.
+        "a = mx.tanh(z) + mx.log(z) + mx.sqrt(z) + mx.power(z, 2.0) + mx.expm1(z)\n"
+        # knowingly float32
+        "b = mx.exp(z.astype(mx.float32))\nz32 = z.astype(mx.float32)\nc = mx.sin(z32)\n"
+        # unknown dtype (a parameter), a float32 array, PyTorch float64 (accurate)
+        "def f(x):\n    return mx.sin(x)\nd = mx.exp(mx.zeros((3,), dtype=mx.float32))\n"
+        "e = torch.exp(torch.zeros(3, dtype=torch.float64))\n"
+        # a dtype-conditional dispatch (the reference port's Sin)
+        "def g(x, phase):\n    return exact(phase) if x.dtype == mx.float64 else mx.sin(phase)\n"
+    )
+    assert positions(source, "EL551") == []
+
+
+def test_float64_transcendental_m2bert_data_and_reference():
+    from emberlint.rules.precision import Float64Transcendental
+
+    assert data_positions("m2bert_mlx_port_buggy.py", "EL551") == []
+    assert data_positions("m2bert_mlx_port_fixed.py", "EL551") == []
+    # The realistic INVALID example: the Hyena filter moved to float64 with MLX's own sin and exp.
+    assert positions(Float64Transcendental.INVALID[0].code, "EL551") == [("EL551", 13, 16), ("EL551", 17, 13)]
+    # The reference package uses precise_math.sin_float64 / exp_float64 for its float64 filter.
+    assert reference_findings("EL551") == []

@@ -263,3 +263,22 @@ def test_files_without_a_backend_import_are_not_parsed(monkeypatch):
     assert lint_source("import os\n\nx = os.sep * 2\n", "plain.py", STRICT).findings == []
     with pytest.raises(AssertionError):  # an except clause can feed EL910, which needs no backend
         lint_source("try:\n    x = 1\nexcept Exception:\n    pass\n", "plain.py", STRICT)
+
+
+def test_deep_nesting_is_caught_under_a_raised_recursion_limit(monkeypatch):
+    # Hypothesis raises the recursion limit while a test runs; the nesting guard must not relax with it, or
+    # LibCST's parser would be handed code that overflows the C stack.
+    import sys
+
+    monkeypatch.setattr(sys, "getrecursionlimit", sys.getrecursionlimit)
+    previous = sys.getrecursionlimit()
+    sys.setrecursionlimit(20000)
+    try:
+        for depth in (5000, 20000):
+            source = "import torch\nx = torch.ones(2) * x" + ".y" * depth + "\n"
+            assert [e.message for e in lint_source(source, "deep.py", EL301).errors] == [
+                "too deeply nested to analyse"
+            ]
+        assert sys.getrecursionlimit() == 20000
+    finally:
+        sys.setrecursionlimit(previous)

@@ -1,13 +1,9 @@
-"""Text output: ``path:line:col: CODE message``, with a code frame and colour on a terminal (rich)."""
+"""Text output: ``path:line:col: CODE message``. Plain text when colour is off (no rich import at all); on a
+terminal, rich adds colour and a code frame under each finding."""
 
 from __future__ import annotations
 
-import io
 from collections import Counter
-
-from rich.console import Console
-from rich.markup import escape
-from rich.syntax import Syntax
 
 from emberlint.reporters import RenderOptions, Report
 
@@ -23,12 +19,59 @@ def _why(code: str) -> str | None:
     return " ".join(text.split())
 
 
+def _summary(report: Report) -> str:
+    errors = sum(1 for f in report.findings if f.severity.value == "error")
+    warnings = len(report.findings) - errors
+    fixable = sum(1 for f in report.findings if f.fix is not None and f.fix.safe)
+    if not (report.findings or report.errors):
+        return f"All checks passed ({report.files_checked} file(s))."
+    summary = f"Found {len(report.findings)} problem(s) ({errors} error(s), {warnings} warning(s))"
+    summary += f" in {report.files_checked} file(s)"
+    if fixable:
+        summary += f"; {fixable} fixable with `emberlint fix`"
+    if report.errors:
+        summary += f"; {len(report.errors)} file error(s)"
+    return summary + "."
+
+
+def _statistics(report: Report) -> list[str]:
+    return [f"{count:6d}  {code}" for code, count in sorted(Counter(f.code for f in report.findings).items())]
+
+
 def render(report: Report, options: RenderOptions) -> str:
+    if options.color:
+        return _render_rich(report, options)
+    lines: list[str] = []
+    whys: dict[str, str | None] = {}
+    for error in report.errors:
+        where = f"{error.path}:{error.line}:{error.column}" if error.line else error.path
+        lines.append(f"{where}: error: {error.message}")
+    for finding in report.findings:
+        fixable = " [*]" if finding.fix is not None and finding.fix.safe else ""
+        lines.append(
+            f"{finding.path}:{finding.start.line}:{finding.start.column}: {finding.code} {finding.message}{fixable}"
+        )
+        if options.coach:
+            if finding.code not in whys:
+                whys[finding.code] = _why(finding.code)
+            if whys[finding.code]:
+                lines.append(f"    {whys[finding.code]}")
+    if options.statistics and report.findings:
+        lines.append("")
+        lines.extend(_statistics(report))
+    lines.append(_summary(report))
+    return "\n".join(lines) + "\n"
+
+
+def _render_rich(report: Report, options: RenderOptions) -> str:
+    import io
+
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.syntax import Syntax
+
     buffer = io.StringIO()
-    console = Console(
-        file=buffer, force_terminal=options.color, no_color=not options.color, width=120, highlight=False,
-        soft_wrap=True,
-    )
+    console = Console(file=buffer, force_terminal=True, width=120, highlight=False, soft_wrap=True)
     for error in report.errors:
         where = f"{error.path}:{error.line}:{error.column}" if error.line else error.path
         console.print(f"[bold red]{escape(where)}: error:[/] {escape(error.message)}")
@@ -43,30 +86,18 @@ def render(report: Report, options: RenderOptions) -> str:
             why = _why(finding.code)
             if why:
                 console.print(f"    [dim]{escape(why)}[/]")
-        if options.color and options.show_frames and finding.path in report.sources:
+        if options.show_frames and finding.path in report.sources:
             first = max(1, finding.start.line - 1)
-            last = finding.end.line + 1
             console.print(
                 Syntax(
-                    report.sources[finding.path], "python", line_numbers=True, line_range=(first, last),
-                    highlight_lines={finding.start.line}, theme="ansi_dark", word_wrap=False,
+                    report.sources[finding.path], "python", line_numbers=True,
+                    line_range=(first, finding.end.line + 1), highlight_lines={finding.start.line},
+                    theme="ansi_dark", word_wrap=False,
                 )
             )
     if options.statistics and report.findings:
         console.print()
-        for code, count in sorted(Counter(f.code for f in report.findings).items()):
-            console.print(f"{count:6d}  {code}")
-    errors = sum(1 for f in report.findings if f.severity.value == "error")
-    warnings = len(report.findings) - errors
-    fixable = sum(1 for f in report.findings if f.fix is not None and f.fix.safe)
-    if report.findings or report.errors:
-        summary = f"Found {len(report.findings)} problem(s) ({errors} error(s), {warnings} warning(s))"
-        summary += f" in {report.files_checked} file(s)"
-        if fixable:
-            summary += f"; {fixable} fixable with `emberlint fix`"
-        if report.errors:
-            summary += f"; {len(report.errors)} file error(s)"
-        console.print(summary + ".")
-    else:
-        console.print(f"All checks passed ({report.files_checked} file(s)).")
+        for line in _statistics(report):
+            console.print(line)
+    console.print(escape(_summary(report)))
     return buffer.getvalue()
