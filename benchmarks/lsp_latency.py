@@ -3,7 +3,7 @@ N lines (default 5,000; one ``a * b`` finding per 4 lines), and times didOpen ->
 -> publishDiagnostics (including the 150 ms debounce), a code-action request and a hover. It also prints the
 engine's own ``lint_source`` time for the same text, which bounds everything else.
 
-    python benchmarks/lsp_latency.py [--lines 5000] [--repeat 3]
+    python benchmarks/lsp_latency.py [--lines 5000] [--repeat 3] [--file REAL_FILE.py]
 """
 
 from __future__ import annotations
@@ -83,8 +83,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--lines", type=int, default=5000)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--file", type=Path, help="a real source file to open instead of the synthetic one")
     args = parser.parse_args()
-    text = make_text(args.lines)
+    text = args.file.read_text(encoding="utf-8") if args.file else make_text(args.lines)
 
     from emberlint.config import Config
     from emberlint.engine import lint_source

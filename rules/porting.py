@@ -508,30 +508,42 @@ class LayerNormDefaultEps(_PortRule):
         ),
     ]
 
-    def _eps_in_sight(self) -> str | None:
-        """How the file spells its config's eps (``config.layer_norm_eps``), None when it never mentions it."""
-        if "_suggestion" not in self.__dict__:
-            field = _porting()["layer_norm_eps_field"]
-            suggestion = None
-            if field in self.context.source:
-                for node in walk(self.context.module):
-                    if isinstance(node, cst.Attribute) and node.attr.value == field:
-                        suggestion = code_of(node)
-                        break
-                    if suggestion is None and (isinstance(node, cst.Name) and node.value == field
-                                               or string_value(node) == field):
-                        suggestion = f"config.{field}"
-            self._suggestion = suggestion
-        return self._suggestion
+    def __init__(self, context) -> None:
+        super().__init__(context)
+        field = _porting()["layer_norm_eps_field"]
+        self._field = field if field in context.source else None  # most files never mention it: nothing to do
+        self._attribute: str | None = None  # the first ``<expr>.layer_norm_eps``, as the file spells it
+        self._mentioned = False  # a name, keyword or string key ``layer_norm_eps``
+        self._pending: list[cst.Call] = []
+
+    def visit_Attribute(self, node: cst.Attribute) -> None:
+        if self._field and self._attribute is None and node.attr.value == self._field:
+            self._attribute = code_of(node)
+
+    def visit_Name(self, node: cst.Name) -> None:
+        if self._field and node.value == self._field:
+            self._mentioned = True
+
+    def visit_SimpleString(self, node: cst.SimpleString) -> None:
+        if self._field and string_value(node) == self._field:
+            self._mentioned = True
 
     def visit_Call(self, node: cst.Call) -> None:
+        if not self._field:
+            return
         positions = _porting()["layer_norm_eps_position"]
         qualified = self.context.qualified_name(node.func)
         if qualified not in positions or keyword(node, "eps") is not None or any(a.star for a in node.args):
             return
         if len([a for a in node.args if a.keyword is None]) > positions[qualified]:
             return  # eps passed positionally
-        suggestion = self._eps_in_sight()
-        if suggestion is not None:
+        self._pending.append(node)
+
+    def leave_Module(self, original_node: cst.Module) -> None:
+        """Report once the whole file was seen: the config's eps may be mentioned after the LayerNorm."""
+        suggestion = self._attribute or (f"config.{self._field}" if self._mentioned else None)
+        if suggestion is None:
+            return
+        for node in self._pending:
             self.report(node, call=code_of(node.func), suggestion=suggestion,
                         default=_porting()["layer_norm_default_eps"])
