@@ -17,13 +17,13 @@ import importlib.metadata
 import importlib.util
 import json
 import os
-import tempfile
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from emberlint import __version__
 from emberlint.model import Edit, FileError, FileResult, Finding, Fix, Position, Severity
+from emberlint.sources import replace_atomically
 
 CACHE_DIR_ENV = "EMBERLINT_CACHE_DIR"
 DEFAULT_DIR = ".emberlint_cache"
@@ -137,17 +137,8 @@ class ResultCache:
                 self.root.mkdir(parents=True, exist_ok=True)
                 (self.root / ".gitignore").write_text("# created by emberlint\n*\n", encoding="utf-8")
             target.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=target.parent)
-            try:
-                with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                    json.dump(result_to_json(result), handle, separators=(",", ":"))
-                os.replace(tmp, target)
-            except BaseException:
-                try:
-                    os.unlink(tmp)
-                except OSError:
-                    pass
-                raise
+            data = json.dumps(result_to_json(result), separators=(",", ":")).encode("utf-8")
+            replace_atomically(target, data, durable=False)  # a lost entry is only a cache miss
         except OSError:
             pass
 

@@ -75,14 +75,21 @@ def write_atomically(source: SourceFile, new_text: str) -> None:
         raise SourceError(f"{path}: cannot re-read before writing: {exc}") from exc
     if current != source.raw:
         raise ChangedOnDisk(f"{path}: changed on disk since it was read; not overwritten")
-    mode = path.stat().st_mode
+    replace_atomically(path, data, mode=path.stat().st_mode & 0o7777)
+
+
+def replace_atomically(path: Path, data: bytes, mode: int | None = None, durable: bool = True) -> None:
+    """Put ``data`` at ``path`` through a temporary file in the same folder and a rename: readers see the old or
+    the new content, never a torn file. ``mode`` sets the permissions; ``durable`` fsyncs before the rename."""
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".emberlint-tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, mode & 0o7777)
+            if durable:
+                handle.flush()
+                os.fsync(handle.fileno())
+        if mode is not None:
+            os.chmod(tmp, mode)
         os.replace(tmp, path)
     except BaseException:
         try:

@@ -60,6 +60,16 @@ class _ArrayUseRule(Rule):
             return []
         return [b.value for b in bindings]
 
+    def operands_beside_arrays(self, node: cst.BinaryOperation):
+        """``(operand, the other operand, its backend)`` for each side of arithmetic whose other side is an
+        MLX/PyTorch array."""
+        if not isinstance(node.operator, _ARITHMETIC):
+            return
+        for side, other in ((node.left, node.right), (node.right, node.left)):
+            backend = self.device_array(other)
+            if backend is not None:
+                yield side, other, backend
+
     def report_once(self, node: cst.CSTNode, fix: RawFix | None = None, **fmt) -> None:
         if id(node) not in self.reported:
             self.reported.add(id(node))
@@ -129,12 +139,8 @@ class HostFloatMath(_ArrayUseRule):
     ]
 
     def visit_BinaryOperation(self, node: cst.BinaryOperation) -> None:
-        if not isinstance(node.operator, _ARITHMETIC):
-            return
-        for side, other in ((node.left, node.right), (node.right, node.left)):
-            backend = self.device_array(other)
-            if backend is not None:
-                self._operand(side, other, backend)
+        for side, other, backend in self.operands_beside_arrays(node):
+            self._operand(side, other, backend)
 
     def visit_Call(self, node: cst.Call) -> None:
         qualified = self.context.qualified_name(node.func)
@@ -311,9 +317,5 @@ class NumpyInArrayCode(_ArrayUseRule):
                 self._flows(value, backend)
 
     def visit_BinaryOperation(self, node: cst.BinaryOperation) -> None:
-        if not isinstance(node.operator, _ARITHMETIC):
-            return
-        for side, other in ((node.left, node.right), (node.right, node.left)):
-            backend = self.device_array(other)
-            if backend is not None:
-                self._flows(side, backend)
+        for side, _, backend in self.operands_beside_arrays(node):
+            self._flows(side, backend)
