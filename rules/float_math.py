@@ -170,11 +170,14 @@ class HostFloatMath(_ArrayUseRule):
                 fix = self._fix(value, value, backend, cst.Attribute(array, cst.Name("dtype")), device)
             self._report(value, backend, fix)
             return
-        for bound in self.bound_values(value):
-            if not self._is_host_float(bound):
-                return
-        for bound in self.bound_values(value):
-            self._report(bound, backend)
+        self._report_bindings(value, backend)
+
+    def _report_bindings(self, value: cst.BaseExpression, backend: str) -> None:
+        """A name (or ``self.attr``) every binding of which is host float math: report those bindings."""
+        bound = self.bound_values(value)
+        if bound and all(self._is_host_float(b) for b in bound):
+            for binding in bound:
+                self._report(binding, backend)
 
     def _constructor(self, node: cst.Call, entry: dict, positional: list, backend: str) -> None:
         for position, keyword in entry.get("data", []):
@@ -186,6 +189,7 @@ class HostFloatMath(_ArrayUseRule):
             elements = [e.value for e in value.elements] if isinstance(value, (cst.List, cst.Tuple)) else [value]
             for element in elements:
                 if not self._is_host_float(element):
+                    self._report_bindings(element, backend)
                     continue
                 fix = None
                 dtype = keyword_value(node, "dtype")

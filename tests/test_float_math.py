@@ -206,3 +206,15 @@ def test_parenthesized_operand_and_keyword_argument():
             y = x * (mx.divide(mx.array(1.0, dtype=x.dtype), mx.sqrt(mx.array(d, dtype=x.dtype))))
             return y, torch.clamp(t, max=torch.tensor(math.e, dtype=t.dtype, device=t.device))
         """)
+
+
+def test_host_math_reaching_a_constructor_through_a_name_is_reported_at_its_binding():
+    from emberlint.config import Config
+    from emberlint.engine import lint_source
+
+    source = (
+        "import math\nimport mlx.core as mx\ndef f(x: mx.array):\n    c = math.sqrt(2 / math.pi)\n"
+        "    return mx.multiply(x, mx.array(c, dtype=mx.float32))\n"
+    )
+    found = lint_source(source, "t.py", Config(profile="strict", select=("EL501",))).findings
+    assert [(f.code, f.start.line, f.start.column) for f in found] == [("EL501", 4, 9)]
