@@ -229,14 +229,20 @@ def _report_unused(result: FileResult, suppressions, severities, path: str) -> N
         )
 
 
-def lint_source(source: str, path: str = "<string>", config: Config | None = None) -> FileResult:
-    """Lint a source text (the API the CLI, the fixer and the LSP server share)."""
+def lint_text(source: str, path: str = "<string>", config: Config | None = None) -> tuple[FileResult, cst.Module | None]:
+    """Lint a source text; also returns the parsed module (None when the file was not parsed: skipped by the
+    pre-filter, or invalid, which ``FileResult.errors`` then says)."""
     if source.startswith("\ufeff"):
         source = source[1:]
     try:
-        return lint_module_text(source, path, config or Config())[0]
+        return lint_module_text(source, path, config or Config())
     except RecursionError:  # nesting CPython accepts can still be too deep for the recursive analyses
-        return FileResult(path, errors=[FileError(path, "too deeply nested to analyse", "internal")])
+        return FileResult(path, errors=[FileError(path, "too deeply nested to analyse", "internal")]), None
 
 
-__all__ = ["lint_source", "lint_module_text", "Severity"]
+def lint_source(source: str, path: str = "<string>", config: Config | None = None) -> FileResult:
+    """Lint a source text (the API the CLI, the fixer and the LSP server share)."""
+    return lint_text(source, path, config)[0]
+
+
+__all__ = ["lint_source", "lint_text", "lint_module_text", "Severity"]

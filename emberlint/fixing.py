@@ -18,8 +18,8 @@ import libcst as cst
 
 from emberlint.config import Config
 from emberlint.edits import apply_edits, compatible_fixes, merge_fix_edits
-from emberlint.engine import lint_source
-from emberlint.model import FileResult, Finding
+from emberlint.engine import lint_text
+from emberlint.model import FileError, FileResult, Finding
 
 MAX_ROUNDS = 64
 
@@ -75,13 +75,19 @@ def time_budget(seconds: float | None, path: str) -> Iterator[None]:
         signal.signal(signal.SIGALRM, previous)
 
 
-def _lint(text: str, path: str, config: Config, first: bool) -> FileResult:
-    result = lint_source(text, path, config)
+def _lint(text: str, path: str, config: Config, first: bool) -> tuple[FileResult, bool]:
+    """The findings of ``text`` and whether it parsed (the lint's own parse is the re-parse check of a round)."""
+    result, module = lint_text(text, path, config)
     crashes = [e for e in result.errors if e.kind == "internal"]
     if crashes:
         when = "" if first else " after a round of fixes"
         raise FixError(f"{path}: a rule crashed{when} ({crashes[0].message}); file left unchanged")
-    return result
+    if module is None and not result.errors:  # not parsed (no rule can fire on it): check it parses anyway
+        try:
+            cst.parse_module(text)
+        except cst.ParserSyntaxError as exc:
+            result.errors.append(FileError(path, f"syntax error: {exc.message}", "parse", exc.raw_line))
+    return result, not any(e.kind == "parse" for e in result.errors)
 
 
 def fix_text(
@@ -100,7 +106,7 @@ def fix_text(
         applied = 0
         codes: dict[str, int] = {}
         seen = {text}
-        result = _lint(text, path, config, first=True)
+        result, _ = _lint(text, path, config, first=True)
         if result.errors:  # the file does not parse: nothing to fix, the caller reports the errors
             return FixOutcome(text, 0, result, codes)
         for round_number in range(MAX_ROUNDS):
@@ -117,14 +123,6 @@ def fix_text(
                 raise FixError(f"{path}: fixes could not be applied ({exc}); file left unchanged") from exc
             if new_text == text:
                 return FixOutcome(text, applied, result, codes, round_number)
-            try:
-                cst.parse_module(new_text)
-            except cst.ParserSyntaxError as exc:
-                codes_tried = ", ".join(sorted({by_fix[id(fix)].code for fix in chosen}))
-                raise FixError(
-                    f"{path}: a fix ({codes_tried}) produced code that does not parse ({exc.message}); "
-                    "file left unchanged"
-                ) from exc
             if new_text in seen:
                 raise FixError(f"{path}: fixes undo each other (the text repeats); file left unchanged")
             seen.add(new_text)
@@ -132,8 +130,14 @@ def fix_text(
                 code = by_fix[id(fix)].code
                 codes[code] = codes.get(code, 0) + 1
             applied += len(chosen)
-            text = new_text
-            result = _lint(text, path, config, first=False)
+            new_result, parses = _lint(new_text, path, config, first=False)
+            if not parses:
+                codes_tried = ", ".join(sorted({by_fix[id(fix)].code for fix in chosen}))
+                raise FixError(
+                    f"{path}: a fix ({codes_tried}) produced code that does not parse "
+                    f"({new_result.errors[0].message}); file left unchanged"
+                )
+            text, result = new_text, new_result
             if result.errors:
                 raise FixError(f"{path}: fixed code fails to lint ({result.errors[0].message}); file left unchanged")
     raise FixError(f"{path}: fixes did not settle after {MAX_ROUNDS} rounds; file left unchanged")

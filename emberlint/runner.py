@@ -79,16 +79,14 @@ def _walk(root: Path, resolver: ConfigResolver) -> Iterator[Path]:
 def lint_target(target: Target, store: bool = False) -> FileResult:
     """Lint one file; never raises: unreadable files, parse failures and internal errors become ``FileError``s.
     With ``store`` the result goes into the content-hash cache under the key of the bytes actually linted."""
-    from emberlint.engine import lint_module_text  # lazy: a fully cached run never imports LibCST
+    from emberlint.engine import lint_text  # lazy: a fully cached run never imports LibCST
 
     try:
         source = read_source(target.path)
     except SourceError as exc:
         return FileResult(target.path, errors=[FileError(target.path, str(exc), "read")])
     try:
-        result, _ = lint_module_text(source.text, target.path, target.config)
-    except RecursionError:
-        result = FileResult(target.path, errors=[FileError(target.path, "too deeply nested to analyse", "internal")])
+        result, _ = lint_text(source.text, target.path, target.config)
     except Exception as exc:  # an engine bug on one file must not stop the run
         message = f"internal error: {type(exc).__name__}: {exc}"
         result = FileResult(target.path, errors=[FileError(target.path, message, "internal")])

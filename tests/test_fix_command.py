@@ -8,6 +8,7 @@ import os
 import stat
 from pathlib import Path
 
+import libcst as cst
 import pytest
 from click.testing import CliRunner
 
@@ -233,9 +234,9 @@ def test_oscillating_fixes_are_refused(monkeypatch):
         other = "x = 2\n" if text == "x = 1\n" else "x = 1\n"
         edit = Edit(Position(1, 1), Position(2, 1), other)
         finding = Finding(path, Position(1, 1), Position(1, 2), "EL999", Severity.WARNING, "flip", Fix(True, (edit,)))
-        return FileResult(path, [finding])
+        return FileResult(path, [finding]), cst.parse_module(text)
 
-    monkeypatch.setattr(fixing, "lint_source", flip)
+    monkeypatch.setattr(fixing, "lint_text", flip)
     with pytest.raises(fixing.FixError, match="undo each other"):
         fixing.fix_text("x = 1\n")
 
@@ -292,13 +293,13 @@ def test_deadline_is_checked_between_rounds_off_the_main_thread(monkeypatch):
     import threading
     import time
 
-    real = fixing.lint_source
+    real = fixing.lint_text
 
     def slow(*args, **kwargs):
         time.sleep(0.15)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(fixing, "lint_source", slow)
+    monkeypatch.setattr(fixing, "lint_text", slow)
     nested = "import mlx.core as mx\n\ndef f(a: mx.array, b: mx.array):\n    return a - (b - a)\n"
     caught = []
 
