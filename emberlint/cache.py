@@ -104,7 +104,8 @@ def result_from_json(path: str, data: dict[str, Any]) -> FileResult:
             )
         )
     errors = [
-        FileError(path, str(e["message"]), str(e["kind"]), e.get("line"), e.get("column"), e.get("code"))
+        FileError(path, str(e["message"]), str(e["kind"]), e.get("line"), e.get("column"), e.get("code"),
+                  e.get("end_line"), e.get("end_column"))
         for e in data["errors"]
     ]
     return FileResult(path, findings, errors)

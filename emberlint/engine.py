@@ -96,8 +96,11 @@ def _parse_error(path: str, source: str, exc: cst.ParserSyntaxError) -> FileErro
         compile(source, path, "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
     except SyntaxError as python_error:
         if python_error.lineno:
-            return FileError(path, f"syntax error: {python_error.msg}", "parse", python_error.lineno,
-                             python_error.offset or 1)
+            start = (python_error.lineno, max(python_error.offset or 1, 1))
+            end = (python_error.end_lineno, python_error.end_offset)
+            if not (end[0] and end[1] and end > start):
+                end = (None, None)
+            return FileError(path, f"syntax error: {python_error.msg}", "parse", *start, None, *end)
     except (ValueError, RecursionError, MemoryError):
         pass
     message = exc.message if exc.message else "invalid syntax"

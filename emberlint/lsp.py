@@ -11,7 +11,6 @@ negotiated position encoding (UTF-16 code units unless the client offers another
 
 from __future__ import annotations
 
-import ast
 import asyncio
 import json
 import re
@@ -96,32 +95,12 @@ def finding_diagnostic(finding: Finding, lines: list[str], encoding: str) -> typ
     )
 
 
-def python_syntax_error(text: str) -> tuple[str, Position, Position | None] | None:
-    """Python's own message and location of a syntax error (more precise than the CST parser's)."""
-    try:
-        compile(text, "<buffer>", "exec", flags=ast.PyCF_ONLY_AST, dont_inherit=True)
-    except SyntaxError as exc:
-        if not exc.lineno:
-            return None
-        start = Position(exc.lineno, max(exc.offset or 1, 1))
-        end = None
-        if exc.end_lineno and exc.end_offset and (exc.end_lineno, exc.end_offset) > (start.line, start.column):
-            end = Position(exc.end_lineno, exc.end_offset)
-        return f"syntax error: {exc.msg}", start, end
-    except (ValueError, RecursionError, MemoryError):
-        return None
-    return None
-
-
-def error_diagnostic(error: FileError, lines: list[str], encoding: str, text: str = "") -> types.Diagnostic:
-    """A file error (syntax error, crashed rule) as one diagnostic, to the end of its line (the first line if
-    unknown). Syntax errors take Python's message and position when Python also rejects the text."""
-    message, line, column, end = error.message, error.line or 1, error.column or 1, None
-    precise = python_syntax_error(text) if error.kind == "parse" and text else None
-    if precise is not None:
-        message, start, end = precise
-        line, column = start.line, start.column
+def error_diagnostic(error: FileError, lines: list[str], encoding: str) -> types.Diagnostic:
+    """A file error (syntax error, crashed rule) as one diagnostic: the range the engine knows (for syntax errors,
+    Python's), else to the end of its line (the first line if unknown)."""
+    message, line, column = error.message, error.line or 1, error.column or 1
     start = Position(line, column)
+    end = Position(error.end_line, error.end_column) if error.end_line and error.end_column else None
     if end is None:
         end_column = len(lines[line - 1]) + 1 if 0 < line <= len(lines) else start.column
         end = Position(line, max(end_column, start.column))
@@ -285,7 +264,7 @@ class EmberlintServer(LanguageServer):
                 message=f"configuration error: {linted.config_error}", severity=types.DiagnosticSeverity.Error,
                 code="config-error", source=SOURCE,
             )]
-        found = [error_diagnostic(error, lines, self.encoding, linted.text) for error in linted.result.errors]
+        found = [error_diagnostic(error, lines, self.encoding) for error in linted.result.errors]
         found += [finding_diagnostic(finding, lines, self.encoding) for finding in linted.result.findings]
         return found
 

@@ -96,6 +96,8 @@ class FileError:
     line: int | None = None
     column: int | None = None
     code: str | None = None
+    end_line: int | None = None  # where Python says a syntax error ends, when it says so
+    end_column: int | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -104,6 +106,8 @@ class FileError:
             "message": self.message,
             "line": self.line,
             "column": self.column,
+            "end_line": self.end_line,
+            "end_column": self.end_column,
             "code": self.code,
         }
 
