@@ -2,32 +2,22 @@
 
 from __future__ import annotations
 
-import textwrap
-
 import libcst as cst
 import pytest
 
-from emberlint.config import Config
-from emberlint.engine import lint_source
 from emberlint.fixers.typed_scalar import exact_with_operand_dtype, typed_scalar
-from emberlint.fixing import fix_text
+from tests.linting import findings as _findings
+from tests.linting import fixed as _fixed
 
 CODES = ("EL201", "EL202")
 
 
-def config(**changes) -> Config:
-    return Config(profile="strict", select=CODES, **changes)
-
-
-def findings(source: str, cfg: Config | None = None):
-    result = lint_source(textwrap.dedent(source), "t.py", cfg or config())
-    assert not result.errors, result.errors
-    return [(f.code, f.start.line, f.start.column, f.message, f.fix.safe if f.fix else None)
-            for f in result.findings if f.code in CODES]
+def findings(source: str, **changes):
+    return _findings(source, CODES, **changes)
 
 
 def fixed(source: str, unsafe: bool = True) -> str:
-    return fix_text(textwrap.dedent(source), "t.py", config(), unsafe=unsafe).text
+    return _fixed(source, CODES, unsafe=unsafe)
 
 
 GELU = """\
@@ -233,12 +223,11 @@ def test_file_without_backend_import():
 def test_user_exempt_apis_merge():
     src = "import mlx.core as mx\ndef f(x: mx.array):\n    return mx.clip(x, 0.0, 1.0)\n"
     assert [col for _, _, col, _, _ in findings(src)] == [23, 28]
-    cfg = config(exempt_apis=(("mlx.core.clip", ("1", "2")),))
-    assert findings(src, cfg) == []
-    cfg = config(exempt_apis=(("mlx.core.clip", ("1", "a_max")),))
-    assert [col for _, _, col, _, _ in findings(src, cfg)] == [28]
-    cfg = config(exempt_apis=(("mlx.core.clip", ("a_max",)),))
-    assert [col for _, _, col, _, _ in findings(src, cfg)] == [23, 28]  # a_max is positional here
+    assert findings(src, exempt_apis=(("mlx.core.clip", ("1", "2")),)) == []
+    found = findings(src, exempt_apis=(("mlx.core.clip", ("1", "a_max")),))
+    assert [col for _, _, col, _, _ in found] == [28]
+    found = findings(src, exempt_apis=(("mlx.core.clip", ("a_max",)),))
+    assert [col for _, _, col, _, _ in found] == [23, 28]  # a_max is positional here
 
 
 def test_missing_backend_import_is_added_for_the_fix():
