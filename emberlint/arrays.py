@@ -173,18 +173,31 @@ class ArrayFacts:
         self.module_classes: dict[tuple[int, str], cst.ClassDef] = {}
         self._memo: dict[tuple[int, str], Inferred] = {}
         self._active: set[tuple] = set()
+        self._expressions: dict[tuple[int, int], Inferred] = {}
+        self._cycles = 0  # cycles cut so far (an answer computed across a cut is not memoized)
         self.facts = api_facts()
 
     # --- queries -------------------------------------------------------------------------------------------
     def infer(self, node: cst.CSTNode, scope: Scope) -> Inferred:
+        """Memoized per (expression, scope) unless a cycle was cut while computing it (then the answer depends
+        on where the question started, as before memoization)."""
+        memo_key = (id(node), id(scope))
+        found = self._expressions.get(memo_key)
+        if found is not None:
+            return found
         key = ("expr", id(node), id(scope))
         if key in self._active:
+            self._cycles += 1
             return UNKNOWN
         self._active.add(key)
+        cycles = self._cycles
         try:
-            return self._infer(node, scope)
+            result = self._infer(node, scope)
         finally:
             self._active.discard(key)
+        if cycles == self._cycles:
+            self._expressions[memo_key] = result
+        return result
 
     def is_array(self, node: cst.CSTNode, scope: Scope) -> bool:
         return self.infer(node, scope).is_array
@@ -240,6 +253,7 @@ class ArrayFacts:
         if key in self._memo:
             return self._memo[key]
         if key in self._active:
+            self._cycles += 1
             return UNKNOWN
         self._active.add(key)
         try:
@@ -502,6 +516,7 @@ class ArrayFacts:
         if key in self._memo:
             return self._memo[key]
         if key in self._active:
+            self._cycles += 1
             return UNKNOWN
         self._active.add(key)
         try:

@@ -18,6 +18,9 @@ BACKEND_MODULES = {"mlx": "mlx.core", "torch": "torch", "numpy": "numpy"}
 CONVENTIONAL_ALIASES = {"mlx.core": "mx", "torch": "torch", "numpy": "np"}
 
 
+_UNSET = object()
+
+
 @dataclass(frozen=True)
 class ModuleRef:
     """How the file spells a backend module, and the import to add when it does not import it yet."""
@@ -36,6 +39,7 @@ class FileContext:
         scopes: dict[cst.CSTNode, Scope],
         facts: ArrayFacts,
         imported_roots: set[str],
+        tree=None,
     ) -> None:
         self.path = path
         self.source = source
@@ -44,9 +48,11 @@ class FileContext:
         self.scopes = scopes
         self.facts = facts
         self.imported_roots = imported_roots
+        self.tree = tree  # the light tree of ``module`` (None when rules run on LibCST's own tree)
         self.scope_stack: list[Scope] = [scopes[module]]
         self.ancestors: list[cst.CSTNode] = []
         self.findings: list[RawFinding] = []
+        self._qualified: dict[tuple[int, int], str | None] = {}
 
     # --- traversal state ---------------------------------------------------------------------------------
     @property
@@ -89,7 +95,12 @@ class FileContext:
         return self.facts.is_array(node, self.scope)
 
     def qualified_name(self, node: cst.BaseExpression) -> str | None:
-        return self.scope.qualified_name(node)
+        scope = self.scope_stack[-1]
+        key = (id(node), id(scope))
+        qualified = self._qualified.get(key, _UNSET)
+        if qualified is _UNSET:
+            qualified = self._qualified[key] = scope.qualified_name(node)
+        return qualified
 
     def imports_backend(self, backend: str) -> bool:
         return backend in self.imported_roots
@@ -132,6 +143,14 @@ class FileContext:
             scope = scope.parent
         ref = self.module_ref(module)
         return ModuleRef(f"{ref.text}.{function}", ref.import_line)
+
+    def line_of(self, node: cst.CSTNode) -> int:
+        """The line a node starts on."""
+        if self.tree is not None:
+            return self.tree.range_of(node).start.line
+        from emberlint.positions import resolve_positions
+
+        return resolve_positions(self.module, [node])[node].start.line
 
     def add(self, finding: RawFinding) -> None:
         self.findings.append(finding)

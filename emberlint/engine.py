@@ -4,11 +4,13 @@ then filter by suppressions and per-file ignores."""
 from __future__ import annotations
 
 import ast
+import os
 import re
 from typing import Callable
 
 import libcst as cst
 
+from emberlint import light
 from emberlint.arrays import collect_facts
 from emberlint.config import Config
 from emberlint.context import FileContext
@@ -18,7 +20,11 @@ from emberlint.registry import enabled_rules
 from emberlint.rule import RawFinding, Rule
 from emberlint.scope import ARRAY_BACKENDS, build_scopes
 from emberlint.suppress import build_suppressions, is_directive, parse_suppressions
-from emberlint.walk import nesting_error, walk
+from emberlint.walk import nesting_error, parse_at_default_depth, walk
+
+#: ``libcst``: detect on LibCST's own tree instead of the light tree (the reference the light tree is tested
+#: against, ``EMBERLINT_TREE=libcst``).
+TREE = os.environ.get("EMBERLINT_TREE", "light")
 
 UNUSED_SUPPRESSION = "EL901"
 UNEXPLAINED_SUPPRESSION = "EL902"
@@ -95,16 +101,56 @@ def _parse_error(path: str, source: str, exc: cst.ParserSyntaxError) -> FileErro
     try:
         compile(source, path, "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
     except SyntaxError as python_error:
-        if python_error.lineno:
-            start = (python_error.lineno, max(python_error.offset or 1, 1))
-            end = (python_error.end_lineno, python_error.end_offset)
-            if not (end[0] and end[1] and end > start):
-                end = (None, None)
-            return FileError(path, f"syntax error: {python_error.msg}", "parse", *start, None, *end)
+        found = _python_syntax_error(path, python_error)
+        if found is not None and "too deeply" not in found.message:
+            return found
     except (ValueError, RecursionError, MemoryError):
         pass
     message = exc.message if exc.message else "invalid syntax"
     return FileError(path, f"syntax error: {message}", "parse", exc.raw_line, exc.raw_column + 1)
+
+
+def _parse_libcst(source: str, path: str, result: FileResult) -> cst.Module | None:
+    too_deep = nesting_error(source)  # LibCST's parser would crash the process on these
+    if too_deep:
+        result.errors.append(FileError(path, too_deep, "parse"))
+        return None
+    try:
+        return cst.parse_module(source)
+    except cst.ParserSyntaxError as exc:
+        result.errors.append(_parse_error(path, source, exc))
+    except (RecursionError, MemoryError) as exc:
+        result.errors.append(FileError(path, f"cannot parse: {type(exc).__name__}", "parse"))
+    return None
+
+
+def _parse_light(source: str, path: str, result: FileResult) -> light.LightTree | None:
+    """CPython's parser (at the default recursion limit) and the light tree built from its ``ast``."""
+    try:
+        parsed = parse_at_default_depth(source)
+    except SyntaxError as exc:
+        result.errors.append(_python_syntax_error(path, exc) or FileError(path, "syntax error", "parse"))
+        return None
+    except ValueError as exc:  # NUL bytes
+        result.errors.append(FileError(path, f"syntax error: {exc}", "parse"))
+        return None
+    except (RecursionError, MemoryError):
+        result.errors.append(FileError(path, "too deeply nested to analyse", "parse"))
+        return None
+    return light.build(source, parsed)
+
+
+def _python_syntax_error(path: str, python_error: SyntaxError) -> FileError | None:
+    if not python_error.lineno:
+        return None
+    start = (python_error.lineno, max(python_error.offset or 1, 1))
+    end = (python_error.end_lineno, python_error.end_offset)
+    if not (end[0] and end[1] and end > start):
+        end = (None, None)
+    message = python_error.msg
+    if "too many nested" in message or "too complex" in message:
+        return FileError(path, "too deeply nested to analyse", "parse")
+    return FileError(path, f"syntax error: {message}", "parse", *start, None, *end)
 
 
 def lint_module_text(source: str, path: str, config: Config) -> tuple[FileResult, cst.Module | None]:
@@ -119,17 +165,13 @@ def lint_module_text(source: str, path: str, config: Config) -> tuple[FileResult
         return result, None
     if not _BACKEND_WORD.search(source) and all(_cannot_fire_without_backend(rule, source) for rule in active):
         return result, None
-    too_deep = nesting_error(source)  # LibCST's parser would crash the process on these
-    if too_deep:
-        result.errors.append(FileError(path, too_deep, "parse"))
-        return result, None
-    try:
-        module = cst.parse_module(source)
-    except cst.ParserSyntaxError as exc:
-        result.errors.append(_parse_error(path, source, exc))
-        return result, None
-    except (RecursionError, MemoryError) as exc:
-        result.errors.append(FileError(path, f"cannot parse: {type(exc).__name__}", "parse"))
+    tree: light.LightTree | None = None
+    if TREE == "libcst":
+        module = _parse_libcst(source, path, result)
+    else:
+        tree = _parse_light(source, path, result)
+        module = tree.module if tree is not None else None
+    if module is None:
         return result, None
     scopes = build_scopes(module)
     has_backend = bool(scopes.imported_roots & set(ARRAY_BACKENDS))
@@ -138,7 +180,7 @@ def lint_module_text(source: str, path: str, config: Config) -> tuple[FileResult
         if not active:
             return result, module
     facts = collect_facts(module, scopes.scopes)
-    context = FileContext(path, source, module, config, scopes.scopes, facts, scopes.imported_roots)
+    context = FileContext(path, source, module, config, scopes.scopes, facts, scopes.imported_roots, tree)
     crashes: list[tuple[Rule, BaseException, cst.CSTNode | None]] = []
 
     def on_crash(rule: Rule, exc: BaseException) -> None:
@@ -153,7 +195,10 @@ def lint_module_text(source: str, path: str, config: Config) -> tuple[FileResult
     for finding in raw:
         if finding.fix is not None:
             wanted.extend(fix_nodes(finding.fix, module))
-    positions = resolve_positions(module, wanted) if wanted else {}
+    if tree is not None:
+        positions = tree.positions(wanted)
+    else:
+        positions = resolve_positions(module, wanted) if wanted else {}
 
     for rule, exc, node in crashes:
         where = positions.get(node) if node is not None else None
@@ -168,10 +213,13 @@ def lint_module_text(source: str, path: str, config: Config) -> tuple[FileResult
             )
         )
 
-    suppressions = build_suppressions(
-        (positions[comment].start.line, positions[comment].start.column, comment.value)
-        for comment in dispatcher.directives
-    )
+    if tree is not None:
+        suppressions = parse_suppressions(source)
+    else:
+        suppressions = build_suppressions(
+            (positions[comment].start.line, positions[comment].start.column, comment.value)
+            for comment in dispatcher.directives
+        )
     seen: set[tuple] = set()
     for finding in raw:
         code_range = positions.get(finding.node)
@@ -187,7 +235,7 @@ def lint_module_text(source: str, path: str, config: Config) -> tuple[FileResult
         if match is not None:
             match.used.add(finding.rule.CODE)
             continue
-        fix = build_fix(finding.fix, module, positions) if finding.fix is not None else None
+        fix = build_fix(finding.fix, module, positions, tree) if finding.fix is not None else None
         result.findings.append(
             Finding(path, start, end, finding.rule.CODE, severities[finding.rule], finding.message, fix)
         )

@@ -175,7 +175,10 @@ def fix_nodes(fix: RawFix, module: cst.Module) -> list[cst.CSTNode]:
     return nodes
 
 
-def build_fix(fix: RawFix, module: cst.Module, positions: dict[cst.CSTNode, CodeRange]) -> Fix | None:
+def build_fix(fix: RawFix, module: cst.Module, positions: dict[cst.CSTNode, CodeRange], tree=None) -> Fix | None:
+    """The text edits of a fix. ``tree``: the light tree ``module`` belongs to (None for a LibCST module)."""
+    newline = tree.default_newline if tree is not None else module.default_newline
+    printer = cst.Module([], default_newline=newline) if tree is not None else module
     edits: list[Edit] = []
     for old, new in fix.replacements:
         code_range = positions.get(old)
@@ -183,9 +186,9 @@ def build_fix(fix: RawFix, module: cst.Module, positions: dict[cst.CSTNode, Code
             return None
         if getattr(old, "lpar", None) and getattr(new, "lpar", None):
             new = new.with_changes(lpar=[], rpar=[])  # the old node's parentheses lie outside its range and stay
-        edits.append(Edit(start_of(code_range), end_of(code_range), module.code_for_node(new)))
+        edits.append(Edit(start_of(code_range), end_of(code_range), printer.code_for_node(new)))
     if fix.imports:
-        text = "".join(line + module.default_newline for line in dict.fromkeys(fix.imports))
+        text = "".join(line + newline for line in dict.fromkeys(fix.imports))
         anchor = import_anchor(module)
         if anchor is not None:
             line = positions[anchor].end.line + 1

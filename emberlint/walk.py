@@ -61,7 +61,7 @@ def walk(node: cst.CSTNode, visitor: cst.CSTVisitor) -> None:
     """Visit ``node`` and its descendants with ``visitor`` exactly as ``node.visit(visitor)`` would, read-only.
     The tree's pre-order is computed once and replayed by later walks over the same root (the engine walks each
     module three times), without recursion."""
-    if REFERENCE:
+    if REFERENCE and not getattr(type(node), "LIGHT", False):
         node.visit(visitor)
         return
     order = _preorder(node)
@@ -143,6 +143,19 @@ def _field_getter(node: cst.CSTNode) -> Callable[[cst.CSTNode], tuple]:
 _IS_NODE: dict[type, bool] = {}
 
 
+def register_light_type(kind: type, fields: tuple[str, ...]) -> None:
+    """Walk a light node type (``emberlint.light``) by its declared fields."""
+    _FIELD_ORDER[kind] = fields
+    _IS_NODE[kind] = True
+    if len(fields) == 1:
+        single = operator.attrgetter(fields[0])
+        _FIELD_GETTER[kind] = lambda n: (single(n),)
+    elif fields:
+        _FIELD_GETTER[kind] = operator.attrgetter(*fields)
+    else:
+        _FIELD_GETTER[kind] = lambda n: ()
+
+
 def _learn_kind(kind: type) -> bool:
     _IS_NODE[kind] = result = issubclass(kind, cst.CSTNode)
     return result
@@ -160,7 +173,7 @@ _BRACKET = re.compile(r"[()\[\]{}]")
 PARSE_RECURSION_LIMIT = 1000
 
 
-def _parse_at_default_depth(source: str) -> None:
+def parse_at_default_depth(source: str) -> ast.Module:
     limit = sys.getrecursionlimit()
     lowered = False
     if limit > PARSE_RECURSION_LIMIT:
@@ -170,7 +183,7 @@ def _parse_at_default_depth(source: str) -> None:
         except RecursionError:  # the caller is already deeper than that: judge at the current limit
             pass
     try:
-        ast.parse(source)
+        return ast.parse(source)
     finally:
         if lowered:
             sys.setrecursionlimit(limit)
@@ -181,7 +194,7 @@ def nesting_error(source: str) -> str | None:
     cleanly, and LibCST handles whatever it accepts); for source it rejects for another reason (e.g. syntax of a
     newer Python) a bracket count stands in."""
     try:
-        _parse_at_default_depth(source)
+        parse_at_default_depth(source)
     except (RecursionError, MemoryError):
         return "too deeply nested to analyse"
     except SyntaxError as exc:

@@ -49,13 +49,13 @@ def _combine(kinds: list[DataKind]) -> DataKind | None:
     return DataKind(family, ints, all(k.exact for k in kinds))
 
 
-_FOLD = {
-    cst.Add: lambda a, b: a + b,
-    cst.Subtract: lambda a, b: a - b,
-    cst.Multiply: lambda a, b: a * b,
-    cst.FloorDivide: lambda a, b: a // b if b else None,
-    cst.Power: lambda a, b: a**b if 0 <= b <= 128 else None,
-    cst.LeftShift: lambda a, b: a << b if 0 <= b <= 128 else None,
+_FOLD = {  # by the operator node's class name: LibCST's and the light tree's (emberlint.light) alike
+    "Add": lambda a, b: a + b,
+    "Subtract": lambda a, b: a - b,
+    "Multiply": lambda a, b: a * b,
+    "FloorDivide": lambda a, b: a // b if b else None,
+    "Power": lambda a, b: a**b if 0 <= b <= 128 else None,
+    "LeftShift": lambda a, b: a << b if 0 <= b <= 128 else None,
 }
 
 
@@ -66,11 +66,11 @@ def int_constant(node: cst.BaseExpression) -> int | None:
     if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, (cst.Minus, cst.Plus)):
         value = int_constant(node.expression)
         return None if value is None else (-value if isinstance(node.operator, cst.Minus) else value)
-    if isinstance(node, cst.BinaryOperation) and type(node.operator) in _FOLD:
+    if isinstance(node, cst.BinaryOperation) and type(node.operator).__name__ in _FOLD:
         left, right = int_constant(node.left), int_constant(node.right)
         if left is None or right is None:
             return None
-        return _FOLD[type(node.operator)](left, right)
+        return _FOLD[type(node.operator).__name__](left, right)
     return None
 
 

@@ -7,7 +7,7 @@ import functools
 
 import libcst as cst
 
-from emberlint.walk import subtree
+from emberlint.light import real_subtree
 
 from emberlint.api_facts import load_table
 
@@ -34,11 +34,11 @@ def symbol_of(operator: cst.CSTNode) -> str:
 
 def has_comment(node: cst.CSTNode) -> bool:
     """Whether ``node`` (whitespace included) holds a comment."""
-    return any(type(item) is cst.Comment for item in subtree(node))
+    return any(type(item) is cst.Comment for item in real_subtree(node))
 
 
 def comments_of(node: cst.CSTNode) -> list[str]:
-    return [item.value for item in subtree(node) if type(item) is cst.Comment]
+    return [item.value for item in real_subtree(node) if type(item) is cst.Comment]
 
 
 def dotted_expression(text: str) -> cst.BaseExpression:

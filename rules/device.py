@@ -224,9 +224,7 @@ class MultipleDevices(Rule):
                 self.report(node, device=device, first=first_name, line=self._line_of(first_node), how=self._how())
 
     def _line_of(self, node: cst.CSTNode) -> int:
-        from emberlint.positions import resolve_positions
-
-        return resolve_positions(self.context.module, [node])[node].start.line
+        return self.context.line_of(node)
 
     def _how(self) -> str:
         if self.context.imports_backend("mlx"):

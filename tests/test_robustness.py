@@ -259,7 +259,10 @@ def test_files_without_a_backend_import_are_not_parsed(monkeypatch):
     def no_parsing(*args, **kwargs):
         raise AssertionError("parsed")
 
+    import emberlint.engine
+
     monkeypatch.setattr(cst, "parse_module", no_parsing)
+    monkeypatch.setattr(emberlint.engine, "parse_at_default_depth", no_parsing)
     assert lint_source("import os\n\nx = os.sep * 2\n", "plain.py", STRICT).findings == []
     with pytest.raises(AssertionError):  # an except clause can feed EL910, which needs no backend
         lint_source("try:\n    x = 1\nexcept Exception:\n    pass\n", "plain.py", STRICT)
