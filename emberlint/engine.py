@@ -20,7 +20,7 @@ from emberlint.registry import enabled_rules
 from emberlint.rule import RawFinding, Rule
 from emberlint.scope import ARRAY_BACKENDS, build_scopes
 from emberlint.suppress import build_suppressions, is_directive, parse_suppressions
-from emberlint.walk import nesting_error, parse_at_default_depth, walk
+from emberlint.walk import is_too_deep, nesting_error, parse_at_default_depth, walk
 
 #: ``libcst``: detect on LibCST's own tree instead of the light tree (the reference the light tree is tested
 #: against, ``EMBERLINT_TREE=libcst``).
@@ -105,7 +105,7 @@ def _parse_error(path: str, source: str, exc: cst.ParserSyntaxError) -> FileErro
         compile(source, path, "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
     except SyntaxError as python_error:
         found = _python_syntax_error(path, python_error)
-        if found is not None and "too deeply" not in found.message:
+        if found is not None:
             return found
     except (ValueError, RecursionError, MemoryError):
         pass
@@ -132,7 +132,10 @@ def _parse_light(source: str, path: str, result: FileResult) -> light.LightTree 
     try:
         parsed = parse_at_default_depth(source)
     except SyntaxError as exc:
-        result.errors.append(_python_syntax_error(path, exc) or FileError(path, "syntax error", "parse"))
+        if is_too_deep(exc):
+            result.errors.append(FileError(path, "too deeply nested to analyse", "parse"))
+        else:
+            result.errors.append(_python_syntax_error(path, exc) or FileError(path, "syntax error", "parse"))
         return None
     except ValueError as exc:  # NUL bytes
         result.errors.append(FileError(path, f"syntax error: {exc}", "parse"))
@@ -150,10 +153,7 @@ def _python_syntax_error(path: str, python_error: SyntaxError) -> FileError | No
     end = (python_error.end_lineno, python_error.end_offset)
     if not (end[0] and end[1] and end > start):
         end = (None, None)
-    message = python_error.msg
-    if "too many nested" in message or "too complex" in message:
-        return FileError(path, "too deeply nested to analyse", "parse")
-    return FileError(path, f"syntax error: {message}", "parse", *start, None, *end)
+    return FileError(path, f"syntax error: {python_error.msg}", "parse", *start, None, *end)
 
 
 def lint_module_text(source: str, path: str, config: Config) -> tuple[FileResult, cst.Module | None]:

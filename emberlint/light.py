@@ -9,8 +9,8 @@ whitespace, commas or comments are kept: the ``walk`` of a light module visits a
 LibCST module.
 
 What it does not model, it gets from LibCST when asked: ``materialize(node)`` parses the smallest piece of source
-that holds the node (its own text for a one-line expression, else its top-level statement) and follows the same
-path down the real tree. Fixers use that for whitespace, comments and parentheses; ``_codegen`` of a one-line
+that holds the node (its own text for a one-line expression, else the statement of its block) and follows the
+same path down the real tree. Fixers use that for whitespace, comments and parentheses; ``_codegen`` of a one-line
 expression writes its own source text, which is what LibCST would write. Positions are LibCST's syntactic
 positions (parentheses excluded), taken from ``ast``'s and converted from UTF-8 bytes to characters.
 """
@@ -18,9 +18,8 @@ positions (parentheses excluded), taken from ``ast``'s and converted from UTF-8 
 from __future__ import annotations
 
 import ast
-import operator as _operator
 import re
-from typing import Any, Iterator
+from typing import Any
 
 import libcst as cst
 from libcst.metadata import CodePosition, CodeRange
@@ -72,10 +71,6 @@ class LightNode:
         else:
             materialize(self)._codegen(state, *args, **kwargs)
 
-    @property
-    def children(self) -> list:
-        return _walk.children(self)
-
 
 _CLASSES: dict[str, type] = {}
 
@@ -88,11 +83,24 @@ class _Number:
         return ast.literal_eval(self.value)
 
 
-def _define(name: str, fields: str = "", expression: bool = False, operator: bool = False) -> type:
+class _Operator:
+    """An operator's surrounding whitespace, read from the source when it is plain spaces on one line (LibCST
+    is asked otherwise: comments, line breaks)."""
+
+    __slots__ = ()
+
+    @property
+    def whitespace_before(self) -> Any:
+        return self._tree.operator_whitespace(self, 0)
+
+    @property
+    def whitespace_after(self) -> Any:
+        return self._tree.operator_whitespace(self, 1)
+
+
+def _define(name: str, fields: str = "", expression: bool = False, mixin: type | None = None) -> type:
     names = tuple(fields.split())
-    bases = (_Number, LightNode) if name in ("Integer", "Float", "Imaginary") else (LightNode,)
-    if operator:
-        bases = (_Operator, LightNode)
+    bases = (mixin, LightNode) if mixin is not None else (LightNode,)
     cls = type(name, bases, {"__slots__": names, "FIELDS": names, "EXPRESSION": expression})
     getattr(cst, name).register(cls)
     _CLASSES[name] = cls
@@ -103,8 +111,7 @@ def _define(name: str, fields: str = "", expression: bool = False, operator: boo
 for _name, _fields in {
     "Name": "value", "Attribute": "value attr", "Call": "func args",
     "BinaryOperation": "left operator right", "UnaryOperation": "operator expression",
-    "BooleanOperation": "left operator right", "Comparison": "left comparisons", "Integer": "value",
-    "Float": "value", "Imaginary": "value", "SimpleString": "value evaluated_value",
+    "BooleanOperation": "left operator right", "Comparison": "left comparisons", "SimpleString": "value evaluated_value",
     "ConcatenatedString": "left right evaluated_value", "FormattedString": "parts", "Tuple": "elements",
     "List": "elements", "Set": "elements", "Dict": "elements", "Subscript": "value slice", "IfExp": "body test orelse",
     "Lambda": "params body", "ListComp": "elt for_in", "SetComp": "elt for_in", "GeneratorExp": "elt for_in",
@@ -112,6 +119,8 @@ for _name, _fields in {
     "Ellipsis": "",
 }.items():
     _define(_name, _fields, expression=True)
+for _name in ("Integer", "Float", "Imaginary"):
+    _define(_name, "value", expression=True, mixin=_Number)
 
 for _name, _fields in {
     "Module": "body", "Arg": "keyword value star", "SimpleStatementLine": "body", "SimpleStatementSuite": "body", "IndentedBlock": "body",
@@ -145,26 +154,11 @@ _OPERATORS = {
 }
 _AUGMENTED = {kind: name + "Assign" for kind, name in _OPERATORS.items() if kind not in
               (ast.USub, ast.UAdd, ast.Not, ast.Invert, ast.And, ast.Or) and not issubclass(kind, ast.cmpop)}
-class _Operator:
-    """An operator's surrounding whitespace, read from the source when it is plain spaces on one line (LibCST
-    is asked otherwise: comments, line breaks)."""
-
-    __slots__ = ()
-
-    @property
-    def whitespace_before(self) -> Any:
-        return self._tree.operator_whitespace(self, 0)
-
-    @property
-    def whitespace_after(self) -> Any:
-        return self._tree.operator_whitespace(self, 1)
-
-
 for _name in {*_OPERATORS.values(), *_AUGMENTED.values()}:
-    _define(_name, operator=True)
+    _define(_name, mixin=_Operator)
 
 
-_DATA_FIELDS = {"star", "evaluated_value", "relative"}
+_DATA_FIELDS = {"star", "evaluated_value"}
 _VALUE_IS_DATA = {"Name", "Integer", "Float", "Imaginary", "SimpleString", "FormattedStringText"}
 _MAKERS: dict[str, Any] = {}
 
@@ -211,7 +205,7 @@ class LightTree:
         self.lines = _LINE.findall(source)  # Python's line ends only (not form feeds, U+2028...)
         self._byte_lines: dict[int, bytes] = {}
         self._real_statements: dict[int, cst.CSTNode] = {}
-        self.module: LightNode = _new("Module", None, self, body=[])
+        self.module: LightNode | None = None  # set by ``build``
 
     @property
     def default_newline(self) -> str:
@@ -252,10 +246,14 @@ class LightTree:
         source = node._ast
         if source is None or getattr(source, "lineno", None) is None:
             return None
-        start = (source.lineno, self.column(source.lineno, source.col_offset))
-        end = (source.end_lineno, self.column(source.end_lineno, source.end_col_offset))
+        start, end = self.bounds_of_ast(source)
         if type(node).__name__ in ("Tuple", "GeneratorExp") and self._owns_parens(node, start, end):
             start, end = (start[0], start[1] + 1), (end[0], end[1] - 1)
+        return start, end
+
+    def bounds_of_ast(self, source: ast.AST) -> tuple[tuple[int, int], tuple[int, int]]:
+        start = (source.lineno, self.column(source.lineno, source.col_offset))
+        end = (source.end_lineno, self.column(source.end_lineno, source.end_col_offset))
         return start, end
 
     def _owns_parens(self, node: LightNode, start, end) -> bool:
@@ -265,15 +263,21 @@ class LightTree:
         if type(node).__name__ == "GeneratorExp":
             return True
         elements = node.elements
-        if not elements:
-            return True
-        first = self.bounds(elements[0].value)
-        if first is None:
-            return False
-        widened = self.outer(elements[0].value, first)
-        if widened is None:
+        owns = self.tuple_owns_paren(start, elements[0].value if elements else None)
+        if owns is None:
             return node._parent is not None and bool(materialize(node).lpar)
-        return widened[0] != start
+        return owns
+
+    def tuple_owns_paren(self, start, first: LightNode | None) -> bool | None:
+        """Whether the ``(`` at ``start`` is the tuple's own rather than its first element's (``(a), b``);
+        None when a comment keeps the source scan from telling."""
+        if first is None:
+            return True
+        bounds = self.bounds(first)
+        if bounds is None:
+            return False
+        widened = self.outer(first, bounds)
+        return None if widened is None else widened[0] != start
 
     def char(self, position: tuple[int, int]) -> str:
         line, col = position
@@ -310,8 +314,7 @@ class LightTree:
                 return bounds
             start, end = (start[0], start[1] - 1), (end[0], end[1] + 1)
         elif type(node).__name__ == "Tuple" and node._ast is not None:
-            full = (node._ast.lineno, self.column(node._ast.lineno, node._ast.col_offset))
-            if full != start:
+            if self.bounds_of_ast(node._ast)[0] != start:
                 start, end = (start[0], start[1] - 1), (end[0], end[1] + 1)
         while True:
             before = self._previous_significant(start)
@@ -361,7 +364,7 @@ class LightTree:
 
     _KEYWORDS = frozenset(
         "and or not in is if else elif while for return yield await assert del lambda with as from import "
-        "raise print_ global nonlocal case match except".split()
+        "raise global nonlocal case match except".split()
     )
 
     def _grouping(self, paren) -> bool | None:
@@ -506,14 +509,6 @@ def _name_bounds(tree: LightTree, node: LightNode):
         return (line, found.start()), (line, found.end())
     return (line, col), (line, col + len(value))
 
-
-def _bounds_of_ast(self: LightTree, source: ast.AST):
-    start = (source.lineno, self.column(source.lineno, source.col_offset))
-    end = (source.end_lineno, self.column(source.end_lineno, source.end_col_offset))
-    return start, end
-
-
-LightTree.bounds_of_ast = _bounds_of_ast
 
 def _line_bounds(tree: LightTree, node: LightNode):
     first, last = tree.bounds(node.body[0]), tree.bounds(node.body[-1])
@@ -853,20 +848,22 @@ class _Builder:
         return self.new("Dict", node, elements=elements)
 
     def e_Subscript(self, node):
+        """``x[a, b]`` has one SubscriptElement per item; ``x[(a, b)]`` one, holding the tuple."""
         index = node.slice
-        if isinstance(index, ast.Tuple) and index.elts and not self._tuple_parenthesized(index):
-            items = index.elts
+        if isinstance(index, ast.Tuple) and index.elts:
+            items = [self.slice(item) for item in index.elts]
+            start = self.tree.bounds_of_ast(index)[0]
+            first = items[0].value if type(items[0]).__name__ == "Index" else None
+            if type(first).__name__ == "StarredElement":
+                first = first.value
+            if first is not None and self.tree.char(start) == "(" and self.tree.tuple_owns_paren(start, first):
+                elements = [i.value if isinstance(e, ast.Starred) else self.new("Element", None, value=i.value)
+                            for e, i in zip(index.elts, items)]
+                items = [self.new("Index", None, value=self.new("Tuple", index, elements=elements))]
         else:
-            items = [index]
-        elements = [self.new("SubscriptElement", None, slice=self.slice(item)) for item in items]
+            items = [self.slice(index)]
+        elements = [self.new("SubscriptElement", None, slice=item) for item in items]
         return self.new("Subscript", node, value=self.expr(node.value), slice=elements)
-
-    def _tuple_parenthesized(self, node: ast.Tuple) -> bool:
-        light = self.e_Tuple(node)
-        tree = self.tree
-        start = (node.lineno, tree.column(node.lineno, node.col_offset))
-        end = (node.end_lineno, tree.column(node.end_lineno, node.end_col_offset))
-        return tree._owns_parens(light, start, end)
 
     def slice(self, node: ast.expr) -> LightNode:
         if isinstance(node, ast.Slice):
@@ -946,13 +943,9 @@ def _string_pieces(text: str) -> list[str]:
             return [text]
         quote = match.group(1)
         cursor = match.end()
-        raw = "r" in match.group(0)[: match.start(1) - match.start()].lower()
         while cursor < len(text):
             ch = text[cursor]
-            if ch == "\\" and not raw:
-                cursor += 2
-                continue
-            if ch == "\\" and raw:
+            if ch == "\\":  # escapes the quote after it, raw string or not
                 cursor += 2
                 continue
             if text.startswith(quote, cursor):
@@ -980,13 +973,4 @@ def real_subtree(node: cst.CSTNode) -> list[cst.CSTNode]:
     return found
 
 
-def iter_light(node: LightNode) -> Iterator[LightNode]:
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        yield current
-        stack.extend(reversed(_walk.children(current)))
-
-
-__all__ = ["LightNode", "LightTree", "build", "materialize", "iter_light"]
-_ = _operator
+__all__ = ["LightNode", "LightTree", "build", "materialize", "real_subtree"]

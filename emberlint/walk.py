@@ -129,15 +129,17 @@ _FIELD_GETTER: dict[type, Callable[[cst.CSTNode], tuple]] = {}
 def _field_getter(node: cst.CSTNode) -> Callable[[cst.CSTNode], tuple]:
     """All fields of a node type in lexical order, fetched by one C-level ``attrgetter`` call."""
     order = _FIELD_ORDER.get(type(node)) or _learn_order(node)
+    getter = _FIELD_GETTER[type(node)] = _getter(order)
+    return getter
+
+
+def _getter(order: tuple[str, ...]) -> Callable[[cst.CSTNode], tuple]:
     if len(order) == 1:
         single = operator.attrgetter(order[0])
-        getter: Callable[[cst.CSTNode], tuple] = lambda n: (single(n),)  # noqa: E731
-    elif order:
-        getter = operator.attrgetter(*order)
-    else:
-        getter = lambda n: ()  # noqa: E731
-    _FIELD_GETTER[type(node)] = getter
-    return getter
+        return lambda n: (single(n),)
+    if order:
+        return operator.attrgetter(*order)
+    return lambda n: ()
 
 
 _IS_NODE: dict[type, bool] = {}
@@ -147,13 +149,7 @@ def register_light_type(kind: type, fields: tuple[str, ...]) -> None:
     """Walk a light node type (``emberlint.light``) by its declared fields."""
     _FIELD_ORDER[kind] = fields
     _IS_NODE[kind] = True
-    if len(fields) == 1:
-        single = operator.attrgetter(fields[0])
-        _FIELD_GETTER[kind] = lambda n: (single(n),)
-    elif fields:
-        _FIELD_GETTER[kind] = operator.attrgetter(*fields)
-    else:
-        _FIELD_GETTER[kind] = lambda n: ()
+    _FIELD_GETTER[kind] = _getter(fields)
 
 
 def _learn_kind(kind: type) -> bool:
@@ -189,6 +185,11 @@ def parse_at_default_depth(source: str) -> ast.Module:
             sys.setrecursionlimit(limit)
 
 
+def is_too_deep(exc: SyntaxError) -> bool:
+    """Whether CPython rejected the source for its nesting, not its syntax."""
+    return "too many nested" in str(exc) or "too complex" in str(exc)
+
+
 def nesting_error(source: str) -> str | None:
     """Why ``source`` is too deeply nested to hand to LibCST, or None. CPython's parser is the judge (it fails
     cleanly, and LibCST handles whatever it accepts); for source it rejects for another reason (e.g. syntax of a
@@ -198,7 +199,7 @@ def nesting_error(source: str) -> str | None:
     except (RecursionError, MemoryError):
         return "too deeply nested to analyse"
     except SyntaxError as exc:
-        if "too many nested" in str(exc) or "too complex" in str(exc):
+        if is_too_deep(exc):
             return "too deeply nested to analyse"
         if sum(source.count(c) for c in "([{") > MAX_BRACKET_DEPTH:
             depth = deepest = 0

@@ -19,6 +19,7 @@ from emberlint.fixers.operators import call, function_for
 from emberlint.fixers.typed_scalar import typed_scalar
 
 from emberlint.api_facts import load_table
+from emberlint.walk import children
 
 if TYPE_CHECKING:
     from emberlint.context import FileContext
@@ -44,7 +45,7 @@ def contains_host_math(node: cst.CSTNode, context: FileContext) -> bool:
         return True
     if isinstance(node, (cst.Lambda, cst.Subscript, cst.ListComp, cst.GeneratorExp)):
         return False
-    return any(contains_host_math(child, context) for child in node.children)
+    return any(contains_host_math(child, context) for child in children(node))
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from emberlint import light
 from emberlint.config import Config
 from emberlint.fixing import fix_text
 from emberlint.registry import all_rules
-from emberlint.walk import children
+from emberlint.walk import children, subtree
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
 import corpus
@@ -117,7 +117,7 @@ SHAPES = [
 def test_light_tree_has_libcsts_shape(source):
     """The light nodes, in pre-order, are LibCST's nodes of the same classes (whitespace, commas, parentheses and
     f-string internals left out)."""
-    names = {type(node).__name__ for node in light.iter_light(light.build(source, ast.parse(source)).module)}
+    names = {type(node).__name__ for node in subtree(light.build(source, ast.parse(source)).module)}
     skipped = {"Dot", "FormattedStringText", "FormattedStringExpression"}
 
     def real_order(node):
@@ -130,7 +130,7 @@ def test_light_tree_has_libcsts_shape(source):
         return found
 
     tree = light.build(source, ast.parse(source))
-    light_order = [type(n).__name__ for n in light.iter_light(tree.module) if type(n).__name__ not in skipped]
+    light_order = [type(n).__name__ for n in subtree(tree.module) if type(n).__name__ not in skipped]
     assert light_order == real_order(cst.parse_module(source))
 
 
