@@ -17,7 +17,7 @@ from emberlint.context import FileContext
 from emberlint.model import FileError, FileResult, Finding, Position, Severity
 from emberlint.positions import build_fix, end_of, fix_nodes, resolve_positions, start_of
 from emberlint.registry import enabled_rules
-from emberlint.rule import RawFinding, Rule
+from emberlint.rule import Rule
 from emberlint.scope import ARRAY_BACKENDS, build_scopes
 from emberlint.suppress import build_suppressions, is_directive, parse_suppressions
 from emberlint.walk import is_too_deep, nesting_error, parse_at_default_depth, walk

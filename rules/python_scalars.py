@@ -7,7 +7,6 @@ import functools
 import libcst as cst
 
 from emberlint.api_facts import load_table, matches_prefix
-from emberlint.arrays import Kind
 from emberlint.fixers.float_math import contains_host_math
 from emberlint.fixers.operators import symbol_of
 from emberlint.fixers.typed_scalar import number_family, scalar_replacement
