@@ -28,8 +28,8 @@ from dataclasses import dataclass
 import libcst as cst
 
 from emberlint.api_facts import load_table, matches_prefix
-from emberlint.scope import ARRAY_BACKENDS, Scope, backend_of, dotted
-from emberlint.walk import FastVisitor, walk
+from emberlint.scope import ARRAY_BACKENDS, SCOPE_KINDS, Scope, backend_of, dotted
+from emberlint.walk import FastVisitor, walk_kinds
 
 
 class Kind(enum.Enum):
@@ -726,5 +726,5 @@ class _FactCollector(FastVisitor):
 
 def collect_facts(module: cst.Module, scopes: dict[cst.CSTNode, Scope]) -> ArrayFacts:
     facts = ArrayFacts(scopes)
-    walk(module, _FactCollector(facts))
+    walk_kinds(module, _FactCollector(facts), _FactCollector.node_kinds() | SCOPE_KINDS)
     return facts

@@ -50,7 +50,10 @@ class FileContext:
         self.imported_roots = imported_roots
         self.tree = tree  # the light tree of ``module`` (None when rules run on LibCST's own tree)
         self.scope_stack: list[Scope] = [scopes[module]]
-        self.ancestors: list[cst.CSTNode] = []
+        #: The node being visited; on a light tree its ancestors are read from its parent links.
+        self.current: cst.CSTNode | None = None
+        #: The path from the module to the node being visited, kept by a full walk (LibCST's tree).
+        self.stack: list[cst.CSTNode] | None = None if tree is not None else []
         self.findings: list[RawFinding] = []
         self._qualified: dict[tuple[int, int], str | None] = {}
 
@@ -63,15 +66,43 @@ class FileContext:
     def module_scope(self) -> Scope:
         return self.scope_stack[0]
 
+    @property
+    def ancestors(self) -> list[cst.CSTNode]:
+        """The module, ..., the parent, the node being visited."""
+        if self.stack is not None:
+            return self.stack
+        chain = []
+        node = self.current
+        while node is not None:
+            chain.append(node)
+            node = node._parent
+        chain.reverse()
+        return chain
+
     def parent(self, depth: int = 1) -> cst.CSTNode | None:
         """The ancestor ``depth`` levels above the node being visited (1: its parent)."""
-        index = len(self.ancestors) - 1 - depth
-        return self.ancestors[index] if index >= 0 else None
+        if self.stack is not None:
+            index = len(self.stack) - 1 - depth
+            return self.stack[index] if index >= 0 else None
+        node = self.current
+        for _ in range(depth):
+            if node is None:
+                return None
+            node = node._parent
+        return node
 
     def enclosing(self, *types: type) -> cst.CSTNode | None:
-        for node in reversed(self.ancestors[:-1]):
+        """The nearest ancestor of one of ``types`` (the node being visited excluded)."""
+        if self.stack is not None:
+            for node in reversed(self.stack[:-1]):
+                if isinstance(node, types):
+                    return node
+            return None
+        node = self.current._parent if self.current is not None else None
+        while node is not None:
             if isinstance(node, types):
                 return node
+            node = node._parent
         return None
 
     def enclosing_function(self) -> cst.FunctionDef | None:

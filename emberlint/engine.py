@@ -18,9 +18,9 @@ from emberlint.model import FileError, FileResult, Finding, Position, Severity
 from emberlint.positions import build_fix, end_of, fix_nodes, resolve_positions, start_of
 from emberlint.registry import enabled_rules
 from emberlint.rule import Rule
-from emberlint.scope import ARRAY_BACKENDS, build_scopes
+from emberlint.scope import ARRAY_BACKENDS, SCOPE_KINDS, build_scopes
 from emberlint.suppress import build_suppressions, is_directive, parse_suppressions
-from emberlint.walk import is_too_deep, nesting_error, parse_at_default_depth, walk
+from emberlint.walk import is_too_deep, nesting_error, parse_at_default_depth, walk, walk_kinds
 
 #: ``libcst``: detect on LibCST's own tree instead of the light tree (the reference the light tree is tested
 #: against, ``EMBERLINT_TREE=libcst``).
@@ -68,7 +68,7 @@ class _Dispatcher(cst.CSTVisitor):
 
     def on_visit(self, node: cst.CSTNode) -> bool:
         context = self.context
-        context.ancestors.append(node)
+        context.stack.append(node)
         if type(node) is cst.Comment and is_directive(node.value):
             self.directives.append(node)
         scope = context.scopes.get(node)
@@ -87,7 +87,33 @@ class _Dispatcher(cst.CSTVisitor):
         stack = context.scope_stack
         if stack[-1].node is original_node and len(stack) > 1:
             stack.pop()
-        context.ancestors.pop()
+        context.stack.pop()
+
+
+class _LightDispatcher(_Dispatcher):
+    """The dispatcher of a light tree, driven by ``walk_kinds``: it sees only the nodes some rule has a method
+    for and the nodes that open a scope; the context reads ancestors from parent links."""
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        context = self.context
+        context.current = node
+        scope = context.scopes.get(node)
+        if scope is not None and scope is not context.scope_stack[0]:
+            context.scope_stack.append(scope)
+        methods = self._methods(self._visit, "visit_", node)
+        if methods:
+            self._call(methods, node)
+        return True
+
+    def on_leave(self, original_node: cst.CSTNode) -> None:
+        context = self.context
+        context.current = original_node
+        methods = self._methods(self._leave, "leave_", original_node)
+        if methods:
+            self._call(methods, original_node)
+        stack = context.scope_stack
+        if stack[-1].node is original_node and len(stack) > 1:
+            stack.pop()
 
 
 def _cannot_fire_without_backend(rule: type[Rule], source: str) -> bool:
@@ -190,8 +216,12 @@ def lint_module_text(source: str, path: str, config: Config) -> tuple[FileResult
         crashes.append((rule, exc, context.ancestors[-1] if context.ancestors else None))
 
     instances = [rule(context) for rule in active]
-    dispatcher = _Dispatcher(context, instances, on_crash)
-    walk(module, dispatcher)
+    if tree is not None:
+        dispatcher = _LightDispatcher(context, instances, on_crash)
+        walk_kinds(module, dispatcher, SCOPE_KINDS.union(*(rule.node_kinds() for rule in active)))
+    else:
+        dispatcher = _Dispatcher(context, instances, on_crash)
+        walk(module, dispatcher)
 
     raw = context.findings
     wanted = [f.node for f in raw] + [node for _, _, node in crashes if node is not None] + dispatcher.directives

@@ -185,13 +185,6 @@ def _maker(cls: type) -> Any:
     return namespace["make"]
 
 
-def _new(kind: str, source_node: ast.AST | None, tree: "LightTree", /, **fields: Any) -> LightNode:
-    make = _MAKERS.get(kind)
-    if make is None:
-        make = _MAKERS[kind] = _maker(_CLASSES[kind])
-    return make(source_node, tree, **fields)
-
-
 _UNDECIDED = object()
 _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
 _STRING_START = re.compile(r"[rRbBuUfF]{0,2}('''|\"\"\"|'|\")")
@@ -521,8 +514,12 @@ _BOUNDS = {"Name": _name_bounds, "SimpleStatementLine": _line_bounds}
 def build(source: str, module: ast.Module) -> LightTree:
     tree = LightTree(source)
     builder = _Builder(tree)
-    tree.module = _new("Module", None, tree, body=builder.block_statements(module.body))
+    tree.module = builder.new("Module", None, body=builder.block_statements(module.body))
     return tree
+
+
+_STATEMENT_METHODS: dict[type, Any] = {}  # ast type -> _Builder.s_<type> (None: built as Pass)
+_EXPRESSION_METHODS: dict[type, Any] = {}  # ast type -> _Builder.e_<type>
 
 
 class _Builder:
@@ -530,7 +527,10 @@ class _Builder:
         self.tree = tree
 
     def new(self, kind: str, source: ast.AST | None, /, **fields: Any) -> LightNode:
-        return _new(kind, source, self.tree, **fields)
+        make = _MAKERS.get(kind)
+        if make is None:
+            make = _MAKERS[kind] = _maker(_CLASSES[kind])
+        return make(source, self.tree, **fields)
 
     # --- statements -------------------------------------------------------------------------------------
     def block_statements(self, statements: list[ast.stmt]) -> list[LightNode]:
@@ -565,10 +565,12 @@ class _Builder:
         return self.new("IndentedBlock", None, body=self.block_statements(statements))
 
     def statement(self, node: ast.stmt) -> LightNode:
-        method = getattr(self, "s_" + type(node).__name__, None)
+        method = _STATEMENT_METHODS.get(type(node), _UNDECIDED)
+        if method is _UNDECIDED:
+            method = _STATEMENT_METHODS[type(node)] = getattr(_Builder, "s_" + type(node).__name__, None)
         if method is None:
             return self.new("Pass", node)
-        return method(node)
+        return method(self, node)
 
     def s_Expr(self, node):
         return self.new("Expr", node, value=self.expr(node.value))
@@ -737,7 +739,10 @@ class _Builder:
         return self.expr(node) if node is not None else None
 
     def expr(self, node: ast.expr) -> LightNode:
-        return getattr(self, "e_" + type(node).__name__)(node)
+        method = _EXPRESSION_METHODS.get(type(node))
+        if method is None:
+            method = _EXPRESSION_METHODS[type(node)] = getattr(_Builder, "e_" + type(node).__name__)
+        return method(self, node)
 
     def e_Name(self, node):
         return self.new("Name", node, value=node.id)
@@ -930,6 +935,10 @@ def _span(first: ast.AST, last: ast.AST) -> _Span:
     return span
 
 
+_STRING_REST = {quote: re.compile(r"(?:\\.|[^\\])*?" + re.escape(quote), re.DOTALL)
+                for quote in ("'''", '"""', "'", '"')}
+
+
 def _string_pieces(text: str) -> list[str]:
     """The string tokens of an implicitly concatenated literal (``"a" "b"``); one piece for a plain one."""
     pieces: list[str] = []
@@ -941,17 +950,8 @@ def _string_pieces(text: str) -> list[str]:
                 index += 1
                 continue
             return [text]
-        quote = match.group(1)
-        cursor = match.end()
-        while cursor < len(text):
-            ch = text[cursor]
-            if ch == "\\":  # escapes the quote after it, raw string or not
-                cursor += 2
-                continue
-            if text.startswith(quote, cursor):
-                cursor += len(quote)
-                break
-            cursor += 1
+        rest = _STRING_REST[match.group(1)].match(text, match.end())  # a backslash escapes the next character
+        cursor = rest.end() if rest is not None else len(text)
         pieces.append(text[index:cursor])
         index = cursor
     return pieces

@@ -64,6 +64,15 @@ class Rule:
         self.context.add(RawFinding(type(self), node, text, fix))
 
     @classmethod
+    def node_kinds(cls) -> frozenset[str]:
+        """The node types this rule has ``visit_<Node>``/``leave_<Node>`` methods for."""
+        kinds = cls.__dict__.get("_node_kinds")
+        if kinds is None:
+            kinds = frozenset(name.partition("_")[2] for name in dir(cls) if name.startswith(("visit_", "leave_")))
+            cls._node_kinds = kinds
+        return kinds
+
+    @classmethod
     def docs(cls) -> str:
         return textwrap.dedent(inspect.getdoc(cls) or "").strip()
 

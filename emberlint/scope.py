@@ -13,10 +13,12 @@ from dataclasses import dataclass, field
 
 import libcst as cst
 
-from emberlint.walk import FastVisitor, walk
+from emberlint.walk import FastVisitor, walk_kinds
 
 BACKEND_ROOTS = {"mlx": "mlx", "torch": "torch", "numpy": "numpy", "math": "math"}
 ARRAY_BACKENDS = ("mlx", "torch", "numpy")
+#: The node types that open a scope (the keys of ``ScopeBuilder.scopes``).
+SCOPE_KINDS = frozenset({"Module", "FunctionDef", "Lambda", "ClassDef"})
 
 
 def dotted(node: cst.BaseExpression) -> str | None:
@@ -203,5 +205,5 @@ class ScopeBuilder(FastVisitor):
 
 def build_scopes(module: cst.Module) -> ScopeBuilder:
     builder = ScopeBuilder(module)
-    walk(module, builder)
+    walk_kinds(module, builder, ScopeBuilder.node_kinds())
     return builder

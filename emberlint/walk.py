@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import ast
 import dataclasses
+import itertools
 import operator
 import os
 import re
@@ -64,7 +65,7 @@ def walk(node: cst.CSTNode, visitor: cst.CSTVisitor) -> None:
     if REFERENCE and not getattr(type(node), "LIGHT", False):
         node.visit(visitor)
         return
-    order = _preorder(node)
+    order = _preorder(node)[0]
     on_visit, on_leave = visitor.on_visit, visitor.on_leave
     open_nodes: list[tuple[cst.CSTNode, int]] = []
     index, count = 0, len(order)
@@ -80,28 +81,86 @@ def walk(node: cst.CSTNode, visitor: cst.CSTVisitor) -> None:
             on_leave(open_nodes.pop()[0])
 
 
-_LAST: list = [None, None]  # the last root walked and its pre-order
+def walk_kinds(node: cst.CSTNode, visitor: cst.CSTVisitor, kinds: set[str] | frozenset[str]) -> None:
+    """``walk`` restricted to the nodes whose type is named in ``kinds``: ``visitor.on_visit``/``on_leave`` see
+    only those, in the same relative order as in a full walk, at a cost proportional to their number. Nothing is
+    skipped (``on_visit``'s result is ignored), so it serves visitors that never prune a subtree."""
+    if REFERENCE and not getattr(type(node), "LIGHT", False):
+        node.visit(_Filtered(visitor, kinds))
+        return
+    order, by_type = _preorder(node)
+    runs = [positions for kind, positions in by_type.items() if kind.__name__ in kinds]
+    if not runs:
+        return
+    positions = runs[0] if len(runs) == 1 else sorted(itertools.chain.from_iterable(runs))
+    on_visit, on_leave = visitor.on_visit, visitor.on_leave
+    open_nodes: list[tuple[cst.CSTNode, int]] = []
+    for index in positions:
+        while open_nodes and open_nodes[-1][1] <= index:
+            on_leave(open_nodes.pop()[0])
+        current, end = order[index]
+        on_visit(current)
+        open_nodes.append((current, end))
+    while open_nodes:
+        on_leave(open_nodes.pop()[0])
 
 
-def _preorder(root: cst.CSTNode) -> list[tuple[cst.CSTNode, int]]:
-    """``(node, index just past its subtree)`` for every node under ``root``, in pre-order."""
+class _Filtered(cst.CSTVisitor):
+    """LibCST's own traversal, forwarding only the nodes ``walk_kinds`` would (the reference traversal)."""
+
+    def __init__(self, visitor: cst.CSTVisitor, kinds) -> None:
+        self.visitor, self.kinds = visitor, kinds
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        if type(node).__name__ in self.kinds:
+            self.visitor.on_visit(node)
+        return True
+
+    def on_leave(self, original_node: cst.CSTNode) -> None:
+        if type(original_node).__name__ in self.kinds:
+            self.visitor.on_leave(original_node)
+
+
+def nodes_of(root: cst.CSTNode, *kinds: str) -> list[cst.CSTNode]:
+    """The nodes under ``root`` whose type is named in ``kinds``, in pre-order (from the cached pre-order when
+    ``root`` is the tree last walked)."""
+    order, by_type = _preorder(root)
+    runs = [positions for kind, positions in by_type.items() if kind.__name__ in kinds]
+    positions = runs[0] if len(runs) == 1 else sorted(itertools.chain.from_iterable(runs))
+    return [order[index][0] for index in positions]
+
+
+_LAST: list = [None, None]  # the last root walked and its (pre-order, positions by type)
+
+
+def _preorder(root: cst.CSTNode) -> tuple[list[tuple[cst.CSTNode, int]], dict[type, list[int]]]:
+    """``(node, index just past its subtree)`` for every node under ``root``, in pre-order, and the indexes of
+    each node type in it."""
     if _LAST[0] is root:
         return _LAST[1]
     order: list = []
+    by_type: dict[type, list[int]] = {}
     stack: list = [root]  # nodes to visit, and ints: the position of a node whose subtree ends here
     while stack:
         current = stack.pop()
-        if type(current) is int:
+        kind = type(current)
+        if kind is int:
             order[current] = (order[current], len(order))
             continue
-        stack.append(len(order))
+        at = len(order)
+        seen = by_type.get(kind)
+        if seen is None:
+            by_type[kind] = [at]
+        else:
+            seen.append(at)
+        stack.append(at)
         order.append(current)
         below = children(current)
         if below:
             below.reverse()
             stack.extend(below)
-    _LAST[0], _LAST[1] = root, order
-    return order
+    _LAST[0], _LAST[1] = root, (order, by_type)
+    return order, by_type
 
 
 def children(node: cst.CSTNode) -> list[cst.CSTNode]:
@@ -213,7 +272,7 @@ def nesting_error(source: str) -> str | None:
     return None
 
 
-__all__ = ["FastVisitor", "children", "nesting_error", "subtree", "walk"]
+__all__ = ["FastVisitor", "children", "nesting_error", "nodes_of", "subtree", "walk", "walk_kinds"]
 
 
 def subtree(node: cst.CSTNode) -> list[cst.CSTNode]:
@@ -238,6 +297,20 @@ class FastVisitor(cst.CSTVisitor):
         super().__init_subclass__(**kwargs)
         cls._visit_methods = {}
         cls._leave_methods = {}
+
+    @classmethod
+    def node_kinds(cls) -> frozenset[str]:
+        """The node types this visitor defines ``visit_<Node>``/``leave_<Node>`` for (what ``walk_kinds`` needs
+        to show it; LibCST's no-op defaults do not count)."""
+        names: set[str] = set()
+        for klass in cls.__mro__:
+            if klass is FastVisitor:
+                break
+            for attribute in vars(klass):
+                prefix, _, kind = attribute.partition("_")
+                if prefix in ("visit", "leave") and kind and "_" not in kind:
+                    names.add(kind)
+        return frozenset(names)
 
     def on_visit(self, node: cst.CSTNode) -> bool:
         kind = type(node)

@@ -18,6 +18,7 @@ from emberlint.rules._coach import (
 
 from emberlint.model import Severity
 from emberlint.rule import Invalid, RawFix, Rule
+from emberlint.walk import nodes_of
 
 
 def _porting() -> dict:
@@ -43,8 +44,8 @@ class _PortRule(Rule):
         cache = self.__dict__.get("_constructors")
         if cache is None:
             cache = {}
-            for node in walk(self.context.module):
-                if isinstance(node, cst.Assign) and isinstance(node.value, cst.Call):
+            for node in nodes_of(self.context.module, "Assign"):
+                if isinstance(node.value, cst.Call):
                     qualified = self.context.module_scope.qualified_name(node.value.func)
                     if qualified:
                         for target in node.targets:
@@ -513,20 +514,18 @@ class LayerNormDefaultEps(_PortRule):
         field = _porting()["layer_norm_eps_field"]
         self._field = field if field in context.source else None  # most files never mention it: nothing to do
         self._attribute: str | None = None  # the first ``<expr>.layer_norm_eps``, as the file spells it
-        self._mentioned = False  # a name, keyword or string key ``layer_norm_eps``
         self._pending: list[cst.Call] = []
 
     def visit_Attribute(self, node: cst.Attribute) -> None:
         if self._field and self._attribute is None and node.attr.value == self._field:
             self._attribute = code_of(node)
 
-    def visit_Name(self, node: cst.Name) -> None:
-        if self._field and node.value == self._field:
-            self._mentioned = True
-
-    def visit_SimpleString(self, node: cst.SimpleString) -> None:
-        if self._field and string_value(node) == self._field:
-            self._mentioned = True
+    def _mentioned(self) -> bool:
+        """A name or a string key ``layer_norm_eps`` anywhere in the file."""
+        return any(
+            (node.value if isinstance(node, cst.Name) else string_value(node)) == self._field
+            for node in nodes_of(self.context.module, "Name", "SimpleString")
+        )
 
     def visit_Call(self, node: cst.Call) -> None:
         if not self._field:
@@ -541,7 +540,9 @@ class LayerNormDefaultEps(_PortRule):
 
     def leave_Module(self, original_node: cst.Module) -> None:
         """Report once the whole file was seen: the config's eps may be mentioned after the LayerNorm."""
-        suggestion = self._attribute or (f"config.{self._field}" if self._mentioned else None)
+        if not self._pending:
+            return
+        suggestion = self._attribute or (f"config.{self._field}" if self._mentioned() else None)
         if suggestion is None:
             return
         for node in self._pending:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import sys
+import warnings
 from pathlib import Path
 
 import hypothesmith
@@ -17,7 +18,8 @@ from emberlint import light
 from emberlint.config import Config
 from emberlint.fixing import fix_text
 from emberlint.registry import all_rules
-from emberlint.walk import children, subtree
+from emberlint.scope import SCOPE_KINDS
+from emberlint.walk import children, nodes_of, subtree, walk, walk_kinds
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
 import corpus
@@ -144,3 +146,84 @@ def test_light_nodes_pass_for_libcst_nodes_and_fall_back_to_them():
     assert [c.value for c in light.real_subtree(binop) if type(c) is cst.Comment] == ["# note"]
     assert binop.lpar and cst.Module([]).code_for_node(binop.right) == "2"
     assert binop.operator.whitespace_before.first_line.comment.value == "# note"
+
+
+class _Recorder(cst.CSTVisitor):
+    def __init__(self) -> None:
+        self.events: list[tuple[str, int]] = []
+        self.stack: list = []
+        self.chains_match = True
+
+    def on_visit(self, node) -> bool:
+        self.events.append(("visit", id(node)))
+        self.stack.append(node)
+        if getattr(type(node), "LIGHT", False):
+            chain, current = [], node
+            while current is not None:
+                chain.append(current)
+                current = current._parent
+            self.chains_match &= chain[::-1] == self.stack
+        return True
+
+    def on_leave(self, original_node) -> None:
+        self.events.append(("leave", id(original_node)))
+        self.stack.pop()
+
+
+RULE_KINDS = SCOPE_KINDS.union(*(rule.node_kinds() for rule in all_rules()))
+
+
+def _trees(source: str) -> list:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", SyntaxWarning)  # rule examples such as ``1(x)``
+        parsed = ast.parse(source)
+    return [light.build(source, parsed).module, cst.parse_module(source)]
+
+
+@pytest.mark.parametrize("kinds", [frozenset({"Call"}), frozenset({"Name", "FunctionDef", "Lambda"}), RULE_KINDS],
+                         ids=["Call", "Name+scopes", "every rule"])
+@pytest.mark.parametrize("source", [*SHAPES, *EXAMPLES[::25]])
+def test_sparse_walk_is_the_full_walk_filtered(source, kinds):
+    """``walk_kinds`` (how the engine drives rules, scopes and facts) shows a visitor exactly the events of a full
+    walk on the nodes of the chosen types, on both trees; ``nodes_of`` lists the same nodes in pre-order."""
+    for module in _trees(source):
+        full, sparse = _Recorder(), _Recorder()
+        walk(module, full)
+        walk_kinds(module, sparse, kinds)
+        wanted = {id(n) for n in subtree(module) if type(n).__name__ in kinds}
+        assert sparse.events == [event for event in full.events if event[1] in wanted]
+        assert [id(n) for n in nodes_of(module, *kinds)] == [e[1] for e in full.events if e[0] == "visit" and e[1] in wanted]
+
+
+@pytest.mark.parametrize("path", _real_files()[-4:], ids=lambda p: p.name)
+def test_parent_links_are_the_walk_path(path):
+    """On a light tree the engine reads a node's ancestors from parent links instead of keeping a stack: every
+    node's chain of parents is the path a full walk took to it."""
+    source = path.read_text(encoding="utf-8")
+    recorder = _Recorder()
+    walk(light.build(source, ast.parse(source)).module, recorder)
+    assert recorder.chains_match and len(recorder.events) > 1000
+
+
+def test_visitor_kinds_come_from_their_methods():
+    from emberlint.arrays import _FactCollector
+    from emberlint.rules.operators import BareOperatorOnArray
+    from emberlint.scope import ScopeBuilder
+
+    assert {"FunctionDef", "Import", "ImportFrom", "Assign", "ExceptHandler"} <= ScopeBuilder.node_kinds()
+    assert "Call" not in ScopeBuilder.node_kinds()  # LibCST's no-op visit_Call does not count
+    assert "Return" in _FactCollector.node_kinds()
+    assert BareOperatorOnArray.node_kinds() == {"BinaryOperation", "UnaryOperation", "AugAssign"}
+
+
+@pytest.mark.parametrize("text, pieces", [
+    ("'a'", ["'a'"]),
+    ("'a' \"b\"", ["'a'", '"b"']),
+    ("r'\\'' b'x'", ["r'\\''", "b'x'"]),
+    ('"""a "" \' \\""" b"""  f\'{x}\'', ['"""a "" \' \\""" b"""', "f'{x}'"]),
+    ("('a'\n 'b')", ["'a'", "'b'"]),
+    ("'a\\", ["'a\\"]),
+    ("'a' # c\n'b'", ["'a' # c\n'b'"]),
+])
+def test_concatenated_strings_split_into_their_tokens(text, pieces):
+    assert light._string_pieces(text) == pieces
