@@ -67,27 +67,32 @@ class _Dispatcher(cst.CSTVisitor):
                 self.on_crash(rule, exc)
 
     def on_visit(self, node: cst.CSTNode) -> bool:
-        context = self.context
-        context.stack.append(node)
+        self.context.stack.append(node)
         if type(node) is cst.Comment and is_directive(node.value):
             self.directives.append(node)
+        self._enter(node)
+        return True
+
+    def on_leave(self, original_node: cst.CSTNode) -> None:
+        self._exit(original_node)
+        self.context.stack.pop()
+
+    def _enter(self, node: cst.CSTNode) -> None:
+        context = self.context
         scope = context.scopes.get(node)
         if scope is not None and scope is not context.scope_stack[0]:  # the module's scope is always there
             context.scope_stack.append(scope)
         methods = self._methods(self._visit, "visit_", node)
         if methods:
             self._call(methods, node)
-        return True
 
-    def on_leave(self, original_node: cst.CSTNode) -> None:
-        methods = self._methods(self._leave, "leave_", original_node)
+    def _exit(self, node: cst.CSTNode) -> None:
+        methods = self._methods(self._leave, "leave_", node)
         if methods:
-            self._call(methods, original_node)
-        context = self.context
-        stack = context.scope_stack
-        if stack[-1].node is original_node and len(stack) > 1:
+            self._call(methods, node)
+        stack = self.context.scope_stack
+        if stack[-1].node is node and len(stack) > 1:
             stack.pop()
-        context.stack.pop()
 
 
 class _LightDispatcher(_Dispatcher):
@@ -95,25 +100,13 @@ class _LightDispatcher(_Dispatcher):
     for and the nodes that open a scope; the context reads ancestors from parent links."""
 
     def on_visit(self, node: cst.CSTNode) -> bool:
-        context = self.context
-        context.current = node
-        scope = context.scopes.get(node)
-        if scope is not None and scope is not context.scope_stack[0]:
-            context.scope_stack.append(scope)
-        methods = self._methods(self._visit, "visit_", node)
-        if methods:
-            self._call(methods, node)
+        self.context.current = node
+        self._enter(node)
         return True
 
     def on_leave(self, original_node: cst.CSTNode) -> None:
-        context = self.context
-        context.current = original_node
-        methods = self._methods(self._leave, "leave_", original_node)
-        if methods:
-            self._call(methods, original_node)
-        stack = context.scope_stack
-        if stack[-1].node is original_node and len(stack) > 1:
-            stack.pop()
+        self.context.current = original_node
+        self._exit(original_node)
 
 
 def _cannot_fire_without_backend(rule: type[Rule], source: str) -> bool:

@@ -7,6 +7,9 @@ lexical order, children skipped when ``on_visit`` returns a falsy value) without
 call ``on_visit_attribute``/``on_leave_attribute``: visitors that need ``visit_<Node>_<field>`` hooks must keep
 using ``module.visit``.
 
+``walk_kinds`` replays only the nodes of the types a visitor handles (its cost grows with their number, not the
+tree's); ``nodes_of`` lists them. Both read an index by type kept with the pre-order.
+
 The lexical order of each node type's fields is learnt once per type from LibCST itself: its
 ``_visit_and_replace_children`` announces each field through ``on_visit_attribute`` before visiting it.
 """
@@ -89,10 +92,7 @@ def walk_kinds(node: cst.CSTNode, visitor: cst.CSTVisitor, kinds: set[str] | fro
         node.visit(_Filtered(visitor, kinds))
         return
     order, by_type = _preorder(node)
-    runs = [positions for kind, positions in by_type.items() if kind.__name__ in kinds]
-    if not runs:
-        return
-    positions = runs[0] if len(runs) == 1 else sorted(itertools.chain.from_iterable(runs))
+    positions = _positions(by_type, kinds)
     on_visit, on_leave = visitor.on_visit, visitor.on_leave
     open_nodes: list[tuple[cst.CSTNode, int]] = []
     for index in positions:
@@ -125,9 +125,15 @@ def nodes_of(root: cst.CSTNode, *kinds: str) -> list[cst.CSTNode]:
     """The nodes under ``root`` whose type is named in ``kinds``, in pre-order (from the cached pre-order when
     ``root`` is the tree last walked)."""
     order, by_type = _preorder(root)
+    return [order[index][0] for index in _positions(by_type, kinds)]
+
+
+def _positions(by_type: dict[type, list[int]], kinds) -> list[int]:
+    """The pre-order positions of the nodes whose type is named in ``kinds``, ascending."""
     runs = [positions for kind, positions in by_type.items() if kind.__name__ in kinds]
-    positions = runs[0] if len(runs) == 1 else sorted(itertools.chain.from_iterable(runs))
-    return [order[index][0] for index in positions]
+    if len(runs) == 1:
+        return runs[0]
+    return sorted(itertools.chain.from_iterable(runs))
 
 
 _LAST: list = [None, None]  # the last root walked and its (pre-order, positions by type)
