@@ -136,14 +136,17 @@ def _positions(by_type: dict[type, list[int]], kinds) -> list[int]:
     return sorted(itertools.chain.from_iterable(runs))
 
 
-_LAST: list = [None, None]  # the last root walked and its (pre-order, positions by type)
+#: ``(root, pre-order, positions by type)`` of the last root walked, replaced in one store: the LSP server may
+#: lint in two threads, and a half-updated entry would pair one tree with another's pre-order.
+_LAST: list = [None]
 
 
 def _preorder(root: cst.CSTNode) -> tuple[list[tuple[cst.CSTNode, int]], dict[type, list[int]]]:
     """``(node, index just past its subtree)`` for every node under ``root``, in pre-order, and the indexes of
     each node type in it."""
-    if _LAST[0] is root:
-        return _LAST[1]
+    last = _LAST[0]
+    if last is not None and last[0] is root:
+        return last[1], last[2]
     order: list = []
     by_type: dict[type, list[int]] = {}
     stack: list = [root]  # nodes to visit, and ints: the position of a node whose subtree ends here
@@ -165,7 +168,7 @@ def _preorder(root: cst.CSTNode) -> tuple[list[tuple[cst.CSTNode, int]], dict[ty
         if below:
             below.reverse()
             stack.extend(below)
-    _LAST[0], _LAST[1] = root, (order, by_type)
+    _LAST[0] = (root, order, by_type)
     return order, by_type
 
 
