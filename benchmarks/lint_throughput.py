@@ -22,6 +22,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import sysconfig
 import tempfile
 import time
 from dataclasses import dataclass
@@ -80,6 +81,13 @@ def single_file_latency(path: Path, env: dict, repeat: int = 5) -> float:
     return statistics.median(times)
 
 
+def no_backend_files() -> list[Path]:
+    """Python's own top-level modules that do not import an array backend (what should cost almost nothing)."""
+    stdlib = Path(sysconfig.get_paths()["stdlib"])
+    return [path for path in sorted(stdlib.glob("*.py"))
+            if not corpus_module.BACKEND_IMPORT.search(path.read_bytes())]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--corpus", type=Path, help="an existing corpus folder (default: collect a new one)")
@@ -112,6 +120,9 @@ def main() -> None:
         run("emberlint cold, 1 job", ["emberlint", "check", "--profile", "strict", "--jobs", "1", "--no-cache",
                                       root], env),
     ]
+    plain = no_backend_files()
+    plain_lines = sum(path.read_bytes().count(b"\n") for path in plain)
+    timings.append(run("emberlint cold, no-backend stdlib", [*emberlint[:-1], "--no-cache", *map(str, plain)], env))
     if "ruff" not in skip and shutil.which("ruff"):
         timings.append(run("ruff --select ALL --no-cache", ["ruff", "check", "--select", "ALL", "--no-cache",
                                                              "--exit-zero", "--quiet", root]))
@@ -145,6 +156,10 @@ def main() -> None:
         ruff_json, warm_json = by_name["ruff ... --output-format json"], by_name["emberlint warm, --format json"]
         print(f"  same, both writing JSON: {ruff_json.wall / warm_json.wall:.2f}x (wall), "
               f"{ruff_json.cpu / warm_json.cpu:.2f}x (cpu)")
+    plain_run = by_name["emberlint cold, no-backend stdlib"]
+    print(f"files without a backend import ({len(plain)} stdlib modules, {plain_lines} lines): "
+          f"{plain_run.cpu / plain_lines * 1e6:.1f} us CPU per line, against {cold.cpu / lines * 1e6:.1f} on the "
+          f"corpus ({cold.cpu / lines / (plain_run.cpu / plain_lines):.1f}x less)")
     typical_lines = typical.read_bytes().count(b"\n")
     print(f"single-file latency ({typical.stat().st_size} B, {typical_lines} lines, the median "
           f"file; median of 5 runs): {latency:.3f} s")

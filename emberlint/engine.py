@@ -110,12 +110,13 @@ class _LightDispatcher(_Dispatcher):
 
 
 def _cannot_fire_without_backend(rule: type[Rule], source: str) -> bool:
-    """True when ``rule`` needs an array backend, or declares a ``TRIGGER`` regex (text it can only fire on,
-    e.g. ``except``) that ``source`` lacks: a file no enabled rule can fire on is not parsed at all."""
+    """True when ``rule`` needs an array backend, or declares ``TRIGGER`` regexes (text it can only fire on,
+    e.g. ``except``) one of which ``source`` lacks: a file no enabled rule can fire on is not parsed at all."""
     if rule.NEEDS_BACKEND:
         return True
-    trigger = getattr(rule, "TRIGGER", None)
-    return trigger is not None and re.search(trigger, source) is None
+    trigger = rule.TRIGGER
+    patterns = (trigger,) if isinstance(trigger, str) else trigger or ()
+    return any(re.search(pattern, source) is None for pattern in patterns)
 
 
 def _parse_error(path: str, source: str, exc: cst.ParserSyntaxError) -> FileError:

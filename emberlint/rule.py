@@ -53,6 +53,9 @@ class Rule:
     SEVERITY: ClassVar[Severity | None] = Severity.WARNING
     #: Array rules only run on files that import an array backend (mlx, torch, numpy).
     NEEDS_BACKEND: ClassVar[bool] = True
+    #: For a rule that does not need a backend: regexes a file without the words mlx/torch/numpy must all
+    #: contain for the rule to possibly fire there (when no enabled rule can, the file is not parsed at all).
+    TRIGGER: ClassVar[str | tuple[str, ...] | None] = None
     VALID: ClassVar[list[str]] = []
     INVALID: ClassVar[list[Invalid]] = []
 

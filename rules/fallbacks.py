@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+import re
+
 import libcst as cst
 from emberlint.rules._coach import code_of, table, walk
 
 from emberlint.rule import Invalid, Rule
+
+
+def _trigger() -> tuple[str, str]:
+    """What a file without a backend word must hold for EL910 to fire: an ``except``, and the name of a config
+    loader or ``nn`` (a subclass of some ``*.nn.Module`` makes its ``forward`` parameters arrays); nothing else
+    in such a file can be array code."""
+    names = {loader.rsplit(".", 1)[-1] for loader in table()["fallbacks"]["config_loaders"]} | {"nn"}
+    return r"\bexcept\b", r"\b(?:" + "|".join(sorted(map(re.escape, names))) + r")\b"
 
 
 class SilentNumericsFallback(Rule):
@@ -30,7 +40,7 @@ class SilentNumericsFallback(Rule):
     NAME = "silent-numerics-fallback"
     MESSAGE = "`{handler}` around {what} falls back silently; catch the specific error and re-raise the rest ({how})"
     NEEDS_BACKEND = False
-    TRIGGER = r"\bexcept\b"  # without an except clause this rule cannot fire: the engine skips parsing
+    TRIGGER = _trigger()
     VALID = [
         ("import json\ndef load(path):\n    try:\n        return json.load(open(path))\n"
          "    except FileNotFoundError:\n        return {}"),

@@ -94,6 +94,11 @@ def test_silent_fallback():
     assert positions(source.replace("except Exception:", "except FileNotFoundError:"), "EL910") == []
     reraise = source.replace("return {'layer_norm_eps': 1e-12}", "raise")
     assert positions(reraise, "EL910") == []
+    # No backend import, but a subclass of some ``*.nn.Module``: its forward's parameters are arrays.
+    layer = ("from mypkg.nn import Module\nclass Net(Module):\n    def forward(self, x):\n        try:\n"
+             "            return x.sum()\n        except Exception:\n            return x\n")
+    assert positions(layer, "EL910") == [("EL910", 6, 9)]
+    assert positions(layer.replace("mypkg.nn", "mypkg.layers"), "EL910") == []
 
 
 def test_m2bert_reconstructions():
