@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Iterator
 
 import libcst as cst
 
@@ -66,44 +67,30 @@ class FileContext:
     def module_scope(self) -> Scope:
         return self.scope_stack[0]
 
+    def _upward(self) -> Iterator[cst.CSTNode]:
+        """The node being visited, its parent, ..., the module."""
+        if self.stack is not None:
+            yield from reversed(self.stack)
+            return
+        node = self.current
+        while node is not None:
+            yield node
+            node = node._parent
+
     @property
     def ancestors(self) -> list[cst.CSTNode]:
         """The module, ..., the parent, the node being visited."""
         if self.stack is not None:
             return self.stack
-        chain = []
-        node = self.current
-        while node is not None:
-            chain.append(node)
-            node = node._parent
-        chain.reverse()
-        return chain
+        return list(self._upward())[::-1]
 
     def parent(self, depth: int = 1) -> cst.CSTNode | None:
         """The ancestor ``depth`` levels above the node being visited (1: its parent)."""
-        if self.stack is not None:
-            index = len(self.stack) - 1 - depth
-            return self.stack[index] if index >= 0 else None
-        node = self.current
-        for _ in range(depth):
-            if node is None:
-                return None
-            node = node._parent
-        return node
+        return next(itertools.islice(self._upward(), depth, None), None)
 
     def enclosing(self, *types: type) -> cst.CSTNode | None:
         """The nearest ancestor of one of ``types`` (the node being visited excluded)."""
-        if self.stack is not None:
-            for node in reversed(self.stack[:-1]):
-                if isinstance(node, types):
-                    return node
-            return None
-        node = self.current._parent if self.current is not None else None
-        while node is not None:
-            if isinstance(node, types):
-                return node
-            node = node._parent
-        return None
+        return next((node for node in itertools.islice(self._upward(), 1, None) if isinstance(node, types)), None)
 
     def enclosing_function(self) -> cst.FunctionDef | None:
         node = self.enclosing(cst.FunctionDef)

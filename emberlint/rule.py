@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 import libcst as cst
 
 from emberlint.model import Severity
+from emberlint.walk import handled_kinds
 
 if TYPE_CHECKING:
     from emberlint.context import FileContext
@@ -71,8 +72,7 @@ class Rule:
         """The node types this rule has ``visit_<Node>``/``leave_<Node>`` methods for."""
         kinds = cls.__dict__.get("_node_kinds")
         if kinds is None:
-            kinds = frozenset(name.partition("_")[2] for name in dir(cls) if name.startswith(("visit_", "leave_")))
-            cls._node_kinds = kinds
+            kinds = cls._node_kinds = handled_kinds(cls, Rule)
         return kinds
 
     @classmethod

@@ -281,7 +281,7 @@ def nesting_error(source: str) -> str | None:
     return None
 
 
-__all__ = ["FastVisitor", "children", "nesting_error", "nodes_of", "subtree", "walk", "walk_kinds"]
+__all__ = ["FastVisitor", "children", "handled_kinds", "nesting_error", "nodes_of", "subtree", "walk", "walk_kinds"]
 
 
 def subtree(node: cst.CSTNode) -> list[cst.CSTNode]:
@@ -293,6 +293,20 @@ def subtree(node: cst.CSTNode) -> list[cst.CSTNode]:
         found.append(current)
         stack.extend(reversed(children(current)))
     return found
+
+
+def handled_kinds(cls: type, base: type) -> frozenset[str]:
+    """The node types ``cls`` defines ``visit_<Node>``/``leave_<Node>`` methods for, in its classes below
+    ``base`` (what ``walk_kinds`` must show it; ``visit_<Node>_<field>`` hooks are not node types)."""
+    names: set[str] = set()
+    for klass in cls.__mro__:
+        if klass is base:
+            break
+        for attribute in vars(klass):
+            prefix, _, kind = attribute.partition("_")
+            if prefix in ("visit", "leave") and kind and "_" not in kind:
+                names.add(kind)
+    return frozenset(names)
 
 
 class FastVisitor(cst.CSTVisitor):
@@ -309,17 +323,8 @@ class FastVisitor(cst.CSTVisitor):
 
     @classmethod
     def node_kinds(cls) -> frozenset[str]:
-        """The node types this visitor defines ``visit_<Node>``/``leave_<Node>`` for (what ``walk_kinds`` needs
-        to show it; LibCST's no-op defaults do not count)."""
-        names: set[str] = set()
-        for klass in cls.__mro__:
-            if klass is FastVisitor:
-                break
-            for attribute in vars(klass):
-                prefix, _, kind = attribute.partition("_")
-                if prefix in ("visit", "leave") and kind and "_" not in kind:
-                    names.add(kind)
-        return frozenset(names)
+        """The node types this visitor handles (LibCST's no-op defaults, above ``FastVisitor``, do not count)."""
+        return handled_kinds(cls, FastVisitor)
 
     def on_visit(self, node: cst.CSTNode) -> bool:
         kind = type(node)
