@@ -24,7 +24,7 @@ import os
 import re
 import sys
 
-from typing import Callable
+from typing import Callable, Iterator
 
 import libcst as cst
 
@@ -284,15 +284,14 @@ def nesting_error(source: str) -> str | None:
 __all__ = ["FastVisitor", "children", "handled_kinds", "nesting_error", "nodes_of", "subtree", "walk", "walk_kinds"]
 
 
-def subtree(node: cst.CSTNode) -> list[cst.CSTNode]:
-    """``node`` and every node below it, in pre-order (read-only; leaves the replay cache of ``walk`` alone)."""
-    found: list[cst.CSTNode] = []
+def subtree(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
+    """``node`` and every node below it, in pre-order, lazily (a search can stop at its first match; read-only,
+    leaves the replay cache of ``walk`` alone)."""
     stack = [node]
     while stack:
         current = stack.pop()
-        found.append(current)
+        yield current
         stack.extend(reversed(children(current)))
-    return found
 
 
 def handled_kinds(cls: type, base: type) -> frozenset[str]:

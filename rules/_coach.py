@@ -6,13 +6,12 @@ Not a rule module (the leading underscore keeps the registry out). API facts liv
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterator
 from typing import Any
 
 import libcst as cst
 
 from emberlint.api_facts import load_table
-from emberlint.walk import children
+from emberlint.walk import subtree
 
 MLX_CORE = "mlx.core"
 
@@ -71,19 +70,10 @@ def code_of(node: cst.CSTNode) -> str:
     return cst.Module(body=[]).code_for_node(node)
 
 
-def walk(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
-    """Every node under ``node`` (itself included), depth first, in source order."""
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        yield current
-        stack.extend(reversed(children(current)))  # emberlint.walk.children: no LibCST rebuild
-
-
 def assignments(scope_node: cst.CSTNode) -> dict[str, list[cst.BaseExpression]]:
     """``name -> values`` of the simple ``name = value`` assignments under ``scope_node``, in source order."""
     found: dict[str, list[cst.BaseExpression]] = {}
-    for node in walk(scope_node):
+    for node in subtree(scope_node):
         if isinstance(node, cst.Assign) and len(node.targets) == 1 and isinstance(node.targets[0].target, cst.Name):
             found.setdefault(node.targets[0].target.value, []).append(node.value)
         elif isinstance(node, cst.AnnAssign) and node.value is not None and isinstance(node.target, cst.Name):

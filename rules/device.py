@@ -11,10 +11,10 @@ from emberlint.rules._coach import (
     mlx_port,
     string_value,
     table,
-    walk,
 )
 
 from emberlint.rule import Invalid, Rule
+from emberlint.walk import subtree
 
 
 def _device_string(node: cst.BaseExpression | None) -> str | None:
@@ -282,7 +282,7 @@ def _element_loop(context, loop: cst.For) -> str | None:
     source = loop.iter
     if isinstance(source, cst.Call) and isinstance(source.func, cst.Name) and source.func.value == "range":
         for arg in source.args:
-            for inner in walk(arg.value):
+            for inner in subtree(arg.value):
                 if isinstance(inner, cst.Attribute) and inner.attr.value == "shape":
                     return f"`{code_of(source)}`"
                 if isinstance(inner, cst.Call) and isinstance(inner.func, cst.Name) and inner.func.value == "len":
@@ -344,13 +344,13 @@ class PythonLoopOverDimension(Rule):
             return
         appended = {
             method[0].value
-            for inner in walk(node.body)
+            for inner in subtree(node.body)
             if (method := method_call(inner)) is not None and method[1] == "append" and isinstance(method[0], cst.Name)
         }
         function = self.context.enclosing_function()
         if not appended or function is None:
             return
-        for inner in walk(function):
+        for inner in subtree(function):
             if not isinstance(inner, cst.Call) or not inner.args:
                 continue
             stack = self.context.qualified_name(inner.func) or ""
@@ -368,11 +368,11 @@ def _loop_carried(loop: cst.For) -> bool:
     that a vectorised form cannot replace."""
     assigned: set[str] = set()
     values: list[cst.CSTNode] = []
-    for inner in walk(loop.body):
+    for inner in subtree(loop.body):
         if isinstance(inner, cst.AugAssign) and isinstance(inner.target, cst.Name):
             return True
         if isinstance(inner, cst.Assign):
             for target in inner.targets:
-                assigned.update(n.value for n in walk(target.target) if isinstance(n, cst.Name))
+                assigned.update(n.value for n in subtree(target.target) if isinstance(n, cst.Name))
             values.append(inner.value)
-    return any(isinstance(n, cst.Name) and n.value in assigned for value in values for n in walk(value))
+    return any(isinstance(n, cst.Name) and n.value in assigned for value in values for n in subtree(value))

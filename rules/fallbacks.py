@@ -5,9 +5,10 @@ from __future__ import annotations
 import re
 
 import libcst as cst
-from emberlint.rules._coach import code_of, table, walk
+from emberlint.rules._coach import code_of, table
 
 from emberlint.rule import Invalid, Rule
+from emberlint.walk import subtree
 
 
 def _trigger() -> tuple[str, str]:
@@ -83,7 +84,7 @@ class SilentNumericsFallback(Rule):
         """The handler re-raises, uses the caught exception, or warns/logs: the failure is not silent."""
         bound = handler.name.name.value if handler.name is not None and isinstance(handler.name.name, cst.Name) else None
         loud = table()["fallbacks"]["loud_words"]
-        for inner in walk(handler.body):
+        for inner in subtree(handler.body):
             if isinstance(inner, cst.Raise) or (bound and isinstance(inner, cst.Name) and inner.value == bound):
                 return True
             if isinstance(inner, cst.Call) and any(word in code_of(inner.func).lower() for word in loud):
@@ -102,7 +103,7 @@ class SilentNumericsFallback(Rule):
 
     def _guarded(self, body: cst.BaseSuite) -> str | None:
         loaders = table()["fallbacks"]["config_loaders"]
-        for inner in walk(body):
+        for inner in subtree(body):
             if isinstance(inner, (cst.Import, cst.ImportFrom)):
                 return None
             if isinstance(inner, cst.Attribute):

@@ -13,12 +13,11 @@ from emberlint.rules._coach import (
     mlx_port,
     string_value,
     table,
-    walk,
 )
 
 from emberlint.model import Severity
 from emberlint.rule import Invalid, RawFix, Rule
-from emberlint.walk import nodes_of
+from emberlint.walk import nodes_of, subtree
 
 
 def _porting() -> dict:
@@ -66,7 +65,7 @@ class _PortRule(Rule):
 
     def reorders(self, value: cst.CSTNode) -> bool:
         names = set(_porting()["axis_reorders"])
-        for node in walk(value):
+        for node in subtree(value):
             if isinstance(node, cst.Attribute) and node.attr.value in names:
                 return True
         return False
@@ -405,7 +404,7 @@ class ConvWeightLayout(_PortRule):
 
     def _copied(self, value: cst.BaseExpression) -> bool:
         """The value comes from outside MLX: ``mx.array(...)``, ``.numpy()``, a state-dict lookup."""
-        for inner in walk(value):
+        for inner in subtree(value):
             if isinstance(inner, cst.Call):
                 qualified = self.context.qualified_name(inner.func) or ""
                 method = method_call(inner)
