@@ -46,12 +46,36 @@ def exit_code(report, warnings_as_errors: bool) -> int:
     return EXIT_CLEAN
 
 
+def write_report_file(name: str, write) -> object:
+    """``write(path)`` after creating the missing folders of ``name`` (as ruff does for ``--output-file``);
+    raises OSError, which the caller reports as an error (exit 2)."""
+    path = Path(name)
+    if not path.parent.exists():
+        path.parent.mkdir(parents=True)
+    return write(path)
+
+
+def _reason(exc: OSError) -> str:
+    return exc.strerror or str(exc)
+
+
+def warn_if_nothing_checked(report, targets) -> None:
+    """Like ruff: a warning (exit status unchanged) when the paths held no Python file to check."""
+    if not targets and not report.errors:
+        click.echo("emberlint: warning: no Python files found under the given path(s)", err=True)
+
+
 def _apply_baseline(report, baseline_file, write_baseline_file) -> None:
     """Write the baseline (then exit) or drop the findings it records from ``report``."""
     from emberlint.baseline import BaselineError, new_findings, write_baseline
 
     if write_baseline_file:
-        count = write_baseline(Path(write_baseline_file), report.findings, report.sources)
+        try:
+            count = write_report_file(write_baseline_file, lambda path: write_baseline(path, report.findings,
+                                                                                       report.sources))
+        except OSError as exc:
+            click.echo(f"emberlint: error: cannot write baseline {write_baseline_file}: {_reason(exc)}", err=True)
+            sys.exit(EXIT_ERROR)
         click.echo(f"emberlint: wrote {count} finding(s) to baseline {write_baseline_file}", err=True)
         sys.exit(EXIT_ERROR if report.errors else EXIT_CLEAN)
     try:
@@ -74,6 +98,9 @@ def _apply_baseline(report, baseline_file, write_baseline_file) -> None:
 @click.option("--no-color", is_flag=True, help="Plain output even on a terminal.")
 @click.option("--coach", is_flag=True, help="Explain under each finding why it matters numerically.")
 @click.option("--jobs", "-j", type=int, default=None, help="Worker processes (default: one per core).")
+@click.option("--timeout", type=click.FloatRange(min=0), default=None,
+              help="Seconds allowed per file (default: the `timeout` setting, else 30; 0: no limit); a file that "
+                   "takes longer is reported as an error (exit 2) and the other files are still checked.")
 @click.option("--no-cache", is_flag=True,
               help="Neither read nor write the result cache (.emberlint_cache/ or $EMBERLINT_CACHE_DIR).")
 @click.option("--baseline", "baseline_file", type=click.Path(dir_okay=False),
@@ -81,18 +108,19 @@ def _apply_baseline(report, baseline_file, write_baseline_file) -> None:
 @click.option("--write-baseline", "write_baseline_file", type=click.Path(dir_okay=False),
               help="Record today's findings in this baseline file and exit 0.")
 def check(paths, select, ignore, profile, config_file, exclude, output_format, output_file, statistics,
-          warnings_as_errors, no_color, coach, jobs, baseline_file, write_baseline_file, no_cache):
+          warnings_as_errors, no_color, coach, jobs, timeout, baseline_file, write_baseline_file, no_cache):
     """Check PATHS (files or folders; default: the current folder)."""
     from emberlint.reporters import RenderOptions, reporter
 
     try:
-        overrides = overrides_from(select, ignore, profile, exclude, warnings_as_errors)
+        overrides = overrides_from(select, ignore, profile, exclude, warnings_as_errors, timeout)
         report, targets = run_check(list(paths) or ["."], overrides, config_path(config_file), jobs,
                                     progress_enabled=sys.stderr.isatty() and output_file is None,
                                     cache=not no_cache)
     except ConfigError as exc:
         click.echo(f"emberlint: configuration error: {exc}", err=True)
         sys.exit(EXIT_ERROR)
+    warn_if_nothing_checked(report, targets)
     if baseline_file or write_baseline_file:
         _apply_baseline(report, baseline_file, write_baseline_file)
     color = output_format == "text" and output_file is None and use_color(no_color)
@@ -105,7 +133,11 @@ def check(paths, select, ignore, profile, config_file, exclude, output_format, o
                     pass
     text = reporter(output_format)(report, RenderOptions(color=color, statistics=statistics, coach=coach))
     if output_file:
-        Path(output_file).write_text(text, encoding="utf-8")
+        try:
+            write_report_file(output_file, lambda path: path.write_text(text, encoding="utf-8"))
+        except OSError as exc:
+            click.echo(f"emberlint: error: cannot write report {output_file}: {_reason(exc)}", err=True)
+            sys.exit(EXIT_ERROR)
     else:
         click.echo(text, nl=False)
     fail_on_warnings = warnings_as_errors or any(t.config.warnings_as_errors for t in targets)

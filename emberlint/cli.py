@@ -20,6 +20,7 @@ LAZY_COMMANDS = {
     "lsp": "emberlint.lsp:lsp_command",
 }
 DEFAULT_COMMAND = "check"
+INTERNAL_ERROR_EXIT = 2
 
 
 class LazyGroup(click.Group):
@@ -38,6 +39,20 @@ class LazyGroup(click.Group):
         if args and args[0] not in LAZY_COMMANDS and args[0] not in ("--help", "-h", "--version"):
             args.insert(0, DEFAULT_COMMAND)
         return super().resolve_command(ctx, args)
+
+    def invoke(self, ctx: click.Context):
+        """An unexpected exception is exit status 2 with the traceback, never Python's default 1, which a CI job
+        reads as "findings" (``emberlint check ... || test $? -eq 1``)."""
+        try:
+            return super().invoke(ctx)
+        except (click.exceptions.Exit, click.ClickException, click.Abort, KeyboardInterrupt):
+            raise
+        except Exception as exc:  # noqa: BLE001 - the last line of defence of the exit status
+            import traceback
+
+            traceback.print_exc()
+            click.echo(f"emberlint: internal error: {type(exc).__name__}: {exc} (please report it)", err=True)
+            sys.exit(INTERNAL_ERROR_EXIT)
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         if not args:

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import fnmatch
 import sys
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 from typing import Any
 
 import yaml
+
+from emberlint.budget import DEFAULT_TIMEOUT
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -42,6 +44,8 @@ class Config:
     extra_exclude: tuple[str, ...] = ()  # from the command line, matched against the path as given
     root: str | None = None  # folder of the config file; relative globs are matched against it
     source: str | None = None  # the config file
+    # seconds one file may take (check and fix); 0: no limit. Not part of the repr: the cache key ignores it
+    timeout: float = field(default=DEFAULT_TIMEOUT, repr=False)
 
     def with_overrides(self, **overrides: Any) -> Config:
         cleaned = {k: v for k, v in overrides.items() if v is not None}
@@ -97,6 +101,7 @@ _KEYS = {
     "default-int-dtype",
     "warnings-as-errors",
     "force-exclude",
+    "timeout",
 }
 
 
@@ -164,6 +169,11 @@ def parse_config(data: Any, where: str, root: str | None = None) -> Config:
         if not isinstance(data["force-exclude"], bool):
             raise ConfigError(f"{where}: 'force-exclude' must be true or false")
         config = replace(config, force_exclude=data["force-exclude"])
+    if "timeout" in data:
+        value = data["timeout"]
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+            raise ConfigError(f"{where}: 'timeout' must be a number of seconds (0: no limit), got {value!r}")
+        config = replace(config, timeout=float(value))
     if "warnings-as-errors" in data:
         if not isinstance(data["warnings-as-errors"], bool):
             raise ConfigError(f"{where}: 'warnings-as-errors' must be true or false")

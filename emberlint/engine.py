@@ -6,6 +6,7 @@ from __future__ import annotations
 import ast
 import os
 import re
+import warnings
 from typing import Callable
 
 import libcst as cst
@@ -166,6 +167,25 @@ def _parse_light(source: str, path: str, result: FileResult) -> light.LightTree 
     return light.build(source, parsed)
 
 
+def _compile(source: str) -> None:
+    with warnings.catch_warnings():  # SyntaxWarnings (invalid escapes...) are not the linter's to print
+        warnings.simplefilter("ignore")
+        compile(source, "<source>", "exec", dont_inherit=True)
+
+
+def _syntax_errors(source: str, path: str) -> list[FileError]:
+    """The parse errors of a file the pre-filter does not analyse. Compiling to bytecode is the cheapest full
+    syntax check CPython offers (cheaper than ``ast.parse``, which builds Python objects); when it fails, the
+    engine's own parse decides what to report, so a file gets the same errors with or without a backend."""
+    try:
+        parse_at_default_depth(source, _compile)
+    except (SyntaxError, ValueError, RecursionError, MemoryError, OverflowError):
+        result = FileResult(path)
+        _parse_light(source, path, result)
+        return result.errors
+    return []
+
+
 def _python_syntax_error(path: str, python_error: SyntaxError) -> FileError | None:
     if not python_error.lineno:
         return None
@@ -187,6 +207,7 @@ def lint_module_text(source: str, path: str, config: Config) -> tuple[FileResult
         _report_unused(result, parse_suppressions(source), severities, path)
         return result, None
     if not _BACKEND_WORD.search(source) and all(_cannot_fire_without_backend(rule, source) for rule in active):
+        result.errors.extend(_syntax_errors(source, path))
         return result, None
     tree: light.LightTree | None = None
     if TREE == "libcst":
@@ -271,11 +292,22 @@ def lint_module_text(source: str, path: str, config: Config) -> tuple[FileResult
     return result, module
 
 
+def _known_codes() -> frozenset[str]:
+    from emberlint.registry import all_rules
+
+    return frozenset(rule.CODE for rule in all_rules())
+
+
 def _report_unused(result: FileResult, suppressions, severities, path: str) -> None:
     """EL901 for suppressions that suppressed nothing, EL902 for suppressions that do not say why."""
     by_code = {rule.CODE: severity for rule, severity in severities.items() if rule.CODE in _HOUSEKEEPING}
+    if not by_code:
+        return
+    known = _known_codes()
+    ours = [(entry, entry.own_codes(known)) for entry in suppressions.all()]
+    ours = [(entry, codes) for entry, codes in ours if codes]  # ``# noqa: F401`` is another linter's
     if UNEXPLAINED_SUPPRESSION in by_code:
-        for entry in suppressions.all():
+        for entry, _ in ours:
             if not entry.reason:
                 position = Position(entry.line, entry.column)
                 result.findings.append(
@@ -284,13 +316,13 @@ def _report_unused(result: FileResult, suppressions, severities, path: str) -> N
                 )
     if UNUSED_SUPPRESSION not in by_code:
         return
-    for entry in suppressions.all():
-        if "*" in entry.codes:
+    for entry, codes in ours:
+        if "*" in codes:
             if entry.used:
                 continue
             what = "suppression"
         else:
-            unused = sorted(entry.codes - entry.used)
+            unused = sorted(codes - entry.used)
             if not unused:
                 continue
             what = "suppression of " + ", ".join(unused)

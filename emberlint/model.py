@@ -92,7 +92,7 @@ class FileError:
 
     path: str
     message: str
-    kind: str = "parse"  # "read" | "parse" | "internal" | "config"
+    kind: str = "parse"  # "read" | "parse" | "internal" | "config" | "timeout" | "write" | "fix"
     line: int | None = None
     column: int | None = None
     code: str | None = None

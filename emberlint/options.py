@@ -41,7 +41,7 @@ def selection_options(function: Callable) -> Callable:
     return function
 
 
-def overrides_from(select, ignore, profile, exclude, warnings_as_errors=None) -> dict:
+def overrides_from(select, ignore, profile, exclude, warnings_as_errors=None, timeout=None) -> dict:
     """Config overrides from the command line; raises ConfigError on an unknown code."""
     overrides: dict = {
         "select": _codes(select, "select"),
@@ -50,6 +50,8 @@ def overrides_from(select, ignore, profile, exclude, warnings_as_errors=None) ->
     }
     if warnings_as_errors:
         overrides["warnings_as_errors"] = True
+    if timeout is not None:
+        overrides["timeout"] = float(timeout)
     if exclude:
         overrides["extra_exclude"] = tuple(exclude)
     context = click.get_current_context(silent=True)

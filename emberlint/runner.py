@@ -85,8 +85,14 @@ def lint_target(target: Target, store: bool = False) -> FileResult:
         source = read_source(target.path)
     except SourceError as exc:
         return FileResult(target.path, errors=[FileError(target.path, str(exc), "read")])
+    from emberlint.budget import OverBudget, time_budget
+
+    seconds = target.config.timeout
     try:
-        result, _ = lint_text(source.text, target.path, target.config)
+        with time_budget(seconds, f"checking took longer than {seconds:g}s (the `timeout` setting, --timeout)"):
+            result, _ = lint_text(source.text, target.path, target.config)
+    except OverBudget as exc:  # reported, never cached: a later run with a larger budget tries again
+        return FileResult(target.path, errors=[FileError(target.path, str(exc), "timeout")])
     except Exception as exc:  # an engine bug on one file must not stop the run
         message = f"internal error: {type(exc).__name__}: {exc}"
         result = FileResult(target.path, errors=[FileError(target.path, message, "internal")])

@@ -10,6 +10,7 @@ Imports at module level win over later module-level rebindings (``except ImportE
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Iterator
 
 import libcst as cst
 
@@ -46,30 +47,30 @@ class Scope:
     bindings: set[str] = field(default_factory=set)
     globals_: set[str] = field(default_factory=set)
 
-    def resolve(self, name: str) -> str | None:
+    def chain(self) -> Iterator[Scope]:
+        """This scope, then each enclosing one up to the module: every step goes to a parent, which is always a
+        scope created before this one, so the walk ends."""
         scope: Scope | None = self
-        first = True
         while scope is not None:
-            if scope.kind == "class" and not first:
-                scope = scope.parent
-                continue
-            if name in scope.globals_:
-                scope = scope.module
-                continue
+            yield scope
+            scope = scope.parent
+
+    def resolve(self, name: str) -> str | None:
+        for depth, scope in enumerate(self.chain()):
+            if scope.kind == "class" and depth:
+                continue  # a class body's names are not visible in the functions it holds
+            if name in scope.globals_:  # ``global name`` in a function: the module's binding, looked up there
+                return self.module.imports.get(name)
             if name in scope.imports:
                 return scope.imports[name]
             if name in scope.bindings and scope.kind != "module":
                 return None
-            first = False
-            scope = scope.parent
         return None
 
     @property
     def module(self) -> Scope:
-        scope = self
-        while scope.parent is not None:
-            scope = scope.parent
-        return scope
+        *_, outermost = self.chain()
+        return outermost
 
     def qualified_name(self, node: cst.BaseExpression) -> str | None:
         """The dotted backend name an expression refers to, e.g. ``mlx.core.multiply``; None if not an import."""
@@ -175,6 +176,8 @@ class ScopeBuilder(FastVisitor):
             self.current.imports[local] = f"{module}.{name}"
 
     def visit_Global(self, node: cst.Global) -> None:
+        if self.current.parent is None:  # ``global`` at module level changes nothing
+            return
         for item in node.names:
             self.current.globals_.add(item.name.value)
 

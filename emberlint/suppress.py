@@ -25,6 +25,15 @@ class Suppression:
     file_wide: bool = False
     used: set[str] = field(default_factory=set)
     reason: str = ""  # the text after the directive (``# emberlint: ignore[EL101]  # reason: ...``)
+    noqa: bool = False  # a ``# noqa`` comment, which other linters read too
+
+    def own_codes(self, known: frozenset[str] | set[str]) -> frozenset[str]:
+        """The codes that are emberlint's business: all of an ``emberlint:`` directive's or a bare one's; of a
+        ``# noqa: ...`` only emberlint's (``EL...`` or a registered rule's), since ``F401`` or ``SIM401``
+        belong to other linters."""
+        if not self.noqa or ALL in self.codes:
+            return self.codes
+        return frozenset(code for code in self.codes if code.startswith("EL") or code in known)
 
     def covers(self, code: str) -> bool:
         return ALL in self.codes or code in self.codes
@@ -79,7 +88,8 @@ def build_suppressions(comments: Iterable[tuple[int, int, str]]) -> Suppressions
             column = start + match.start() + 1
             codes = _parse_codes(match.group("codes"))
             file_wide = (match.group("kind") or "").lower() == "ignore-file"
-            entry = Suppression(line, column, codes, file_wide, reason=_reason(text[match.end():]))
+            entry = Suppression(line, column, codes, file_wide, reason=_reason(text[match.end():]),
+                                noqa=match.group("noqa") is not None)
             if file_wide:
                 result.file_wide.append(entry)
             else:

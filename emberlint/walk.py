@@ -24,7 +24,7 @@ import os
 import re
 import sys
 
-from typing import Callable, Iterator
+from typing import Any, Callable, Iterator
 
 import libcst as cst
 
@@ -237,7 +237,8 @@ _BRACKET = re.compile(r"[()\[\]{}]")
 PARSE_RECURSION_LIMIT = 1000
 
 
-def parse_at_default_depth(source: str) -> ast.Module:
+def parse_at_default_depth(source: str, parse: Callable[[str], Any] = ast.parse) -> Any:
+    """``parse(source)`` (default ``ast.parse``) with the recursion limit at most ``PARSE_RECURSION_LIMIT``."""
     limit = sys.getrecursionlimit()
     lowered = False
     if limit > PARSE_RECURSION_LIMIT:
@@ -247,7 +248,7 @@ def parse_at_default_depth(source: str) -> ast.Module:
         except RecursionError:  # the caller is already deeper than that: judge at the current limit
             pass
     try:
-        return ast.parse(source)
+        return parse(source)
     finally:
         if lowered:
             sys.setrecursionlimit(limit)

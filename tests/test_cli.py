@@ -134,7 +134,9 @@ def test_shared_reference_folder_has_no_python():
     folder = shared_dir("m2bert_reference")
     result = run("check", str(folder), "--profile", "strict")
     assert result.exit_code == 0
-    assert "All checks passed (0 file(s))." in result.output
+    assert "All checks passed" not in result.output  # nothing was checked: say so (issue 17)
+    assert "No Python files checked." in result.output
+    assert "warning: no Python files found under the given path(s)" in result.output
 
 
 def test_parallel_output_is_deterministic(tmp_path):
@@ -176,6 +178,7 @@ def test_force_exclude_applies_excludes_to_named_files(project):
     named = json.loads(run("check", str(project / "bad.py"), "--format", "json").output)
     assert [f["code"] for f in named["findings"]] == ["EL301"]
     forced = run("check", str(project / "bad.py"), "--force-exclude", "--format", "json")
-    assert forced.exit_code == 0
-    assert json.loads(forced.output)["files_checked"] == 0
+    assert forced.exit_code == 0  # as ruff: nothing to check is a warning, not a failure
+    assert json.loads(forced.stdout)["files_checked"] == 0
+    assert "warning: no Python files found" in forced.stderr
     assert run("fix", str(project / "bad.py"), "--force-exclude", "--check").exit_code == 0

@@ -24,6 +24,8 @@ def _summary(report: Report) -> str:
     warnings = len(report.findings) - errors
     fixable = sum(1 for f in report.findings if f.fix is not None and f.fix.safe)
     if not (report.findings or report.errors):
+        if not report.files_checked:
+            return "No Python files checked."
         return f"All checks passed ({report.files_checked} file(s))."
     summary = f"Found {len(report.findings)} problem(s) ({errors} error(s), {warnings} warning(s))"
     summary += f" in {report.files_checked} file(s)"
