@@ -135,11 +135,11 @@ def _counts(codes: dict[str, int]) -> str:
 
 
 def _write(result: FileFix) -> FileError | None:
-    from emberlint.sources import ChangedOnDisk, SourceError, write_atomically
+    from emberlint.sources import ChangedOnDisk, ReadOnlyFile, SourceError, write_atomically
 
     try:
         write_atomically(result.source, result.new_text)
-    except ChangedOnDisk as exc:
+    except (ChangedOnDisk, ReadOnlyFile) as exc:
         return FileError(result.path, _message(result.path, exc), "write")
     except (SourceError, OSError) as exc:
         return FileError(result.path, f"cannot write: {_message(result.path, exc)}; file left unchanged", "write")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import re
 import textwrap
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -14,6 +15,9 @@ from emberlint.walk import handled_kinds
 
 if TYPE_CHECKING:
     from emberlint.context import FileContext
+
+#: an RST inline literal without a backtick inside (with one, the double backticks are Markdown too)
+_RST_LITERAL = re.compile(r"``([^`]+?)``")
 
 
 @dataclass(frozen=True)
@@ -77,7 +81,9 @@ class Rule:
 
     @classmethod
     def docs(cls) -> str:
-        return textwrap.dedent(inspect.getdoc(cls) or "").strip()
+        """The docstring as Markdown: RST's ``code`` spans become `code` (terminals, SARIF and editors show
+        Markdown or plain text)."""
+        return _RST_LITERAL.sub(r"`\1`", textwrap.dedent(inspect.getdoc(cls) or "").strip())
 
     @classmethod
     def summary(cls) -> str:

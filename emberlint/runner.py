@@ -76,6 +76,12 @@ def _walk(root: Path, resolver: ConfigResolver) -> Iterator[Path]:
                     yield file
 
 
+def without_path(path: str, exc: BaseException) -> str:
+    """The exception's text without its leading ``path: `` (reports print the path already)."""
+    text = str(exc)
+    return text[len(path) + 2:] if text.startswith(f"{path}: ") else text
+
+
 def lint_target(target: Target, store: bool = False) -> FileResult:
     """Lint one file; never raises: unreadable files, parse failures and internal errors become ``FileError``s.
     With ``store`` the result goes into the content-hash cache under the key of the bytes actually linted."""
@@ -84,7 +90,7 @@ def lint_target(target: Target, store: bool = False) -> FileResult:
     try:
         source = read_source(target.path)
     except SourceError as exc:
-        return FileResult(target.path, errors=[FileError(target.path, str(exc), "read")])
+        return FileResult(target.path, errors=[FileError(target.path, without_path(target.path, exc), "read")])
     from emberlint.budget import OverBudget, time_budget
 
     seconds = target.config.timeout

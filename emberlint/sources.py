@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import stat
 import tempfile
 import tokenize
 from dataclasses import dataclass
@@ -64,18 +65,63 @@ class ChangedOnDisk(Exception):
     """The file changed since it was read; it is not overwritten."""
 
 
+class ReadOnlyFile(SourceError):
+    """The file is read-only; ``fix`` does not change it."""
+
+
 def write_atomically(source: SourceFile, new_text: str) -> None:
-    """Write ``new_text`` in the file's own encoding/BOM via a temporary file and a rename, keeping permissions.
-    Refuses when the file changed on disk since ``source`` was read."""
-    path = Path(source.path)
+    """Write ``new_text`` in the file's own encoding/BOM, keeping what the file is: through a symbolic link to
+    its target (the link stays a link), in place for a file with several hard links (after a verified copy of the
+    new bytes beside it, so that a full disk fails before the file is touched), else via a temporary file and a
+    rename; permissions are kept. Refuses a read-only file, and a file that changed on disk since ``source`` was
+    read."""
+    link = Path(source.path)
+    path = Path(os.path.realpath(link))
     data = source.encode(new_text)
     try:
         current = path.read_bytes()
+        status = path.stat()
     except OSError as exc:
-        raise SourceError(f"{path}: cannot re-read before writing: {exc}") from exc
+        raise SourceError(f"{link}: cannot re-read before writing: {exc}") from exc
     if current != source.raw:
-        raise ChangedOnDisk(f"{path}: changed on disk since it was read; not overwritten")
-    replace_atomically(path, data, mode=path.stat().st_mode & 0o7777)
+        raise ChangedOnDisk(f"{link}: changed on disk since it was read; not overwritten")
+    mode = stat.S_IMODE(status.st_mode)
+    if not mode & stat.S_IWUSR or not os.access(path, os.W_OK):
+        what = f"link target {path}" if link.is_symlink() else "file"
+        raise ReadOnlyFile(f"{link}: read-only {what} (mode {mode:04o}); not changed")
+    if status.st_nlink > 1:
+        _write_in_place(path, data, source.raw)
+    else:
+        replace_atomically(path, data, mode=mode)
+
+
+def _write_in_place(path: Path, data: bytes, original: bytes) -> None:
+    """Overwrite ``path``'s own inode (its other hard links see the change). The new bytes are first written and
+    read back in a temporary file beside it; a failure while overwriting puts the original bytes back."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".emberlint-tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        if Path(tmp).read_bytes() != data:
+            raise SourceError(f"{path}: the temporary copy of the new content does not read back; not changed")
+        try:
+            with open(path, "r+b") as handle:
+                handle.write(data)
+                handle.truncate()
+                handle.flush()
+                os.fsync(handle.fileno())
+        except BaseException:
+            with open(path, "r+b") as handle:
+                handle.write(original)
+                handle.truncate()
+            raise
+    finally:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
 
 
 def replace_atomically(path: Path, data: bytes, mode: int | None = None, durable: bool = True) -> None:

@@ -50,10 +50,10 @@ def test_check_coach_prints_why_under_each_finding(tmp_path: Path):
         f"{target}:12:9: EL602 `k_f` is already divided by n and `mx.fft.irfft` with norm=\"backward\" divides by n "
         "again (the result is n times too small); use `mx.fft.irfft(..., norm=\"forward\")` or drop the division"
     )
-    assert lines[1].startswith("    Why it matters numerically: the convolution comes out ``n`` times too small, "
-                               "4096x for M2-BERT's ``fft_size = 2 * 2048``.")
+    assert lines[1].startswith("    Why it matters numerically: the convolution comes out `n` times too small, "
+                               "4096x for M2-BERT's `fft_size = 2 * 2048`.")
     assert lines[2].startswith(f"{target}:33:27: EL801 `dim=` is PyTorch's keyword")
-    assert lines[3].startswith("    Why it matters numerically: MLX spells them ``axis=`` and ``keepdims=``.")
+    assert lines[3].startswith("    Why it matters numerically: MLX spells them `axis=` and `keepdims=`.")
     assert lines[4].startswith(f"{target}:33:35: EL801 `keepdim=`")
     assert lines[5] == lines[3]
     assert lines[6] == "Found 3 problem(s) (0 error(s), 3 warning(s)) in 1 file(s); 2 fixable with `emberlint fix`."

@@ -40,6 +40,27 @@ def _statistics(report: Report) -> list[str]:
     return [f"{count:6d}  {code}" for code, count in sorted(Counter(f.code for f in report.findings).items())]
 
 
+def merged(findings: list) -> list[tuple]:
+    """One entry per (path, code, position): ``(finding, others)`` where ``others`` counts the findings of the
+    same code starting at the same place. Nested operators share a start (``0.5 * x * y`` holds two ``*``
+    whose expressions both start at ``0.5``): separate findings, each with its own fix, but one line to read."""
+    entries: list[list] = []
+    index: dict[tuple, list] = {}
+    for finding in findings:
+        key = (finding.path, finding.code, finding.start)
+        if key in index:
+            index[key][1] += 1
+            continue
+        entry = [finding, 0]
+        index[key] = entry
+        entries.append(entry)
+    return [(finding, others) for finding, others in entries]
+
+
+def _more(others: int) -> str:
+    return f" (and {others} more at this position)" if others else ""
+
+
 def render(report: Report, options: RenderOptions) -> str:
     if options.color:
         return _render_rich(report, options)
@@ -48,10 +69,11 @@ def render(report: Report, options: RenderOptions) -> str:
     for error in report.errors:
         where = f"{error.path}:{error.line}:{error.column}" if error.line else error.path
         lines.append(f"{where}: error: {error.message}")
-    for finding in report.findings:
+    for finding, others in merged(report.findings):
         fixable = " [*]" if finding.fix is not None and finding.fix.safe else ""
         lines.append(
             f"{finding.path}:{finding.start.line}:{finding.start.column}: {finding.code} {finding.message}{fixable}"
+            f"{_more(others)}"
         )
         if options.coach:
             if finding.code not in whys:
@@ -65,38 +87,61 @@ def render(report: Report, options: RenderOptions) -> str:
     return "\n".join(lines) + "\n"
 
 
+def code_frame(source_lines: list[str], line: int, columns: list[int]) -> list[str]:
+    """The line before ``line`` and ``line`` itself with their numbers, then a caret under each of ``columns``
+    (1-based, in characters; tabs in the line are copied so the carets stay aligned)."""
+    if not 0 < line <= len(source_lines):
+        return []
+    width = len(str(line))
+    frame = [f"{number:>{width}} | {source_lines[number - 1]}" for number in range(max(1, line - 1), line + 1)]
+    text = source_lines[line - 1]
+    marks: list[str] = []
+    for column in sorted(set(columns)):
+        while len(marks) < column - 1:
+            position = len(marks)
+            marks.append("\t" if position < len(text) and text[position] == "\t" else " ")
+        if len(marks) == column - 1:
+            marks.append("^")
+    frame.append(f"{' ' * width} | {''.join(marks)}")
+    return frame
+
+
 def _render_rich(report: Report, options: RenderOptions) -> str:
     import io
 
     from rich.console import Console
     from rich.markup import escape
-    from rich.syntax import Syntax
 
     buffer = io.StringIO()
     console = Console(file=buffer, force_terminal=True, width=120, highlight=False, soft_wrap=True)
     for error in report.errors:
         where = f"{error.path}:{error.line}:{error.column}" if error.line else error.path
         console.print(f"[bold red]{escape(where)}: error:[/] {escape(error.message)}")
-    for finding in report.findings:
+    entries = merged(report.findings)
+    split_sources: dict[str, list[str]] = {}
+    for number, (finding, others) in enumerate(entries):
         style = "red" if finding.severity.value == "error" else "yellow"
         fixable = " [dim]\\[*][/]" if finding.fix is not None and finding.fix.safe else ""
         console.print(
             f"[bold]{escape(finding.path)}:{finding.start.line}:{finding.start.column}:[/] "
-            f"[{style}]{finding.code}[/] {escape(finding.message)}{fixable}"
+            f"[{style}]{finding.code}[/] {escape(finding.message)}{fixable}{escape(_more(others))}"
         )
         if options.coach:
             why = _why(finding.code)
             if why:
                 console.print(f"    [dim]{escape(why)}[/]")
-        if options.show_frames and finding.path in report.sources:
-            first = max(1, finding.start.line - 1)
-            console.print(
-                Syntax(
-                    report.sources[finding.path], "python", line_numbers=True,
-                    line_range=(first, finding.end.line + 1), highlight_lines={finding.start.line},
-                    theme="ansi_dark", word_wrap=False,
-                )
-            )
+        following = entries[number + 1][0] if number + 1 < len(entries) else None
+        same_line = following is not None and (following.path, following.start.line) == (
+            finding.path, finding.start.line)
+        if options.show_frames and finding.path in report.sources and not same_line:
+            # one frame per line, after the last finding on it, with a caret under each finding's column
+            if finding.path not in split_sources:
+                split_sources[finding.path] = report.sources[finding.path].split("\n")
+            columns = [f.start.column for f, _ in entries if (f.path, f.start.line) == (finding.path,
+                                                                                        finding.start.line)]
+            for row in code_frame(split_sources[finding.path], finding.start.line, columns):
+                number_part, _, code = row.partition(" | ")
+                console.print(f"[dim]{escape(number_part)} |[/] {escape(code)}", highlight=False)
     if options.statistics and report.findings:
         console.print()
         for line in _statistics(report):
