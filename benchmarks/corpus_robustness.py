@@ -1,6 +1,14 @@
 """Robustness of ``emberlint check`` and ``emberlint fix --unsafe-fixes`` on real code (all rules on).
 
     python benchmarks/corpus_robustness.py [--corpus DIR] [--limit N] [--jobs N]
+    python benchmarks/corpus_robustness.py --whole torch --whole transformers [--jobs N] [--slowest K]
+
+``--whole PACKAGE`` is the watchdog: every ``.py``/``.pyi`` file of the installed package, copied to a temporary
+folder, through one ``emberlint check --profile strict --no-cache --format json`` process (a hard limit of
+``--hang-limit`` seconds on the whole run). Every file must finish: no internal error, no file over its time
+budget, no hang. Prints the package's version, files, lines, findings, parse errors (code newer than this
+Python), internal errors, timeouts and the wall time; with ``--slowest K`` also the K files slowest to check
+in-process (one job), the figure the default per-file budget is set against.
 
 On a temporary copy of the corpus (never the original): ``check`` must not crash on any file (an internal
 error is counted as a crash); ``fix --unsafe-fixes`` must leave every file parseable, leave files without
@@ -177,12 +185,142 @@ def run(source_root: Path | None = None, limit: int | None = None, jobs: int = 2
         shutil.rmtree(work, ignore_errors=True)
 
 
+@dataclass
+class Watch:
+    """What checking a whole package gave."""
+
+    package: str
+    version: str = ""
+    files: int = 0
+    lines: int = 0
+    findings: int = 0
+    parse_errors: int = 0
+    internal_errors: int = 0
+    timeouts: int = 0
+    hung: bool = False
+    exit_code: int | None = None
+    wall: float = 0.0
+    problems: list[str] = field(default_factory=list)
+    slowest: list[tuple[float, str]] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not (self.internal_errors or self.timeouts or self.hung) and self.exit_code in (0, 1, 2)
+
+
+def copy_package(package: str, dest: Path, only: list[str] | None = None) -> tuple[Path, list[Path]]:
+    """The package's Python files (all, or the relative paths in ``only``) copied under ``dest/package``."""
+    folder = corpus_module.package_folder(package)
+    if folder is None:
+        raise SystemExit(f"{package} is not installed")
+    root = dest / package
+    sources = ([folder / name for name in only] if only is not None else
+               [p for p in sorted(folder.rglob("*")) if p.suffix in (".py", ".pyi") and p.is_file()
+                and "__pycache__" not in p.parts])
+    files = []
+    for source in sources:
+        target = root / source.relative_to(folder)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(source, target)
+        files.append(target)
+    return root, files
+
+
+def watch_package(package: str, jobs: int = 2, only: list[str] | None = None, hang_limit: float = 1800,
+                  slowest: int = 0) -> Watch:
+    """``emberlint check`` over a copy of the installed ``package`` (or the files ``only`` of it)."""
+    import importlib.metadata
+    import json
+    import time
+
+    watch = Watch(package)
+    try:
+        watch.version = importlib.metadata.version(package)
+    except importlib.metadata.PackageNotFoundError:
+        pass
+    work = Path(tempfile.mkdtemp(prefix=f"emberlint-watch-{package}-"))
+    try:
+        root, files = copy_package(package, work, only)
+        watch.files, watch.lines = len(files), sum(p.read_bytes().count(b"\n") for p in files)
+        command = [sys.executable, "-m", "emberlint", "check", "--profile", "strict", "--no-cache", "--format",
+                   "json", "--jobs", str(jobs), str(root)]
+        started = time.perf_counter()
+        try:
+            done = subprocess.run(command, capture_output=True, text=True, timeout=hang_limit, cwd=work)
+        except subprocess.TimeoutExpired:
+            watch.hung = True
+            watch.problems.append(f"emberlint check did not finish within {hang_limit:g}s")
+            return watch
+        watch.wall = time.perf_counter() - started
+        watch.exit_code = done.returncode
+        try:
+            report = json.loads(done.stdout)
+        except json.JSONDecodeError:
+            watch.problems.append(f"no JSON report (exit {done.returncode}): {done.stderr[-2000:]}")
+            watch.internal_errors += 1
+            return watch
+        watch.findings = len(report["findings"])
+        for error in report["errors"]:
+            where = f"{Path(error['path']).relative_to(root)}:{error['line']}"
+            if error["kind"] == "internal":
+                watch.internal_errors += 1
+                watch.problems.append(f"internal error: {where}: {error['message']}")
+            elif error["kind"] == "timeout":
+                watch.timeouts += 1
+                watch.problems.append(f"timeout: {where}: {error['message']}")
+            elif error["kind"] == "parse":
+                watch.parse_errors += 1
+                watch.problems.append(f"parse error: {where}: {error['message']}")
+        if slowest:
+            watch.slowest = slowest_files(files, slowest)
+        return watch
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def slowest_files(files: list[Path], count: int) -> list[tuple[float, str]]:
+    """The ``count`` files slowest to lint in this process (seconds, path), all rules on."""
+    import time
+
+    from emberlint.config import Config
+    from emberlint.runner import Target, lint_target
+
+    config = Config(profile="strict", timeout=0)
+    times = []
+    for path in files:
+        started = time.perf_counter()
+        lint_target(Target(str(path), config))
+        times.append((time.perf_counter() - started, path.name))
+    return sorted(times, reverse=True)[:count]
+
+
+def print_watch(watch: Watch) -> None:
+    print(f"{watch.package} {watch.version}: {watch.files} files, {watch.lines} lines, {watch.findings} findings, "
+          f"{watch.parse_errors} parse errors, {watch.internal_errors} internal errors, {watch.timeouts} timeouts"
+          f"{', HUNG' if watch.hung else ''}; emberlint check --profile strict --no-cache: {watch.wall:.1f} s wall, "
+          f"exit {watch.exit_code}")
+    for problem in watch.problems[:50]:
+        print("  " + problem)
+    for seconds, name in watch.slowest:
+        print(f"  slowest: {seconds:.2f} s {name}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--corpus", type=Path, help="an existing corpus folder (copied; default: collect one)")
     parser.add_argument("--limit", type=int, help="only this many files, spread over the corpus")
     parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--whole", action="append", metavar="PACKAGE",
+                        help="the watchdog: check every file of this installed package (repeatable)")
+    parser.add_argument("--hang-limit", type=float, default=1800, help="seconds before a --whole run counts as hung")
+    parser.add_argument("--slowest", type=int, default=0, help="with --whole: time each file, print the K slowest")
     args = parser.parse_args()
+    if args.whole:
+        watches = [watch_package(name, args.jobs, hang_limit=args.hang_limit, slowest=args.slowest)
+                   for name in args.whole]
+        for watch in watches:
+            print_watch(watch)
+        sys.exit(0 if all(watch.ok for watch in watches) else 1)
     counts = run(args.corpus, args.limit, args.jobs)
     for name in ("files", "lines", "findings", "crashes", "parse_errors", "fixes_applied", "files_fixed",
                  "reparse_failures", "changed_without_findings", "second_fix_changes", "fix_timeouts",

@@ -1,6 +1,7 @@
 """Throughput of ``emberlint check`` (cold and warm, all rules on) beside Fixit, TorchFix and ruff on one corpus.
 
     python benchmarks/lint_throughput.py [--corpus DIR] [--jobs N] [--tools-dir DIR] [--setup-tools]
+    python benchmarks/lint_throughput.py --no-backend-only [--repeat N]   # only the no-backend figure
 
 Fixit and TorchFix cannot share emberlint's environment (TorchFix 0.7.0 pins ``libcst<1.6``; Fixit 2.2.1 pins
 ``click<8.2`` while transformers needs a newer click), so each lives in its own virtualenv under ``--tools-dir``
@@ -88,6 +89,20 @@ def no_backend_files() -> list[Path]:
             if not corpus_module.BACKEND_IMPORT.search(path.read_bytes())]
 
 
+def no_backend_figure(jobs: str, repeat: int) -> None:
+    """CPU per line of ``emberlint check`` over the stdlib's no-backend modules, median of ``repeat`` runs."""
+    plain = no_backend_files()
+    lines = sum(path.read_bytes().count(b"\n") for path in plain)
+    env = dict(os.environ, NO_COLOR="1")
+    command = ["emberlint", "check", "--profile", "strict", "--jobs", jobs, "--no-cache", *map(str, plain)]
+    run("compile bytecode", command, env)
+    timings = [run("emberlint cold, no-backend stdlib", command, env) for _ in range(repeat)]
+    cpu = statistics.median(t.cpu for t in timings)
+    wall = statistics.median(t.wall for t in timings)
+    print(f"files without a backend import ({len(plain)} stdlib modules, {lines} lines), median of {repeat}: "
+          f"{cpu:.2f} s CPU, {wall:.2f} s wall, {cpu / lines * 1e6:.1f} us CPU per line")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--corpus", type=Path, help="an existing corpus folder (default: collect a new one)")
@@ -95,7 +110,13 @@ def main() -> None:
     parser.add_argument("--tools-dir", type=Path, default=Path(".bench-tools"))
     parser.add_argument("--setup-tools", action="store_true", help="create the Fixit/TorchFix virtualenvs first")
     parser.add_argument("--skip", default="", help="comma-separated tools to skip (fixit,torchfix,ruff)")
+    parser.add_argument("--no-backend-only", action="store_true",
+                        help="only the files without a backend import (the stdlib's), --repeat times")
+    parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
+    if args.no_backend_only:
+        no_backend_figure(str(args.jobs), args.repeat)
+        return
     if args.setup_tools:
         setup_tools(args.tools_dir)
     owned = args.corpus is None

@@ -45,7 +45,8 @@ class FileFix:
 
 
 def fix_target(target, unsafe: bool = False, timeout: float | None = DEFAULT_TIMEOUT) -> FileFix:
-    """Fix one file in memory. Any failure leaves ``new_text`` None and records an error (never raises)."""
+    """Fix one file in memory. Any failure leaves ``new_text`` None and records an error (never raises).
+    ``timeout`` None: the file's ``timeout`` setting."""
     from emberlint import fixing
     from emberlint.sources import SourceError, read_source
 
@@ -56,6 +57,8 @@ def fix_target(target, unsafe: bool = False, timeout: float | None = DEFAULT_TIM
         outcome.errors.append(FileError(target.path, _message(target.path, exc), "read"))
         return outcome
     outcome.source = source
+    if timeout is None:
+        timeout = target.config.timeout
     try:
         fixed = fixing.fix_text(source.text, target.path, target.config, unsafe=unsafe, timeout=timeout)
     except fixing.FixTimeout as exc:
@@ -162,8 +165,9 @@ def run_fix(paths, overrides, explicit_config, jobs, unsafe, timeout):
 @click.option("--unsafe-fixes", is_flag=True, help="Also apply fixes that may change values or behaviour.")
 @click.option("--diff", "show_diff", is_flag=True, help="Print a unified diff of the fixes; write nothing.")
 @click.option("--check", "check_only", is_flag=True, help="Write nothing; exit 1 when any fix would apply.")
-@click.option("--timeout", type=float, default=DEFAULT_TIMEOUT, show_default=True,
-              help="Seconds allowed per file; a file that takes longer is left unchanged and reported.")
+@click.option("--timeout", type=click.FloatRange(min=0), default=None,
+              help="Seconds allowed per file (default: the `timeout` setting, else 30; 0: no limit); a file that "
+                   "takes longer is left unchanged and reported.")
 @click.option("--warnings-as-errors", is_flag=True, help="Fail (exit 1) on remaining warnings too.")
 @click.option("--no-color", is_flag=True, help="Plain output even on a terminal.")
 @click.option("--jobs", "-j", type=int, default=None, help="Worker processes (default: one per core).")
@@ -177,7 +181,7 @@ def fix(paths, select, ignore, profile, config_file, exclude, unsafe_fixes, show
     from emberlint.reporters import RenderOptions, Report, reporter
 
     try:
-        overrides = overrides_from(select, ignore, profile, exclude, warnings_as_errors)
+        overrides = overrides_from(select, ignore, profile, exclude, warnings_as_errors, timeout)
         results, errors, targets = run_fix(list(paths) or ["."], overrides, config_path(config_file), jobs,
                                            unsafe_fixes, timeout)
     except ConfigError as exc:

@@ -105,6 +105,8 @@ def test_the_time_budget_comes_from_the_config(tmp_path, slow_rule):
     (tmp_path / "m.py").write_text("import mlx.core as mx\nSPIN_FOREVER = 1\n")
     result = invoke("check", "--no-cache", "--jobs", "1", str(tmp_path / "m.py"))
     assert result.exit_code == 2 and "m.py: error: checking took longer than 0.5s" in result.stdout
+    fixed = invoke("fix", "--jobs", "1", str(tmp_path / "m.py"))
+    assert fixed.exit_code == 2 and "fixing took longer than 0.5s" in fixed.output
 
 
 @pytest.mark.parametrize("value", ["-1", "'long'", "true"])
