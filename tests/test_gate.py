@@ -320,3 +320,13 @@ def test_a_read_error_prints_the_path_once(tmp_path):
     path.write_bytes(b"import torch\nx = 1\x00\n")
     output = invoke("check", "--no-cache", str(path)).stdout
     assert output.splitlines()[0] == f"{path}: error: file contains NUL bytes; not Python source"
+
+
+# --- the watchdog's finding on torch (testing/_internal/autograd_function_db.py) -----------------------------------
+
+def test_a_commented_tuple_of_starred_calls_is_no_internal_error():
+    source = ("import torch\n\n\ndef backward(ctx, gx, gy):\n    return (\n        # a comment first\n"
+              "        torch.zeros(3, 4, *gx.shape, dtype=gx.dtype),\n        torch.zeros(gy.shape),\n    )\n")
+    result = lint_source(source, "a.py", STRICT)
+    assert result.errors == []
+    assert [(f.code, f.start.line, f.start.column) for f in result.findings] == [("EL401", 8, 9)]
