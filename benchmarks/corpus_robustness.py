@@ -20,7 +20,9 @@ whose edits raise must leave every file it did not finish untouched. Prints the 
 from __future__ import annotations
 
 import argparse
+import os
 import re
+import resource
 import shutil
 import subprocess
 import sys
@@ -200,6 +202,8 @@ class Watch:
     hung: bool = False
     exit_code: int | None = None
     wall: float = 0.0
+    cpu: float = 0.0  # of the check process and its workers
+    load: float = 0.0  # the machine's 1-minute load average when the run ended
     problems: list[str] = field(default_factory=list)
     slowest: list[tuple[float, str]] = field(default_factory=list)
 
@@ -244,6 +248,7 @@ def watch_package(package: str, jobs: int = 2, only: list[str] | None = None, ha
         watch.files, watch.lines = len(files), sum(p.read_bytes().count(b"\n") for p in files)
         command = [sys.executable, "-m", "emberlint", "check", "--profile", "strict", "--no-cache", "--format",
                    "json", "--jobs", str(jobs), str(root)]
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
         started = time.perf_counter()
         try:
             done = subprocess.run(command, capture_output=True, text=True, timeout=hang_limit, cwd=work)
@@ -252,6 +257,9 @@ def watch_package(package: str, jobs: int = 2, only: list[str] | None = None, ha
             watch.problems.append(f"emberlint check did not finish within {hang_limit:g}s")
             return watch
         watch.wall = time.perf_counter() - started
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        watch.cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+        watch.load = os.getloadavg()[0]
         watch.exit_code = done.returncode
         try:
             report = json.loads(done.stdout)
@@ -298,7 +306,7 @@ def print_watch(watch: Watch) -> None:
     print(f"{watch.package} {watch.version}: {watch.files} files, {watch.lines} lines, {watch.findings} findings, "
           f"{watch.parse_errors} parse errors, {watch.internal_errors} internal errors, {watch.timeouts} timeouts"
           f"{', HUNG' if watch.hung else ''}; emberlint check --profile strict --no-cache: {watch.wall:.1f} s wall, "
-          f"exit {watch.exit_code}")
+          f"{watch.cpu:.1f} s CPU, exit {watch.exit_code} (load average {watch.load:.1f})")
     for problem in watch.problems[:50]:
         print("  " + problem)
     for seconds, name in watch.slowest:

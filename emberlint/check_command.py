@@ -99,8 +99,8 @@ def _apply_baseline(report, baseline_file, write_baseline_file) -> None:
 @click.option("--coach", is_flag=True, help="Explain under each finding why it matters numerically.")
 @click.option("--jobs", "-j", type=int, default=None, help="Worker processes (default: one per core).")
 @click.option("--timeout", type=click.FloatRange(min=0), default=None,
-              help="Seconds allowed per file (default: the `timeout` setting, else 30; 0: no limit); a file that "
-                   "takes longer is reported as an error (exit 2) and the other files are still checked.")
+              help="Seconds of CPU time allowed per file (default: the `timeout` setting, else 30; 0: no limit); "
+                   "a file that takes more is reported as an error (exit 2) and the other files are still checked.")
 @click.option("--no-cache", is_flag=True,
               help="Neither read nor write the result cache (.emberlint_cache/ or $EMBERLINT_CACHE_DIR).")
 @click.option("--baseline", "baseline_file", type=click.Path(dir_okay=False),

@@ -95,7 +95,7 @@ def lint_target(target: Target, store: bool = False) -> FileResult:
 
     seconds = target.config.timeout
     try:
-        with time_budget(seconds, f"checking took longer than {seconds:g}s (the `timeout` setting, --timeout)"):
+        with time_budget(seconds, f"checking took more than {seconds:g}s of CPU time (the `timeout` setting, --timeout)"):
             result, _ = lint_text(source.text, target.path, target.config)
     except OverBudget as exc:  # reported, never cached: a later run with a larger budget tries again
         return FileResult(target.path, errors=[FileError(target.path, str(exc), "timeout")])

@@ -74,8 +74,8 @@ class SlowOnMarker(Rule):
 
     def visit_Name(self, node: cst.Name) -> None:
         if node.value == "SPIN_FOREVER":
-            while True:
-                time.sleep(0.01)
+            while True:  # burns CPU, as the scope loop of issue 17 did
+                pass
 
 
 @pytest.fixture
@@ -96,7 +96,7 @@ def test_a_file_over_its_time_budget_is_its_error_and_the_others_are_checked(tmp
     assert result.exit_code == 2
     report = json.loads(result.stdout)
     assert [(Path(e["path"]).name, e["kind"]) for e in report["errors"]] == [("m00.py", "timeout")]
-    assert "checking took longer than 0.5s" in report["errors"][0]["message"]
+    assert "checking took more than 0.5s of CPU time" in report["errors"][0]["message"]
     assert sorted(Path(f["path"]).name for f in report["findings"]) == [f"m{i:02d}.py" for i in range(1, files)]
 
 
@@ -104,7 +104,7 @@ def test_the_time_budget_comes_from_the_config(tmp_path, slow_rule):
     (tmp_path / "pyproject.toml").write_text("[tool.emberlint]\ntimeout = 0.5\nselect = ['EL998']\n")
     (tmp_path / "m.py").write_text("import mlx.core as mx\nSPIN_FOREVER = 1\n")
     result = invoke("check", "--no-cache", "--jobs", "1", str(tmp_path / "m.py"))
-    assert result.exit_code == 2 and "m.py: error: checking took longer than 0.5s" in result.stdout
+    assert result.exit_code == 2 and "m.py: error: checking took more than 0.5s of CPU time" in result.stdout
     fixed = invoke("fix", "--jobs", "1", str(tmp_path / "m.py"))
     assert fixed.exit_code == 2 and "fixing took longer than 0.5s" in fixed.output
 
