@@ -33,7 +33,7 @@ BODY_CASES = [
     ("return a @ b.T % c", "return mx.remainder(mx.matmul(a, b.T), c)"),
     ("return ~(a & b)", "return mx.bitwise_invert(mx.bitwise_and(a, b))"),
     # parentheses around the whole expression stay, the operands' ones go
-    ("return (a * b).sum()", "return (mx.multiply(a, b)).sum()"),
+    ("return (a * b).sum()", "return mx.multiply(a, b).sum()"),
     ("return a * b, (a / c)", "return mx.multiply(a, b), (mx.divide(a, c))"),
     ("return f((a), (b), c)[0] @ c", "return mx.matmul(f((a), (b), c)[0], c)"),
     ("return (x := a) * b", "return mx.multiply(x := a, b)"),
