@@ -260,7 +260,7 @@ def test_json_edits_applied_by_an_editor_equal_fix_output(tmp_path: Path):
     assert fix(str(path), *SEL).exit_code == 0
     assert path.read_text() == by_editor
     assert by_editor.splitlines()[3:] == [
-        "    y = mx.multiply(a, b)", "    z = (mx.subtract(a, b))  # keep", "    return mx.negative(y), z"
+        "    y = mx.multiply(a, b)", "    z = mx.subtract(a, b)  # keep", "    return mx.negative(y), z"
     ]
 
 
