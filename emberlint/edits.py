@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import bisect
+import difflib
 import re
 from typing import Iterable
 
@@ -25,6 +26,11 @@ def offset_of(offsets: list[int], position: Position) -> int:
 
 def apply_edits(text: str, edits: Iterable[Edit]) -> str:
     """Apply non-overlapping edits; raises ValueError when two edits overlap."""
+    return apply_edits_mapped(text, edits)[0]
+
+
+def apply_edits_mapped(text: str, edits: Iterable[Edit]) -> tuple[str, list[tuple[int, int, int, int]]]:
+    """``apply_edits``, plus each edit's span as ``(old_start, old_end, new_start, new_end)`` offsets."""
     offsets = _line_offsets(text)
     spans = sorted(
         ((offset_of(offsets, e.start), offset_of(offsets, e.end), e.text) for e in edits),
@@ -34,13 +40,73 @@ def apply_edits(text: str, edits: Iterable[Edit]) -> str:
         if start_b < end_a:
             raise ValueError("overlapping edits")
     pieces = []
+    mapped = []
     cursor = 0
+    shift = 0
     for start, end, replacement in spans:
         pieces.append(text[cursor:start])
         pieces.append(replacement)
+        mapped.append((start, end, start + shift, start + shift + len(replacement)))
+        shift += len(replacement) - (end - start)
         cursor = end
     pieces.append(text[cursor:])
-    return "".join(pieces)
+    return "".join(pieces), mapped
+
+
+class PositionMap:
+    """Maps positions in a fixed text back to the text it was fixed from, through every round's edits. Inside a
+    rewritten span, text the rewrite kept (an operand, a literal) maps to where it was; anything else maps to the
+    nearest kept text before it, or to the start of the span."""
+
+    def __init__(self, original: str) -> None:
+        self.original = original
+        self.final = original
+        self.rounds: list[tuple[list[int], list[tuple[int, int, int, int]], str, str]] = []
+        self._offsets: dict[int, list[int]] = {}
+
+    def add_round(self, spans: list[tuple[int, int, int, int]], old_text: str, new_text: str) -> None:
+        self.rounds.append(([span[2] for span in spans], spans, old_text, new_text))
+        self.final = new_text
+
+    def offset_back(self, offset: int) -> int:
+        for starts, spans, old_text, new_text in reversed(self.rounds):
+            index = bisect.bisect_right(starts, offset) - 1
+            if index < 0:
+                continue
+            old_start, old_end, new_start, new_end = spans[index]
+            if offset >= new_end:
+                offset = old_end + (offset - new_end)
+                continue
+            inside = offset - new_start
+            kept = old_start
+            matcher = difflib.SequenceMatcher(None, old_text[old_start:old_end], new_text[new_start:new_end],
+                                              autojunk=False)
+            for a, b, size in matcher.get_matching_blocks():
+                if b <= inside < b + size:
+                    kept = old_start + a + (inside - b)
+                    break
+                if b + size <= inside and size:
+                    kept = old_start + a + size
+            offset = kept
+        return offset
+
+    def back(self, position: Position) -> Position:
+        """The position in the original text of ``position`` (1-based line and column) in the fixed text."""
+        if not self.rounds:
+            return position
+        offset = offset_of(self._line_starts(self.final), position)
+        return position_at(self._line_starts(self.original), self.offset_back(offset))
+
+    def _line_starts(self, text: str) -> list[int]:
+        found = self._offsets.get(id(text))
+        if found is None:
+            found = self._offsets[id(text)] = _line_offsets(text)
+        return found
+
+
+def position_at(offsets: list[int], offset: int) -> Position:
+    index = bisect.bisect_right(offsets, offset) - 1
+    return Position(index + 1, offset - offsets[index] + 1)
 
 
 class _Taken:

@@ -50,7 +50,7 @@ def test_fix_rewrites_and_reports(bad: Path):
 def test_diff_prints_and_writes_nothing(bad: Path):
     before = bad.stat().st_mtime_ns
     result = fix(str(bad), "--diff", *SEL)
-    assert result.exit_code == 0
+    assert result.exit_code == 1  # as ruff's --diff: a fix would apply
     assert result.stdout == (
         f"--- a/{bad}\n+++ b/{bad}\n@@ -1,4 +1,4 @@\n import mlx.core as mx\n \n"
         " def f(a: mx.array, b: mx.array):\n-    return a * b  # product\n+    return mx.multiply(a, b)  # product\n"
@@ -205,7 +205,7 @@ def test_exception_outside_rules_is_caught(bad: Path, monkeypatch):
     def explode(*args, **kwargs):
         raise KeyError("positions")
 
-    monkeypatch.setattr(fixing, "apply_edits", explode)
+    monkeypatch.setattr(fixing, "apply_edits_mapped", explode)
     result = fix(str(bad), *SEL)
     assert result.exit_code == 2
     assert "internal error while fixing (KeyError" in result.stdout
