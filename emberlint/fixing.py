@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import gc
 import signal
 import threading
 import time
@@ -94,14 +95,39 @@ def time_budget(seconds: float | None, path: str) -> Iterator[None]:
         signal.signal(signal.SIGALRM, previous)
 
 
+@contextlib.contextmanager
+def _young_garbage_only() -> Iterator[None]:
+    """Run the body with the cyclic garbage collector paused, then collect only what the body allocated.
+
+    A round builds a tree of the whole file (parent links make cycles) that is garbage once the round's findings
+    are known. With the collector running, every full collection walks all live objects, so the collections of
+    a large file's rounds cost more than linear time (on a 160 KB file: 28% of the fix). Paused, the round's
+    objects stay in the youngest generation and one collection of it afterwards frees the round's tree."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+            gc.collect(0)
+
+
 def _lint(text: str, path: str, config: Config, first: bool) -> tuple[FileResult, bool]:
     """The findings of ``text`` and whether it parsed (the lint's own parse is the re-parse check of a round)."""
-    result, module = lint_text(text, path, config)
+    with _young_garbage_only():
+        result, parsed = lint_text(text, path, config)
+        module_missing = parsed is None
+        del parsed
+    return _checked(result, text, path, first, module_missing)
+
+
+def _checked(result: FileResult, text: str, path: str, first: bool, module_missing: bool) -> tuple[FileResult, bool]:
     crashes = [e for e in result.errors if e.kind == "internal"]
     if crashes:
         when = "" if first else " after a round of fixes"
         raise FixError(f"{path}: a rule crashed{when} ({crashes[0].message}); file left unchanged")
-    if module is None and not result.errors:  # not parsed (no rule can fire on it): check it parses anyway
+    if module_missing and not result.errors:  # not parsed (no rule can fire on it): check it parses anyway
         try:
             cst.parse_module(text)
         except cst.ParserSyntaxError as exc:
