@@ -24,13 +24,7 @@ def offset_of(offsets: list[int], position: Position) -> int:
     return offsets[index] + position.column - 1
 
 
-def apply_edits(text: str, edits: Iterable[Edit]) -> str:
-    """Apply non-overlapping edits; raises ValueError when two edits overlap."""
-    return apply_edits_mapped(text, edits)[0]
-
-
-def apply_edits_mapped(text: str, edits: Iterable[Edit]) -> tuple[str, list[tuple[int, int, int, int]]]:
-    """``apply_edits``, plus each edit's span as ``(old_start, old_end, new_start, new_end)`` offsets."""
+def _sorted_spans(text: str, edits: Iterable[Edit]) -> list[tuple[int, int, str]]:
     offsets = _line_offsets(text)
     spans = sorted(
         ((offset_of(offsets, e.start), offset_of(offsets, e.end), e.text) for e in edits),
@@ -39,18 +33,29 @@ def apply_edits_mapped(text: str, edits: Iterable[Edit]) -> tuple[str, list[tupl
     for (start_a, end_a, _), (start_b, _, _) in zip(spans, spans[1:]):
         if start_b < end_a:
             raise ValueError("overlapping edits")
+    return spans
+
+
+def apply_edits(text: str, edits: Iterable[Edit]) -> str:
+    """Apply non-overlapping edits; raises ValueError when two edits overlap."""
     pieces = []
-    mapped = []
     cursor = 0
-    shift = 0
-    for start, end, replacement in spans:
+    for start, end, replacement in _sorted_spans(text, edits):
         pieces.append(text[cursor:start])
         pieces.append(replacement)
-        mapped.append((start, end, start + shift, start + shift + len(replacement)))
-        shift += len(replacement) - (end - start)
         cursor = end
     pieces.append(text[cursor:])
-    return "".join(pieces), mapped
+    return "".join(pieces)
+
+
+def edit_spans(text: str, edits: Iterable[Edit]) -> list[tuple[int, int, int, int]]:
+    """Where ``apply_edits`` puts each edit: ``(old_start, old_end, new_start, new_end)`` offsets."""
+    mapped = []
+    shift = 0
+    for start, end, replacement in _sorted_spans(text, edits):
+        mapped.append((start, end, start + shift, start + shift + len(replacement)))
+        shift += len(replacement) - (end - start)
+    return mapped
 
 
 class PositionMap:

@@ -19,7 +19,7 @@ from typing import Iterator
 import libcst as cst
 
 from emberlint.config import Config
-from emberlint.edits import PositionMap, apply_edits_mapped, compatible_fixes, merge_fix_edits
+from emberlint.edits import PositionMap, apply_edits, compatible_fixes, edit_spans, merge_fix_edits
 from emberlint.engine import lint_text
 from emberlint.model import FileError, FileResult, Finding
 
@@ -174,7 +174,8 @@ def _fix_loop(source: str, path: str, config: Config, unsafe: bool, timeout: flo
             by_fix = {id(f.fix): f for f in candidates}
             chosen = compatible_fixes(f.fix for f in candidates)
             try:
-                new_text, spans = apply_edits_mapped(text, merge_fix_edits(chosen))
+                merged = merge_fix_edits(chosen)
+                new_text = apply_edits(text, merged)
             except (ValueError, IndexError) as exc:
                 raise FixError(f"{path}: fixes could not be applied ({exc}); file left unchanged") from exc
             if new_text == text:
@@ -193,7 +194,7 @@ def _fix_loop(source: str, path: str, config: Config, unsafe: bool, timeout: flo
                     f"{path}: a fix ({codes_tried}) produced code that does not parse "
                     f"({new_result.errors[0].message}); file left unchanged"
                 )
-            positions.add_round(spans, text, new_text)
+            positions.add_round(edit_spans(text, merged), text, new_text)
             text, result = new_text, new_result
             if result.errors:
                 raise FixError(f"{path}: fixed code fails to lint ({result.errors[0].message}); file left unchanged")

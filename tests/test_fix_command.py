@@ -205,7 +205,7 @@ def test_exception_outside_rules_is_caught(bad: Path, monkeypatch):
     def explode(*args, **kwargs):
         raise KeyError("positions")
 
-    monkeypatch.setattr(fixing, "apply_edits_mapped", explode)
+    monkeypatch.setattr(fixing, "apply_edits", explode)
     result = fix(str(bad), *SEL)
     assert result.exit_code == 2
     assert "internal error while fixing (KeyError" in result.stdout
