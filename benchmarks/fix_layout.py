@@ -4,7 +4,9 @@
 
 Copies the installed package into a temporary folder, runs ``emberlint fix`` on the copy and compares every changed
 line with the original (difflib, per file). Counted as layout damage:
-- a re-indented line: an added line whose text equals a removed line's but whose indentation differs;
+- a line moved left: an added line whose text equals a removed line's but which is indented less (lines moved
+  right are counted apart: an operand that was hugged by an operator, now an argument on its own line, moves its
+  continuation lines one indentation step right with it);
 - a dedented continuation: an added line inside a multi-line call indented less than the line that opens it;
 - an added line with trailing whitespace;
 - a collapsed expression: an original multi-line statement whose fixed version is on one line.
@@ -52,7 +54,7 @@ def dedented_continuations(source: str) -> list[int]:
 
 def compare(before: str, after: str) -> dict:
     old, new = before.splitlines(), after.splitlines()
-    counts = {"reindented": 0, "trailing_space": 0, "changed_lines": 0}
+    counts = {"moved_left": 0, "moved_right": 0, "trailing_space": 0, "changed_lines": 0}
     matcher = difflib.SequenceMatcher(a=old, b=new, autojunk=False)
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
         if tag == "equal":
@@ -62,8 +64,10 @@ def compare(before: str, after: str) -> dict:
             counts["changed_lines"] += 1
             if line != line.rstrip():
                 counts["trailing_space"] += 1
-            if line.strip() in removed and removed[line.strip()] != indent_of(line):
-                counts["reindented"] += 1
+            if line.strip() in removed and removed[line.strip()] > indent_of(line):
+                counts["moved_left"] += 1
+            elif line.strip() in removed and removed[line.strip()] < indent_of(line):
+                counts["moved_right"] += 1
     new_dedents = set(dedented_continuations(after))
     old_count = len(dedented_continuations(before))
     counts["dedented"] = max(0, len(new_dedents) - old_count)
@@ -123,8 +127,8 @@ def main() -> int:
             command.append("--unsafe-fixes")
         done = subprocess.run(command, capture_output=True, text=True)
         summary = [line for line in done.stdout.splitlines() if "fixed in" in line]
-        totals = {"files_changed": 0, "changed_lines": 0, "reindented": 0, "dedented": 0, "trailing_space": 0,
-                  "collapsed": 0}
+        totals = {"files_changed": 0, "changed_lines": 0, "moved_left": 0, "dedented": 0, "trailing_space": 0,
+                  "collapsed": 0, "moved_right": 0}
         gained = kept = 0
         for path, before in originals.items():
             after = path.read_text(encoding="utf-8")
@@ -136,13 +140,13 @@ def main() -> int:
                 totals[key] += value
             g, k = dtype_calls(before, after)
             gained, kept = gained + g, kept + k
-            if any(counts[key] for key in ("reindented", "dedented", "trailing_space", "collapsed")):
+            if any(counts[key] for key in ("moved_left", "dedented", "trailing_space", "collapsed")):
                 print(f"  {path.relative_to(copy)}: {counts}")
     print(f"{args.package} ({len(originals)} files), fix --profile {args.profile}"
           f"{' --unsafe-fixes' if args.unsafe_fixes else ''}: {' '.join(summary)}")
     print("  " + ", ".join(f"{key} {value}" for key, value in totals.items()))
     print(f"  multi-line calls given dtype=: {gained}, laid out like their other arguments: {kept}")
-    damage = totals["reindented"] + totals["dedented"] + totals["trailing_space"] + totals["collapsed"]
+    damage = totals["moved_left"] + totals["dedented"] + totals["trailing_space"] + totals["collapsed"]
     return 1 if damage or kept != gained else 0
 
 
