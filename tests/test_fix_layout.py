@@ -244,3 +244,36 @@ def test_tuple_with_a_comment_before_its_first_element_and_a_starred_argument():
     assert [(f.code, f.start.line, f.start.column) for f in result.findings] == [
         ("EL301", 8, 9), ("EL201", 8, 56)
     ]
+
+
+def test_fft_norm_keyword_follows_a_multi_line_calls_layout():
+    """EL601 adds ``norm="backward"`` with the same layout rules as ``dtype=``."""
+    before = '''
+        import mlx.core as mx
+
+        def spectrum(x: mx.array):
+            a = mx.fft.rfft(
+                x
+            )
+            b = mx.fft.rfft(
+                x,
+                n=8,
+            )
+            return a, b
+        '''
+    after = '''
+        import mlx.core as mx
+
+        def spectrum(x: mx.array):
+            a = mx.fft.rfft(
+                x,
+                norm="backward"
+            )
+            b = mx.fft.rfft(
+                x,
+                n=8,
+                norm="backward",
+            )
+            return a, b
+        '''
+    assert fixed(before, Config(profile="strict", select=("EL601",))) == dedent(after)
