@@ -83,7 +83,14 @@ def _operator_comma(operator: cst.CSTNode) -> cst.Comma | None:
 
 
 def keeps_comments(old: cst.CSTNode, new: cst.CSTNode) -> bool:
-    """Whether the replacement holds every comment of the original (else the rule offers no fix)."""
+    """Whether the replacement holds every comment of the original (else the rule offers no fix). A light node
+    whose source text (parentheses included) has no ``#`` has no comment to lose, and replacements add none."""
+    if getattr(type(old), "LIGHT", False):
+        tree = old._tree
+        bounds = tree.bounds(old)
+        widened = tree.outer(old, bounds) if bounds is not None else None
+        if widened is not None and "#" not in tree.text(*widened):
+            return True
     return sorted(comments_of(old)) == sorted(comments_of(new))
 
 
