@@ -72,7 +72,10 @@ def fix_target(target, unsafe: bool = False, timeout: float | None = DEFAULT_TIM
     try:
         fixed = fixing.fix_text(source.text, target.path, target.config, unsafe=unsafe, timeout=timeout)
     except (fixing.FixTimeout, fixing.FixError) as exc:
-        outcome.errors.append(FileError(target.path, _message(target.path, exc), "fix"))
+        message = _message(target.path, exc)
+        if isinstance(exc, fixing.FixTimeout) and exc.source_result is None:
+            message += " (linting it did not finish: its findings are not known)"
+        outcome.errors.append(FileError(target.path, message, "fix"))
         if exc.source_result is not None:
             outcome.remaining = exc.source_result.findings
         elif isinstance(exc, fixing.FixError):

@@ -171,3 +171,13 @@ def test_fix_answers_clean_files_from_the_cache(tmp_path: Path, monkeypatch):
     assert again.stdout == first.stdout and again.exit_code == first.exit_code == 1
     fresh = run("fix", "--no-cache", *STRICT, str(path))  # --no-cache: the file is linted (here: refused)
     assert fresh.exit_code == 2 and "linted again" in fresh.stdout
+
+
+def test_timeout_before_the_file_is_linted_says_its_findings_are_unknown(long_file: Path, monkeypatch):
+    def never_done(text, path, config, first):
+        raise fixing.FixTimeout(f"{path}: fixing took longer than 1s; file left unchanged")
+
+    monkeypatch.setattr(fixing, "_lint", never_done)
+    result = run("fix", "--no-cache", *STRICT, str(long_file))
+    assert result.exit_code == 2
+    assert "linting it did not finish: its findings are not known" in result.stdout
