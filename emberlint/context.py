@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Iterator
 import libcst as cst
 
 from emberlint.arrays import ArrayFacts, Inferred
+from emberlint.layout import Layout
 from emberlint.scope import Scope
 
 if TYPE_CHECKING:
@@ -56,7 +57,15 @@ class FileContext:
         #: The path from the module to the node being visited, kept by a full walk (LibCST's tree).
         self.stack: list[cst.CSTNode] | None = None if tree is not None else []
         self.findings: list[RawFinding] = []
+        self._layout: Layout | None = None
         self._qualified: dict[tuple[int, int], str | None] = {}
+
+    @property
+    def layout(self) -> Layout:
+        """Lines, indentation and ranges for fixes that keep the file's layout (``emberlint.layout``)."""
+        if self._layout is None:
+            self._layout = Layout(self.source, self.module, self.tree)
+        return self._layout
 
     # --- traversal state ---------------------------------------------------------------------------------
     @property

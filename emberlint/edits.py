@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import bisect
+import difflib
 import re
 from typing import Iterable
 
@@ -22,8 +24,7 @@ def offset_of(offsets: list[int], position: Position) -> int:
     return offsets[index] + position.column - 1
 
 
-def apply_edits(text: str, edits: Iterable[Edit]) -> str:
-    """Apply non-overlapping edits; raises ValueError when two edits overlap."""
+def _sorted_spans(text: str, edits: Iterable[Edit]) -> list[tuple[int, int, str]]:
     offsets = _line_offsets(text)
     spans = sorted(
         ((offset_of(offsets, e.start), offset_of(offsets, e.end), e.text) for e in edits),
@@ -32,9 +33,14 @@ def apply_edits(text: str, edits: Iterable[Edit]) -> str:
     for (start_a, end_a, _), (start_b, _, _) in zip(spans, spans[1:]):
         if start_b < end_a:
             raise ValueError("overlapping edits")
+    return spans
+
+
+def apply_edits(text: str, edits: Iterable[Edit]) -> str:
+    """Apply non-overlapping edits; raises ValueError when two edits overlap."""
     pieces = []
     cursor = 0
-    for start, end, replacement in spans:
+    for start, end, replacement in _sorted_spans(text, edits):
         pieces.append(text[cursor:start])
         pieces.append(replacement)
         cursor = end
@@ -42,27 +48,122 @@ def apply_edits(text: str, edits: Iterable[Edit]) -> str:
     return "".join(pieces)
 
 
-def _span(edit: Edit) -> tuple[Position, Position]:
-    return edit.start, edit.end
+def edit_spans(text: str, edits: Iterable[Edit]) -> list[tuple[int, int, int, int]]:
+    """Where ``apply_edits`` puts each edit: ``(old_start, old_end, new_start, new_end)`` offsets."""
+    mapped = []
+    shift = 0
+    for start, end, replacement in _sorted_spans(text, edits):
+        mapped.append((start, end, start + shift, start + shift + len(replacement)))
+        shift += len(replacement) - (end - start)
+    return mapped
+
+
+class PositionMap:
+    """Maps positions in a fixed text back to the text it was fixed from, through every round's edits. Inside a
+    rewritten span, text the rewrite kept (an operand, a literal) maps to where it was; anything else maps to the
+    nearest kept text before it, or to the start of the span."""
+
+    def __init__(self, original: str) -> None:
+        self.original = original
+        self.final = original
+        self.rounds: list[tuple[list[int], list[tuple[int, int, int, int]], str, str]] = []
+        self._offsets: dict[int, list[int]] = {}
+
+    def add_round(self, spans: list[tuple[int, int, int, int]], old_text: str, new_text: str) -> None:
+        self.rounds.append(([span[2] for span in spans], spans, old_text, new_text))
+        self.final = new_text
+
+    def offset_back(self, offset: int) -> int:
+        for starts, spans, old_text, new_text in reversed(self.rounds):
+            index = bisect.bisect_right(starts, offset) - 1
+            if index < 0:
+                continue
+            old_start, old_end, new_start, new_end = spans[index]
+            if offset >= new_end:
+                offset = old_end + (offset - new_end)
+                continue
+            inside = offset - new_start
+            kept = old_start
+            matcher = difflib.SequenceMatcher(None, old_text[old_start:old_end], new_text[new_start:new_end],
+                                              autojunk=False)
+            for a, b, size in matcher.get_matching_blocks():
+                if b <= inside < b + size:
+                    kept = old_start + a + (inside - b)
+                    break
+                if b + size <= inside and size:
+                    kept = old_start + a + size
+            offset = kept
+        return offset
+
+    def back(self, position: Position) -> Position:
+        """The position in the original text of ``position`` (1-based line and column) in the fixed text."""
+        if not self.rounds:
+            return position
+        offset = offset_of(self._line_starts(self.final), position)
+        return position_at(self._line_starts(self.original), self.offset_back(offset))
+
+    def _line_starts(self, text: str) -> list[int]:
+        found = self._offsets.get(id(text))
+        if found is None:
+            found = self._offsets[id(text)] = _line_offsets(text)
+        return found
+
+
+def position_at(offsets: list[int], offset: int) -> Position:
+    index = bisect.bisect_right(offsets, offset) - 1
+    return Position(index + 1, offset - offsets[index] + 1)
+
+
+class _Taken:
+    """Disjoint replaced ranges and insertion points chosen so far, sorted, for bisection."""
+
+    def __init__(self) -> None:
+        self.starts: list[tuple[int, int]] = []
+        self.ends: list[tuple[int, int]] = []
+        self.points: list[tuple[int, int]] = []
+
+    def overlaps(self, start: tuple[int, int], end: tuple[int, int]) -> bool:
+        """Whether ``[start, end)`` overlaps a chosen range (touching is allowed)."""
+        index = bisect.bisect_left(self.starts, end) - 1  # the last chosen range starting before ``end``
+        return index >= 0 and self.ends[index] > start
+
+    def strictly_inside(self, point: tuple[int, int]) -> bool:
+        index = bisect.bisect_left(self.starts, point) - 1
+        return index >= 0 and self.ends[index] > point
+
+    def holds_point(self, start: tuple[int, int], end: tuple[int, int]) -> bool:
+        index = bisect.bisect_right(self.points, start)
+        return index < len(self.points) and self.points[index] < end
+
+    def add(self, spans: list[tuple[tuple[int, int], tuple[int, int]]], points: list[tuple[int, int]]) -> None:
+        for start, end in spans:
+            index = bisect.bisect_left(self.starts, start)
+            self.starts.insert(index, start)
+            self.ends.insert(index, end)
+        for point in points:
+            bisect.insort(self.points, point)
+
+
+def _key(position: Position) -> tuple[int, int]:
+    return position.line, position.column
 
 
 def compatible_fixes(fixes: Iterable[Fix]) -> list[Fix]:
     """A maximal prefix-greedy set of fixes whose edits neither overlap nor touch each other's replaced ranges.
     An insertion (an import) strictly inside another fix's replaced range conflicts too. Pure insertions at the
-    same point (imports) are merged by the caller keeping one copy."""
+    same point (imports) are merged by the caller keeping one copy. Bisection over the chosen ranges keeps this
+    O(n log n) for a file with n fixes (plus list insertions, mostly at the end: fixes come in file order)."""
     chosen: list[Fix] = []
-    taken: list[tuple[Position, Position]] = []
-    points: list[Position] = []
+    taken = _Taken()
     for fix in fixes:
-        spans = [_span(e) for e in fix.edits if e.start != e.end]
-        inserts = [e.start for e in fix.edits if e.start == e.end]
-        if any(not (end <= s or start >= e) for start, end in spans for s, e in taken):
+        spans = [(_key(e.start), _key(e.end)) for e in fix.edits if e.start != e.end]
+        inserts = [_key(e.start) for e in fix.edits if e.start == e.end]
+        if any(taken.overlaps(start, end) for start, end in spans):
             continue
-        if any(s < p < e for p in inserts for s, e in taken) or any(s < p < e for s, e in spans for p in points):
+        if any(taken.strictly_inside(p) for p in inserts) or any(taken.holds_point(s, e) for s, e in spans):
             continue
         chosen.append(fix)
-        taken.extend(spans)
-        points.extend(inserts)
+        taken.add(spans, inserts)
     return chosen
 
 

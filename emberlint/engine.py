@@ -283,7 +283,7 @@ def lint_module_text(source: str, path: str, config: Config) -> tuple[FileResult
         if match is not None:
             match.used.add(finding.rule.CODE)
             continue
-        fix = build_fix(finding.fix, module, positions, tree) if finding.fix is not None else None
+        fix = build_fix(finding.fix, module, positions, tree, context.layout) if finding.fix is not None else None
         result.findings.append(
             Finding(path, start, end, finding.rule.CODE, severities[finding.rule], finding.message, fix)
         )

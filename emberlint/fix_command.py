@@ -3,6 +3,11 @@
 Each file is read once (keeping its encoding, BOM and newlines), fixed in memory by ``fixing.fix_text`` (a
 bounded loop whose every round must re-parse) within a time budget, and written back atomically only when the
 whole loop succeeded and the file did not change on disk meanwhile. ``--diff`` and ``--check`` write nothing.
+
+Every position printed is one of the file on disk: the remaining findings of a written file are placed in the
+fixed text; those of a file left unchanged (``--diff``, ``--check``, a failed write, a timeout) in the original
+text (``FixOutcome.on_source`` maps them back through each round's edits). With the result cache on (the default,
+as for ``check``), a file whose cached result has no fix to apply is not linted again.
 """
 
 from __future__ import annotations
@@ -32,7 +37,8 @@ class FileFix:
     source: object | None = None  # emberlint.sources.SourceFile
     new_text: str | None = None
     applied_codes: dict[str, int] = field(default_factory=dict)
-    remaining: list[Finding] = field(default_factory=list)
+    remaining: list[Finding] = field(default_factory=list)  # positions in ``new_text`` (the file once written)
+    remaining_in_source: list[Finding] = field(default_factory=list)  # the same findings placed in ``source``
     errors: list[FileError] = field(default_factory=list)
 
     @property
@@ -44,9 +50,11 @@ class FileFix:
         return sum(self.applied_codes.values())
 
 
-def fix_target(target, unsafe: bool = False, timeout: float | None = DEFAULT_TIMEOUT) -> FileFix:
-    """Fix one file in memory. Any failure leaves ``new_text`` None and records an error (never raises).
-    ``timeout`` None: the file's ``timeout`` setting."""
+def fix_target(target, unsafe: bool = False, timeout: float | None = DEFAULT_TIMEOUT, cache: bool = False) -> FileFix:
+    """Fix one file in memory. Any failure leaves ``new_text`` None and records an error (never raises); the
+    file's findings are still reported when they could be computed. ``timeout`` None: the file's ``timeout``
+    setting. With ``cache``, a file whose cached result (``check``'s, or an earlier ``fix``'s) has no fix to apply
+    is answered from it, and fresh results are stored."""
     from emberlint import fixing
     from emberlint.sources import SourceError, read_source
 
@@ -59,14 +67,23 @@ def fix_target(target, unsafe: bool = False, timeout: float | None = DEFAULT_TIM
     outcome.source = source
     if timeout is None:
         timeout = target.config.timeout
+    if cache:
+        known = _cached(source.raw, target)
+        if known is not None and not known.errors and not fixing.fixable(known.findings, unsafe):
+            outcome.remaining = outcome.remaining_in_source = known.findings
+            return outcome
     try:
         fixed = fixing.fix_text(source.text, target.path, target.config, unsafe=unsafe, timeout=timeout)
-    except fixing.FixTimeout as exc:
-        outcome.errors.append(FileError(target.path, _message(target.path, exc), "fix"))
-        return outcome
-    except fixing.FixError as exc:
-        outcome.errors.append(FileError(target.path, _message(target.path, exc), "fix"))
-        outcome.remaining = _unfixed_findings(source.text, target)
+    except (fixing.FixTimeout, fixing.FixError) as exc:
+        message = _message(target.path, exc)
+        if isinstance(exc, fixing.FixTimeout) and exc.source_result is None:
+            message += " (linting it did not finish: its findings are not known)"
+        outcome.errors.append(FileError(target.path, message, "fix"))
+        if exc.source_result is not None:
+            outcome.remaining = exc.source_result.findings
+        elif isinstance(exc, fixing.FixError):
+            outcome.remaining = _unfixed_findings(source.text, target)
+        outcome.remaining_in_source = outcome.remaining
         return outcome
     except RecursionError:
         outcome.errors.append(FileError(target.path, "too deeply nested to fix; file left unchanged", "fix"))
@@ -78,17 +95,32 @@ def fix_target(target, unsafe: bool = False, timeout: float | None = DEFAULT_TIM
         )
         return outcome
     outcome.remaining = fixed.remaining.findings
+    outcome.remaining_in_source = [fixed.on_source(finding) for finding in fixed.remaining.findings]
     if fixed.remaining.errors:
         outcome.errors.extend(fixed.remaining.errors)
         return outcome
     try:
-        _check_round_trip(source, fixed.text)
+        data = _check_round_trip(source, fixed.text)
     except ValueError as exc:
         outcome.errors.append(FileError(target.path, _message(target.path, exc), "fix"))
         return outcome
     outcome.new_text = fixed.text
     outcome.applied_codes = dict(fixed.applied_codes)
+    if cache:  # the result of the text as it will be on disk (the source's, when nothing changed)
+        _store(data if fixed.changed else source.raw, target, fixed.remaining)
     return outcome
+
+
+def _cached(raw: bytes, target):
+    from emberlint.cache import ResultCache, cache_root, entry_key
+
+    return ResultCache(cache_root(target.config.root)).get(entry_key(raw, target.path, target.config), target.path)
+
+
+def _store(raw: bytes, target, result) -> None:
+    from emberlint.cache import ResultCache, cache_root, entry_key
+
+    ResultCache(cache_root(target.config.root)).put(entry_key(raw, target.path, target.config), result)
 
 
 def _message(path: str, exc: BaseException) -> str:
@@ -107,8 +139,8 @@ def _unfixed_findings(text: str, target) -> list[Finding]:
         return []
 
 
-def _check_round_trip(source, text: str) -> None:
-    """The bytes to write must decode back (same encoding cookie, BOM) to exactly ``text``."""
+def _check_round_trip(source, text: str) -> bytes:
+    """The bytes to write, which must decode back (same encoding cookie, BOM) to exactly ``text``."""
     from emberlint.sources import SourceError, decode_source
 
     try:
@@ -119,6 +151,7 @@ def _check_round_trip(source, text: str) -> None:
                          "file left unchanged") from exc
     if again != text:
         raise ValueError(f"{source.path}: fixed text does not survive its encoding round trip; file left unchanged")
+    return data
 
 
 def unified_diff(path: str, before: str, after: str) -> str:
@@ -149,13 +182,13 @@ def _write(result: FileFix) -> FileError | None:
     return None
 
 
-def run_fix(paths, overrides, explicit_config, jobs, unsafe, timeout):
+def run_fix(paths, overrides, explicit_config, jobs, unsafe, timeout, cache: bool = False):
     """Fix ``paths`` in memory; returns (per-file results, discovery errors, targets)."""
     from emberlint.runner import ConfigResolver, discover_targets, lint_targets
 
     resolver = ConfigResolver(overrides, explicit_config)
     targets, errors = discover_targets(paths, resolver)
-    work = functools.partial(fix_target, unsafe=unsafe, timeout=timeout)
+    work = functools.partial(fix_target, unsafe=unsafe, timeout=timeout, cache=cache)
     return lint_targets(targets, jobs, work=work), errors, targets
 
 
@@ -164,18 +197,23 @@ def run_fix(paths, overrides, explicit_config, jobs, unsafe, timeout):
 @selection_options
 @click.option("--unsafe-fixes", is_flag=True, help="Also apply fixes that may change values or behaviour.")
 @click.option("--diff", "show_diff", is_flag=True, help="Print a unified diff of the fixes; write nothing.")
-@click.option("--check", "check_only", is_flag=True, help="Write nothing; exit 1 when any fix would apply.")
+@click.option("--check", "check_only", is_flag=True,
+              help="Write nothing; exit 1 when any fix would apply (remaining findings are listed, they do not fail).")
 @click.option("--timeout", type=click.FloatRange(min=0), default=None,
               help="Seconds allowed per file (default: the `timeout` setting, else 30; 0: no limit); a file that "
                    "takes longer is left unchanged and reported.")
 @click.option("--warnings-as-errors", is_flag=True, help="Fail (exit 1) on remaining warnings too.")
 @click.option("--no-color", is_flag=True, help="Plain output even on a terminal.")
 @click.option("--jobs", "-j", type=int, default=None, help="Worker processes (default: one per core).")
+@click.option("--no-cache", is_flag=True,
+              help="Neither read nor write the result cache (.emberlint_cache/ or $EMBERLINT_CACHE_DIR).")
 def fix(paths, select, ignore, profile, config_file, exclude, unsafe_fixes, show_diff, check_only, timeout,
-        warnings_as_errors, no_color, jobs):
+        warnings_as_errors, no_color, jobs, no_cache):
     """Apply fixes to PATHS (files or folders; default: the current folder) and report what remains.
 
-    Exit status: 0 nothing remains, 1 failing findings remain (with --check: a fix would apply), 2 errors.
+    Exit status: 0 nothing remains, 1 failing findings remain, 2 errors (a file that cannot be read, parsed,
+    fixed or written). With --diff or --check (nothing written), as ruff's --diff: 0 no fix would apply, 1 a fix
+    would apply, 2 errors; the findings no fix removes are listed but do not set the status.
     """
     from emberlint.cli import use_color
     from emberlint.reporters import RenderOptions, Report, reporter
@@ -183,7 +221,7 @@ def fix(paths, select, ignore, profile, config_file, exclude, unsafe_fixes, show
     try:
         overrides = overrides_from(select, ignore, profile, exclude, warnings_as_errors, timeout)
         results, errors, targets = run_fix(list(paths) or ["."], overrides, config_path(config_file), jobs,
-                                           unsafe_fixes, timeout)
+                                           unsafe_fixes, timeout, cache=not no_cache)
     except ConfigError as exc:
         click.echo(f"emberlint: configuration error: {exc}", err=True)
         sys.exit(EXIT_ERROR)
@@ -197,16 +235,17 @@ def fix(paths, select, ignore, profile, config_file, exclude, unsafe_fixes, show
     for result in results:
         report.errors.extend(result.errors)
         if not result.changed:
-            report.findings.extend(result.remaining)
+            report.findings.extend(result.remaining_in_source)
             continue
         if show_diff:
             click.echo(unified_diff(result.path, result.source.text, result.new_text), nl=False)
         if not dry_run:
             error = _write(result)
-            if error is not None:
+            if error is not None:  # the file on disk is the original: its findings, placed there
                 report.errors.append(error)
+                report.findings.extend(result.remaining_in_source)
                 continue
-        report.findings.extend(result.remaining)
+        report.findings.extend(result.remaining_in_source if dry_run else result.remaining)
         fixed_codes.update(result.applied_codes)
         fixed_files += 1
         verb = "Would fix" if dry_run else "Fixed"
@@ -226,9 +265,10 @@ def fix(paths, select, ignore, profile, config_file, exclude, unsafe_fixes, show
     click.echo(summary + ".", err=to_stderr)
 
     fail_on_warnings = warnings_as_errors or any(t.config.warnings_as_errors for t in targets)
-    status = exit_code(report, fail_on_warnings)
-    if check_only and fixed_files and status == EXIT_CLEAN:
-        status = EXIT_FINDINGS
+    if dry_run:
+        status = EXIT_ERROR if report.errors else EXIT_FINDINGS if fixed_files else EXIT_CLEAN
+    else:
+        status = exit_code(report, fail_on_warnings)
     sys.exit(status)
 
 

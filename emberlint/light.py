@@ -453,8 +453,10 @@ def materialize(node: LightNode) -> cst.CSTNode:
         return node._real
     tree: LightTree = node._tree
     real = None
-    text = tree.own_text(node)
-    if text is not None and type(node).__name__ not in ("Tuple", "GeneratorExp"):
+    # A tuple's or generator's own text is not parsed alone (its parentheses may be its own or its parent's);
+    # asking for it would also ask ``bounds``, which asks ``materialize`` when a comment hides the parentheses.
+    text = None if type(node).__name__ in ("Tuple", "GeneratorExp") else tree.own_text(node)
+    if text is not None:
         parsed = cst.parse_expression(f"({text})")
         real = parsed.with_changes(lpar=parsed.lpar[1:], rpar=parsed.rpar[:-1])
     if real is None:

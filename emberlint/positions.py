@@ -10,6 +10,7 @@ import libcst as cst
 from libcst.metadata import CodePosition, CodeRange, MetadataWrapper, PositionProvider
 
 from emberlint import walk
+from emberlint.layout import code_for, droppable_parens
 from emberlint.model import Edit, Fix, Position
 from emberlint.rule import RawFix
 
@@ -175,10 +176,13 @@ def fix_nodes(fix: RawFix, module: cst.Module) -> list[cst.CSTNode]:
     return nodes
 
 
-def build_fix(fix: RawFix, module: cst.Module, positions: dict[cst.CSTNode, CodeRange], tree=None) -> Fix | None:
-    """The text edits of a fix. ``tree``: the light tree ``module`` belongs to (None for a LibCST module)."""
+def build_fix(fix: RawFix, module: cst.Module, positions: dict[cst.CSTNode, CodeRange], tree=None,
+              layout=None) -> Fix | None:
+    """The text edits of a fix. ``tree``: the light tree ``module`` belongs to (None for a LibCST module);
+    ``layout``: the file's ``emberlint.layout.Layout`` (continuation lines keep their block's indentation,
+    parentheses a call does not need are dropped)."""
     newline = tree.default_newline if tree is not None else module.default_newline
-    printer = cst.Module([], default_newline=newline) if tree is not None else module
+    default_indent = module.default_indent if tree is None else (layout.indent_unit if layout else "    ")
     edits: list[Edit] = []
     for old, new in fix.replacements:
         code_range = positions.get(old)
@@ -186,7 +190,20 @@ def build_fix(fix: RawFix, module: cst.Module, positions: dict[cst.CSTNode, Code
             return None
         if getattr(old, "lpar", None) and getattr(new, "lpar", None):
             new = new.with_changes(lpar=[], rpar=[])  # the old node's parentheses lie outside its range and stay
-        edits.append(Edit(start_of(code_range), end_of(code_range), printer.code_for_node(new)))
+        text = code_for(new, newline, "", default_indent)
+        if layout is not None and ("\n" in text or "\r" in text):
+            text = code_for(new, newline, layout.block_indent(old), default_indent)
+        start, end = start_of(code_range), end_of(code_range)
+        if layout is not None and droppable_parens(old, new):
+            widened = layout.paren_range(old)
+            multi_line = "\n" in text or "\r" in text
+            if widened is not None and (multi_line or (widened.start.line, widened.end.line) == (
+                    code_range.start.line, code_range.end.line)):
+                start, end = start_of(widened), end_of(widened)
+                before = layout.lines[widened.start.line - 1][: widened.start.column]
+                if before[-1:].isalnum() or before[-1:] == "_":  # ``return(a*b)``: keep the words apart
+                    text = " " + text
+        edits.append(Edit(start, end, text))
     if fix.imports:
         text = "".join(line + newline for line in dict.fromkeys(fix.imports))
         anchor = import_anchor(module)

@@ -186,7 +186,9 @@ def choose(kind: DataKind, backend: str, context: FileContext) -> DtypeChoice | 
 
 
 def add_keyword(call: cst.Call, keyword: str, value: cst.BaseExpression) -> cst.Call:
-    """``call`` with ``keyword=value`` appended, keeping a trailing comma and the layout of multi-line calls."""
+    """``call`` with ``keyword=value`` appended, keeping the call's layout: the separator between its last two
+    arguments (or, for one argument on its own line, a line break to that argument's indentation), a trailing
+    comma, and the line break before ``)``."""
     new_arg = cst.Arg(
         value=value,
         keyword=cst.Name(keyword),
@@ -199,7 +201,38 @@ def add_keyword(call: cst.Call, keyword: str, value: cst.BaseExpression) -> cst.
     separator = cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
     if len(args) >= 2 and isinstance(args[-2].comma, cst.Comma):
         separator = args[-2].comma
-    if isinstance(last.comma, cst.Comma):
+    elif isinstance(call.whitespace_before_args, cst.ParenthesizedWhitespace):
+        separator = cst.Comma(whitespace_after=call.whitespace_before_args)
+    separator = _without_comment(separator)
+    trailing = isinstance(last.comma, cst.Comma)
+    tail = last.comma.whitespace_after if trailing else last.whitespace_after_arg
+    if isinstance(tail, cst.ParenthesizedWhitespace) and isinstance(separator.whitespace_after,
+                                                                      cst.ParenthesizedWhitespace):
+        # one argument per line: a comment ending the last argument's line stays on that line
+        line = separator.whitespace_after
+        separator = separator.with_changes(whitespace_after=tail.with_changes(indent=line.indent,
+                                                                              last_line=line.last_line))
+        closing = cst.ParenthesizedWhitespace(first_line=cst.TrailingWhitespace(), indent=tail.indent,
+                                              last_line=tail.last_line)
+        if trailing:
+            new_arg = new_arg.with_changes(comma=last.comma.with_changes(whitespace_after=closing))
+            args[-1] = last.with_changes(comma=separator.with_changes(whitespace_before=last.comma.whitespace_before))
+        else:
+            new_arg = new_arg.with_changes(whitespace_after_arg=closing)
+            args[-1] = last.with_changes(comma=separator, whitespace_after_arg=cst.SimpleWhitespace(""))
+    elif trailing:
         new_arg = new_arg.with_changes(comma=last.comma)  # keep the trailing comma and what follows it
-    args[-1] = last.with_changes(comma=separator)
+        args[-1] = last.with_changes(comma=separator)
+    else:  # the whitespace before ``)`` (a line break) moves behind the new argument
+        new_arg = new_arg.with_changes(whitespace_after_arg=last.whitespace_after_arg)
+        args[-1] = last.with_changes(comma=separator, whitespace_after_arg=cst.SimpleWhitespace(""))
     return call.with_changes(args=[*args, new_arg])
+
+
+def _without_comment(comma: cst.Comma) -> cst.Comma:
+    """A copy of a separator without the comment it may carry (a comment is not repeated)."""
+    after = comma.whitespace_after
+    if isinstance(after, cst.ParenthesizedWhitespace) and (after.first_line.comment is not None or after.empty_lines):
+        after = after.with_changes(first_line=cst.TrailingWhitespace(), empty_lines=[])
+        return comma.with_changes(whitespace_after=after)
+    return comma

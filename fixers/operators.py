@@ -83,17 +83,39 @@ def _operator_comma(operator: cst.CSTNode) -> cst.Comma | None:
 
 
 def keeps_comments(old: cst.CSTNode, new: cst.CSTNode) -> bool:
-    """Whether the replacement holds every comment of the original (else the rule offers no fix)."""
+    """Whether the replacement holds every comment of the original (else the rule offers no fix). A light node
+    whose source text (parentheses included) has no ``#`` has no comment to lose, and replacements add none."""
+    if getattr(type(old), "LIGHT", False):
+        tree = old._tree
+        bounds = tree.bounds(old)
+        widened = tree.outer(old, bounds) if bounds is not None else None
+        if widened is not None and "#" not in tree.text(*widened):
+            return True
     return sorted(comments_of(old)) == sorted(comments_of(new))
 
 
 def binary_to_call(node: cst.BinaryOperation, callee: str) -> cst.Call:
+    """``f(left, right)``. The operation's own parentheses are not copied: the fix keeps them where they are, or
+    drops them when a call does not need them (``emberlint.layout.droppable_parens``)."""
     comma = _operator_comma(node.operator)
-    return call(callee, node.left, node.right, comma=comma).with_changes(lpar=node.lpar, rpar=node.rpar)
+    return call(callee, node.left, node.right, comma=comma).with_changes(**_commented_parens(node))
+
+
+def _commented_parens(node: cst.CSTNode) -> dict:
+    """The node's parentheses when a comment sits in them (they stay, with the comment), else none."""
+    parens = [*node.lpar, *node.rpar]
+    if parens and any(has_comment(paren) for paren in parens):
+        return {"lpar": node.lpar, "rpar": node.rpar}
+    return {}
+
+
+def operator_has_comment(node: cst.CSTNode) -> bool:
+    """Whether the whitespace around the operator of a binary operation or augmented assignment holds a comment."""
+    return _operator_comma(node.operator) is not None
 
 
 def unary_to_call(node: cst.UnaryOperation, callee: str) -> cst.Call:
-    result = call(callee, node.expression).with_changes(lpar=node.lpar, rpar=node.rpar)
+    result = call(callee, node.expression).with_changes(**_commented_parens(node))
     after = node.operator.whitespace_after
     if has_comment(after):
         result = result.with_changes(whitespace_before_args=after)

@@ -15,6 +15,7 @@ from emberlint.rules._coach import (
     table,
 )
 
+from emberlint.fixers.dtype_kwarg import add_keyword
 from emberlint.rule import Invalid, RawFix, Rule
 
 # Methods that keep a spectrum's scaling (the value is the same spectrum, reshaped or conjugated).
@@ -188,17 +189,8 @@ class FftImplicitNorm(_FftRule):
             self.report(node, self.NO_NORM_MESSAGE.format(call=code_of(node.func), side=side))
             return
         how = ("(MLX: `mx.fft.%s(..., norm=...)`)" if backend == "mlx" else "(PyTorch: `torch.fft.%s(..., norm=...)`)")
-        new_arg = cst.Arg(keyword=cst.Name("norm"), value=cst.SimpleString('"backward"'),
-                          equal=cst.AssignEqual(whitespace_before=cst.SimpleWhitespace(""),
-                                                whitespace_after=cst.SimpleWhitespace("")))
-        args = list(node.args)
-        if args and isinstance(args[-1].comma, cst.Comma):
-            # A trailing comma: the new argument takes it (and its line break); the previous one gets a separator.
-            new_arg = new_arg.with_changes(comma=args[-1].comma)
-            separator = args[-2].comma if len(args) > 1 else cst.Comma(whitespace_after=cst.SimpleWhitespace(" "))
-            args[-1] = args[-1].with_changes(comma=separator)
-        fix = RawFix(safe=True, replacements=[(node, node.with_changes(args=[*args, new_arg]))],
-                     description='Add norm="backward" (the default)')
+        new = add_keyword(node, "norm", cst.SimpleString('"backward"'))  # in the call's own layout
+        fix = RawFix(safe=True, replacements=[(node, new)], description='Add norm="backward" (the default)')
         self.report(node, call=code_of(node.func), how=how % function, fix=fix)
 
 

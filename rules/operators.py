@@ -7,8 +7,10 @@ import libcst as cst
 from emberlint.model import Severity
 from emberlint.rule import Invalid, RawFix, Rule
 from emberlint.fixers.operators import (
-    augmented_to_assign, binary_to_call, function_for, keeps_comments, symbol_of, unary_to_call,
+    augmented_to_assign, binary_to_call, function_for, keeps_comments, operator_has_comment, symbol_of,
+    unary_to_call,
 )
+from emberlint.layout import droppable_parens
 
 BACKEND_MODULE = {"mlx": "mlx.core", "torch": "torch"}
 
@@ -84,7 +86,11 @@ class BareOperatorOnArray(Rule):
         if backend is None or function_for(node.operator, backend) is None:
             return
         callee, fix = self._fix(backend, node.operator)
-        fix = self._with_replacement(fix, node, binary_to_call(node, callee))
+        new = binary_to_call(node, callee)
+        if not operator_has_comment(node):  # a multi-line operation keeps its line breaks: one argument per line
+            broken = self.context.layout.broken_call(node, [node.left, node.right], droppable_parens(node, new))
+            new = broken.apply(new) if broken is not None else new
+        fix = self._with_replacement(fix, node, new)
         self.report(node, symbol=symbol_of(node.operator), call=f"{callee}(a, b)", fix=fix)
 
     def visit_UnaryOperation(self, node: cst.UnaryOperation) -> None:
@@ -105,5 +111,9 @@ class BareOperatorOnArray(Rule):
         # Augmented assignment updates the object in place (visible through other references, and in PyTorch
         # it keeps the target's dtype); the rebinding form does not: unsafe.
         fix.safe = False
-        fix = self._with_replacement(fix, node, augmented_to_assign(node, callee))
+        new = augmented_to_assign(node, callee)
+        if not operator_has_comment(node):
+            broken = self.context.layout.broken_call(node, [node.target, node.value], False)
+            new = new.with_changes(value=broken.apply(new.value)) if broken is not None else new
+        fix = self._with_replacement(fix, node, new)
         self.report(node, symbol=symbol_of(node.operator), call=f"x = {callee}(x, y)", fix=fix)

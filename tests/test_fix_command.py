@@ -50,7 +50,7 @@ def test_fix_rewrites_and_reports(bad: Path):
 def test_diff_prints_and_writes_nothing(bad: Path):
     before = bad.stat().st_mtime_ns
     result = fix(str(bad), "--diff", *SEL)
-    assert result.exit_code == 0
+    assert result.exit_code == 1  # as ruff's --diff: a fix would apply
     assert result.stdout == (
         f"--- a/{bad}\n+++ b/{bad}\n@@ -1,4 +1,4 @@\n import mlx.core as mx\n \n"
         " def f(a: mx.array, b: mx.array):\n-    return a * b  # product\n+    return mx.multiply(a, b)  # product\n"
@@ -260,7 +260,7 @@ def test_json_edits_applied_by_an_editor_equal_fix_output(tmp_path: Path):
     assert fix(str(path), *SEL).exit_code == 0
     assert path.read_text() == by_editor
     assert by_editor.splitlines()[3:] == [
-        "    y = mx.multiply(a, b)", "    z = (mx.subtract(a, b))  # keep", "    return mx.negative(y), z"
+        "    y = mx.multiply(a, b)", "    z = mx.subtract(a, b)  # keep", "    return mx.negative(y), z"
     ]
 
 

@@ -32,19 +32,26 @@ BODY_CASES = [
     ("return a / b / c", "return mx.divide(mx.divide(a, b), c)"),
     ("return a @ b.T % c", "return mx.remainder(mx.matmul(a, b.T), c)"),
     ("return ~(a & b)", "return mx.bitwise_invert(mx.bitwise_and(a, b))"),
-    # parentheses around the whole expression stay, the operands' ones go
-    ("return (a * b).sum()", "return (mx.multiply(a, b)).sum()"),
-    ("return a * b, (a / c)", "return mx.multiply(a, b), (mx.divide(a, c))"),
+    # parentheses a call does not need go (the operands' and the operation's own)
+    ("return (a * b).sum()", "return mx.multiply(a, b).sum()"),
+    ("return a * b, (a / c)", "return mx.multiply(a, b), mx.divide(a, c)"),
+    ("return(a * b)", "return mx.multiply(a, b)"),
     ("return f((a), (b), c)[0] @ c", "return mx.matmul(f((a), (b), c)[0], c)"),
     ("return (x := a) * b", "return mx.multiply(x := a, b)"),
     ("return (a if c else b) * b", "return mx.multiply(a if c else b, b)"),
     # formatting and comments around the expression
-    ("y = (a  *  b)  # scale\n    return y", "y = (mx.multiply(a, b))  # scale\n    return y"),
-    ("total = (a +\n             b +\n             c)\n    return total", "total = (mx.add(mx.add(a, b), c))\n    return total"),
-    ("return (\n        a  # left\n        * b  # right\n    )", "return (\n        mx.multiply(a,  # left\n    b)  # right\n    )"),
-    ("return (a *  # times\n            b)", "return (mx.multiply(a,  # times\n        b))"),
-    ("return (-  # neg\n            a)", "return (mx.negative(  # neg\n        a))"),
-    ("return ((a  # inner\n             + b) * c)", "return (mx.multiply(mx.add(a,  # inner\n     b), c))"),
+    ("y = (a  *  b)  # scale\n    return y", "y = mx.multiply(a, b)  # scale\n    return y"),
+    # a multi-line operation keeps its line breaks: one argument per line (issue 12)
+    ("total = (a +\n             b +\n             c)\n    return total",
+     "total = mx.add(\n        mx.add(\n            a,\n            b,\n        ),\n        c,\n    )\n    return total"),
+    # a comment at the operator: the line break stays where it was, continuation lines keep their columns
+    ("return (\n        a  # left\n        * b  # right\n    )", "return (\n        mx.multiply(a,  # left\n        b)  # right\n    )"),
+    ("return (a *  # times\n            b)", "return mx.multiply(a,  # times\n            b)"),
+    ("return (-  # neg\n            a)", "return mx.negative(  # neg\n            a)"),
+    ("return ((a  # inner\n             + b) * c)",
+     "return mx.multiply(\n        mx.add(a,  # inner\n                 b),\n        c,\n    )"),
+    # a comment inside the parentheses keeps them
+    ("return (a * b  # product\n    )", "return (mx.multiply(a, b)  # product\n    )"),
     ("return 2 * (a - 1.5)", "return mx.multiply(2, mx.subtract(a, 1.5))"),
     # augmented assignment is unsafe: untouched without --unsafe-fixes
     ("a *= b\n    return a", "a *= b\n    return a"),

@@ -203,7 +203,7 @@ def test_parenthesized_operand_and_keyword_argument():
         import torch
         import mlx.core as mx
         def f(x: mx.array, d: int, t: torch.Tensor):
-            y = x * (mx.divide(mx.array(1.0, dtype=x.dtype), mx.sqrt(mx.array(d, dtype=x.dtype))))
+            y = x * mx.divide(mx.array(1.0, dtype=x.dtype), mx.sqrt(mx.array(d, dtype=x.dtype)))
             return y, torch.clamp(t, max=torch.tensor(math.e, dtype=t.dtype, device=t.device))
         """)
 
