@@ -289,8 +289,15 @@ def test_nested_operators_sharing_a_start_are_one_line_of_text():
                                                                                       (3, 16, 21)]
     text = render(Report(findings=result.findings, files_checked=1), RenderOptions())
     assert text.splitlines()[:2] == [
-        "n.py:3:5: EL301 Bare operator `*` on an array; use mx.multiply(a, b) [*] (and 1 more at this position)",
+        "n.py:3:5: EL301 Bare operator `*` on an array; use mx.multiply(a, b) [*] (\u00d72 at this position)",
         "n.py:3:16: EL301 Bare operator `+` on an array; use mx.add(a, b) [*]",
+    ]
+    # different messages at one position (``x * x + x``, ``x.astype(a).astype(b)``): one line, none lost
+    source = "import mlx.core as mx\nx = mx.ones(3, dtype=mx.float32)\nz = x * x + x\n"
+    findings = lint_source(source, "m.py", Config(profile="strict", select=("EL301",))).findings
+    assert render(Report(findings=findings, files_checked=1), RenderOptions()).splitlines()[:2] == [
+        "m.py:3:5: EL301 Bare operator `*` on an array; use mx.multiply(a, b) [*]",
+        "    also here: Bare operator `+` on an array; use mx.add(a, b) [*]",
     ]
 
 
