@@ -289,8 +289,15 @@ def test_nested_operators_sharing_a_start_are_one_line_of_text():
                                                                                       (3, 16, 21)]
     text = render(Report(findings=result.findings, files_checked=1), RenderOptions())
     assert text.splitlines()[:2] == [
-        "n.py:3:5: EL301 Bare operator `*` on an array; use mx.multiply(a, b) [*] (and 1 more at this position)",
+        "n.py:3:5: EL301 Bare operator `*` on an array; use mx.multiply(a, b) [*] (\u00d72 at this position)",
         "n.py:3:16: EL301 Bare operator `+` on an array; use mx.add(a, b) [*]",
+    ]
+    # different messages at one position (``x * x + x``, ``x.astype(a).astype(b)``): one line, none lost
+    source = "import mlx.core as mx\nx = mx.ones(3, dtype=mx.float32)\nz = x * x + x\n"
+    findings = lint_source(source, "m.py", Config(profile="strict", select=("EL301",))).findings
+    assert render(Report(findings=findings, files_checked=1), RenderOptions()).splitlines()[:2] == [
+        "m.py:3:5: EL301 Bare operator `*` on an array; use mx.multiply(a, b) [*]",
+        "    also here: Bare operator `+` on an array; use mx.add(a, b) [*]",
     ]
 
 
@@ -330,3 +337,51 @@ def test_a_commented_tuple_of_starred_calls_is_no_internal_error():
     result = lint_source(source, "a.py", STRICT)
     assert result.errors == []
     assert [(f.code, f.start.line, f.start.column) for f in result.findings] == [("EL401", 8, 9)]
+
+
+# --- the documented CI recipe fails the job on every kind of crash ---------------------------------------------------
+
+def _sarif_steps(repo: Path) -> dict[str, str]:
+    """The ``run:`` script of the SARIF step in each document's GitHub Actions YAML."""
+    import re
+
+    import yaml
+
+    scripts = {}
+    for name in ("README.md", "docs/ci.md"):
+        text = (repo / name).read_text(encoding="utf-8")
+        for block in re.findall(r"```yaml\n(.*?)```", text, re.S):
+            data = yaml.safe_load(block)
+            steps = data if isinstance(data, list) else data.get("jobs", {}).get("emberlint", {}).get("steps", [])
+            for step in steps:
+                if "--format sarif" in str(step.get("run", "")):
+                    scripts[name] = step["run"]
+    return scripts
+
+
+FAKE_RUNS = {  # what the fake emberlint does -> whether the SARIF step must pass
+    "clean": ("echo '{}' > emberlint.sarif; exit 0", True),
+    "findings": ("echo '{}' > emberlint.sarif; exit 1", True),
+    "emberlint error (exit 2)": ("echo '{}' > emberlint.sarif; exit 2", False),
+    "killed (out of memory)": ("kill -9 $$", False),
+    "broken install (Python's own exit 1, no report)": ("echo 'ImportError' >&2; exit 1", False),
+    "stale report, then a crash": ("exit 1", False),
+}
+
+
+@pytest.mark.parametrize("case", sorted(FAKE_RUNS))
+def test_the_documented_sarif_step_fails_on_every_crash(repo_root, tmp_path, case):
+    behaviour, passes = FAKE_RUNS[case]
+    scripts = _sarif_steps(repo_root)
+    assert set(scripts) == {"README.md", "docs/ci.md"}
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    fake = bin_dir / "emberlint"
+    fake.write_text(f"#!/bin/bash\n{behaviour}\n")
+    fake.chmod(0o755)
+    for name, script in scripts.items():
+        (tmp_path / "emberlint.sarif").write_text("{}")  # a report left by an earlier run
+        # GitHub runs ``run:`` steps with ``bash --noprofile --norc -eo pipefail {0}``
+        done = subprocess.run(["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", script], cwd=tmp_path,
+                              env={**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}"}, capture_output=True)
+        assert (done.returncode == 0) == passes, (name, case, done.returncode)

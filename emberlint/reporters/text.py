@@ -41,24 +41,37 @@ def _statistics(report: Report) -> list[str]:
 
 
 def merged(findings: list) -> list[tuple]:
-    """One entry per (path, code, position): ``(finding, others)`` where ``others`` counts the findings of the
-    same code starting at the same place. Nested operators share a start (``0.5 * x * y`` holds two ``*``
-    whose expressions both start at ``0.5``): separate findings, each with its own fix, but one line to read."""
+    """One entry per (path, code, position): ``(finding, same, also)``, where ``same`` counts the other findings
+    there with the same message and ``also`` lists ``(message, fixable, count)`` of the ones with another message.
+    Nested expressions share a start (``0.5 * x * y`` holds two ``*`` whose expressions both start at ``0.5``;
+    ``x.double().float()`` two casts): separate findings, each with its own fix, but one line to read."""
     entries: list[list] = []
     index: dict[tuple, list] = {}
     for finding in findings:
         key = (finding.path, finding.code, finding.start)
-        if key in index:
-            index[key][1] += 1
-            continue
-        entry = [finding, 0]
-        index[key] = entry
-        entries.append(entry)
-    return [(finding, others) for finding, others in entries]
+        entry = index.get(key)
+        if entry is None:
+            entry = index[key] = [finding, 0, {}]
+            entries.append(entry)
+        elif finding.message == entry[0].message:
+            entry[1] += 1
+        else:
+            also = entry[2].setdefault(finding.message, [_fixable(finding), 0])
+            also[1] += 1
+    return [(finding, same, [(message, mark, count) for message, (mark, count) in also.items()])
+            for finding, same, also in entries]
 
 
-def _more(others: int) -> str:
-    return f" (and {others} more at this position)" if others else ""
+def _fixable(finding) -> str:
+    return " [*]" if finding.fix is not None and finding.fix.safe else ""
+
+
+def _times(count: int) -> str:
+    return f" (\u00d7{count} at this position)" if count > 1 else ""
+
+
+def _also_lines(also: list[tuple]) -> list[str]:
+    return [f"    also here: {message}{mark}{_times(count)}" for message, mark, count in also]
 
 
 def render(report: Report, options: RenderOptions) -> str:
@@ -69,12 +82,12 @@ def render(report: Report, options: RenderOptions) -> str:
     for error in report.errors:
         where = f"{error.path}:{error.line}:{error.column}" if error.line else error.path
         lines.append(f"{where}: error: {error.message}")
-    for finding, others in merged(report.findings):
-        fixable = " [*]" if finding.fix is not None and finding.fix.safe else ""
+    for finding, same, also in merged(report.findings):
         lines.append(
-            f"{finding.path}:{finding.start.line}:{finding.start.column}: {finding.code} {finding.message}{fixable}"
-            f"{_more(others)}"
+            f"{finding.path}:{finding.start.line}:{finding.start.column}: {finding.code} {finding.message}"
+            f"{_fixable(finding)}{_times(same + 1)}"
         )
+        lines.extend(_also_lines(also))
         if options.coach:
             if finding.code not in whys:
                 whys[finding.code] = _why(finding.code)
@@ -119,13 +132,15 @@ def _render_rich(report: Report, options: RenderOptions) -> str:
         console.print(f"[bold red]{escape(where)}: error:[/] {escape(error.message)}")
     entries = merged(report.findings)
     split_sources: dict[str, list[str]] = {}
-    for number, (finding, others) in enumerate(entries):
+    for number, (finding, same, also) in enumerate(entries):
         style = "red" if finding.severity.value == "error" else "yellow"
-        fixable = " [dim]\\[*][/]" if finding.fix is not None and finding.fix.safe else ""
+        fixable = " [dim]\\[*][/]" if _fixable(finding) else ""
         console.print(
             f"[bold]{escape(finding.path)}:{finding.start.line}:{finding.start.column}:[/] "
-            f"[{style}]{finding.code}[/] {escape(finding.message)}{fixable}{escape(_more(others))}"
+            f"[{style}]{finding.code}[/] {escape(finding.message)}{fixable}{escape(_times(same + 1))}"
         )
+        for line in _also_lines(also):
+            console.print(escape(line))
         if options.coach:
             why = _why(finding.code)
             if why:
@@ -137,8 +152,8 @@ def _render_rich(report: Report, options: RenderOptions) -> str:
             # one frame per line, after the last finding on it, with a caret under each finding's column
             if finding.path not in split_sources:
                 split_sources[finding.path] = report.sources[finding.path].split("\n")
-            columns = [f.start.column for f, _ in entries if (f.path, f.start.line) == (finding.path,
-                                                                                        finding.start.line)]
+            columns = [f.start.column for f, _, _ in entries if (f.path, f.start.line) == (finding.path,
+                                                                                           finding.start.line)]
             for row in code_frame(split_sources[finding.path], finding.start.line, columns):
                 number_part, _, code = row.partition(" | ")
                 console.print(f"[dim]{escape(number_part)} |[/] {escape(code)}", highlight=False)
