@@ -67,12 +67,14 @@ class PositionMap:
         self.original = original
         self.final = original
         self.rounds: list[tuple[list[int], list[tuple[int, int, int, int]], str, str]] = []
+        #: ``(original_start, original_end, final_start, final_end)``: outside them both texts are equal
+        self.blocks: list[tuple[int, int, int, int]] = []
         self._offsets: dict[int, list[int]] = {}
 
     def add_round(self, spans: list[tuple[int, int, int, int]], old_text: str, new_text: str) -> None:
         self.rounds.append(([span[2] for span in spans], spans, old_text, new_text))
         self.final = new_text
-        self.blocks = _merge_round(getattr(self, "blocks", []), spans)
+        self.blocks = _merge_round(self.blocks, spans)
 
     def changed_lines(self) -> list[tuple[int, int, int, int]]:
         """The changed regions as whole lines: ``(first, end)`` line indexes (0-based, end exclusive) in the
@@ -81,7 +83,7 @@ class PositionMap:
             return []
         original, final = self._line_starts(self.original), self._line_starts(self.final)
         widened: list[list[int]] = []
-        for o_start, o_end, f_start, f_end in getattr(self, "blocks", []):
+        for o_start, o_end, f_start, f_end in self.blocks:
             first = bisect.bisect_right(original, o_start) - 1
             back = o_start - original[first]
             last = bisect.bisect_left(original, o_end) if o_end > o_start else first + 1
