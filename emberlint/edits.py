@@ -67,11 +67,39 @@ class PositionMap:
         self.original = original
         self.final = original
         self.rounds: list[tuple[list[int], list[tuple[int, int, int, int]], str, str]] = []
+        #: ``(original_start, original_end, final_start, final_end)``: outside them both texts are equal
+        self.blocks: list[tuple[int, int, int, int]] = []
         self._offsets: dict[int, list[int]] = {}
 
     def add_round(self, spans: list[tuple[int, int, int, int]], old_text: str, new_text: str) -> None:
         self.rounds.append(([span[2] for span in spans], spans, old_text, new_text))
         self.final = new_text
+        self.blocks = _merge_round(self.blocks, spans)
+
+    def changed_lines(self) -> list[tuple[int, int, int, int]]:
+        """The changed regions as whole lines: ``(first, end)`` line indexes (0-based, end exclusive) in the
+        original text and the same in the fixed text; between two regions both texts hold the same lines."""
+        if not self.rounds:
+            return []
+        original, final = self._line_starts(self.original), self._line_starts(self.final)
+        widened: list[list[int]] = []
+        for o_start, o_end, f_start, f_end in self.blocks:
+            first = bisect.bisect_right(original, o_start) - 1
+            back = o_start - original[first]
+            last = bisect.bisect_left(original, o_end) if o_end > o_start else first + 1
+            last = max(last, first + 1)
+            forward = (original[last] if last < len(original) else len(self.original)) - o_end
+            region = [first, last, f_start - back, f_end + forward]
+            if widened and region[0] < widened[-1][1]:
+                widened[-1][1], widened[-1][3] = max(widened[-1][1], region[1]), region[3]
+            else:
+                widened.append(region)
+        result = []
+        for first, last, f_start, f_end in widened:
+            f_first = bisect.bisect_right(final, f_start) - 1
+            f_last = bisect.bisect_left(final, f_end) if f_end > f_start else f_first
+            result.append((first, last, f_first, f_last))
+        return result
 
     def offset_back(self, offset: int) -> int:
         for starts, spans, old_text, new_text in reversed(self.rounds):
@@ -107,6 +135,35 @@ class PositionMap:
         if found is None:
             found = self._offsets[id(text)] = _line_offsets(text)
         return found
+
+
+def _merge_round(blocks: list[tuple[int, int, int, int]],
+                 spans: list[tuple[int, int, int, int]]) -> list[tuple[int, int, int, int]]:
+    """Blocks ``(original_start, original_end, current_start, current_end)`` (outside them the original and the
+    current text are equal) after one more round of ``spans`` (``edit_spans`` of the current text): blocks and
+    spans that overlap or touch become one block, all in one sweep."""
+    items = sorted([(b[2], b[3], 0, b) for b in blocks] + [(s[0], s[1], 1, s) for s in spans],
+                   key=lambda item: (item[0], item[1]))
+    merged: list[tuple[int, int, int, int]] = []
+    original_shift = 0  # current - original, outside the blocks passed
+    new_shift = 0  # new - current, after the spans passed
+    index = 0
+    while index < len(items):
+        start, end = items[index][0], items[index][1]
+        block_change = span_change = 0
+        while index < len(items) and items[index][0] <= end:
+            item_start, item_end, kind, item = items[index]
+            end = max(end, item_end)
+            if kind == 0:
+                block_change += (item[3] - item[2]) - (item[1] - item[0])
+            else:
+                span_change += (item[3] - item[2]) - (item[1] - item[0])
+            index += 1
+        merged.append((start - original_shift, end - original_shift - block_change,
+                       start + new_shift, end + new_shift + span_change))
+        original_shift += block_change
+        new_shift += span_change
+    return merged
 
 
 def position_at(offsets: list[int], offset: int) -> Position:

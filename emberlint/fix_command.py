@@ -12,9 +12,7 @@ as for ``check``), a file whose cached result has no fix to apply is not linted 
 
 from __future__ import annotations
 
-import difflib
 import functools
-import io
 import sys
 from collections import Counter
 from dataclasses import dataclass, field
@@ -23,6 +21,7 @@ import click
 
 from emberlint.check_command import EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS, exit_code
 from emberlint.config import ConfigError
+from emberlint.diffs import unified_diff
 from emberlint.model import FileError, Finding
 from emberlint.options import config_path, overrides_from, selection_options
 
@@ -39,6 +38,7 @@ class FileFix:
     applied_codes: dict[str, int] = field(default_factory=dict)
     remaining: list[Finding] = field(default_factory=list)  # positions in ``new_text`` (the file once written)
     remaining_in_source: list[Finding] = field(default_factory=list)  # the same findings placed in ``source``
+    changed_lines: list[tuple[int, int, int, int]] | None = None  # regions of ``source`` the fix changed
     errors: list[FileError] = field(default_factory=list)
 
     @property
@@ -106,6 +106,7 @@ def fix_target(target, unsafe: bool = False, timeout: float | None = DEFAULT_TIM
         return outcome
     outcome.new_text = fixed.text
     outcome.applied_codes = dict(fixed.applied_codes)
+    outcome.changed_lines = fixed.positions.changed_lines() if fixed.positions is not None else None
     if cache:  # the result of the text as it will be on disk (the source's, when nothing changed)
         _store(data if fixed.changed else source.raw, target, fixed.remaining)
     return outcome
@@ -152,18 +153,6 @@ def _check_round_trip(source, text: str) -> bytes:
     if again != text:
         raise ValueError(f"{source.path}: fixed text does not survive its encoding round trip; file left unchanged")
     return data
-
-
-def unified_diff(path: str, before: str, after: str) -> str:
-    def split(text: str) -> list[str]:  # at \n, \r\n and \r only (not at form feeds, as splitlines does)
-        return io.StringIO(text, newline="").readlines()
-
-    lines = []
-    for line in difflib.unified_diff(split(before), split(after), f"a/{path}", f"b/{path}"):
-        lines.append(line)
-        if not line.endswith(("\n", "\r")):
-            lines.append("\n\\ No newline at end of file\n")
-    return "".join(lines)
 
 
 def _counts(codes: dict[str, int]) -> str:
@@ -238,7 +227,7 @@ def fix(paths, select, ignore, profile, config_file, exclude, unsafe_fixes, show
             report.findings.extend(result.remaining_in_source)
             continue
         if show_diff:
-            click.echo(unified_diff(result.path, result.source.text, result.new_text), nl=False)
+            click.echo(unified_diff(result.path, result.source.text, result.new_text, result.changed_lines), nl=False)
         if not dry_run:
             error = _write(result)
             if error is not None:  # the file on disk is the original: its findings, placed there

@@ -172,12 +172,14 @@ class Layout:
             current = parent
         return None
 
-    def broken_call(self, node: cst.CSTNode, arguments: list[cst.CSTNode], drop_parens: bool) -> BrokenCall | None:
-        """The one-argument-per-line layout of a call replacing the multi-line ``node`` (None: one line)."""
+    def broken_call(self, node: cst.CSTNode, arguments: list[cst.CSTNode],
+                    call: cst.Call | None = None) -> BrokenCall | None:
+        """The one-argument-per-line layout of ``call`` (None: not a call) replacing the multi-line ``node``
+        (None when ``node`` is on one line). The call starts where ``node``'s parentheses did when it drops them."""
         if not self.spans_lines(node):
             return None
         start = None
-        if drop_parens:
+        if call is not None and droppable_parens(node, call):
             widened = self.paren_range(node)
             start = widened.start.line if widened is not None else None
         ranges = self.ranges([node, *arguments])

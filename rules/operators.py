@@ -10,7 +10,6 @@ from emberlint.fixers.operators import (
     augmented_to_assign, binary_to_call, function_for, keeps_comments, operator_has_comment, symbol_of,
     unary_to_call,
 )
-from emberlint.layout import droppable_parens
 
 BACKEND_MODULE = {"mlx": "mlx.core", "torch": "torch"}
 
@@ -87,8 +86,10 @@ class BareOperatorOnArray(Rule):
             return
         callee, fix = self._fix(backend, node.operator)
         new = binary_to_call(node, callee)
-        if not operator_has_comment(node):  # a multi-line operation keeps its line breaks: one argument per line
-            broken = self.context.layout.broken_call(node, [node.left, node.right], droppable_parens(node, new))
+        layout = self.context.layout
+        if layout.spans_lines(node) and not operator_has_comment(node):
+            # a multi-line operation keeps its line breaks: one argument per line
+            broken = layout.broken_call(node, [node.left, node.right], new)
             new = broken.apply(new) if broken is not None else new
         fix = self._with_replacement(fix, node, new)
         self.report(node, symbol=symbol_of(node.operator), call=f"{callee}(a, b)", fix=fix)
@@ -112,8 +113,8 @@ class BareOperatorOnArray(Rule):
         # it keeps the target's dtype); the rebinding form does not: unsafe.
         fix.safe = False
         new = augmented_to_assign(node, callee)
-        if not operator_has_comment(node):
-            broken = self.context.layout.broken_call(node, [node.target, node.value], False)
+        if self.context.layout.spans_lines(node) and not operator_has_comment(node):
+            broken = self.context.layout.broken_call(node, [node.target, node.value])
             new = new.with_changes(value=broken.apply(new.value)) if broken is not None else new
         fix = self._with_replacement(fix, node, new)
         self.report(node, symbol=symbol_of(node.operator), call=f"x = {callee}(x, y)", fix=fix)

@@ -181,3 +181,49 @@ def test_timeout_before_the_file_is_linted_says_its_findings_are_unknown(long_fi
     result = run("fix", "--no-cache", *STRICT, str(long_file))
     assert result.exit_code == 2
     assert "linting it did not finish: its findings are not known" in result.stdout
+
+
+# --- the diff: linear in the file size, and correct ---------------------------------------------------------
+
+def apply_unified_diff(before: str, diff: str) -> str:
+    """Apply a unified diff (as ``fix --diff`` prints it) to ``before``."""
+    import re
+
+    from emberlint.diffs import split_lines
+
+    old = split_lines(before)
+    result: list[str] = []
+    at = 0
+    for line in diff.splitlines(keepends=True)[2:]:
+        hunk = re.match(r"@@ -(\d+)(?:,(\d+))? ", line)
+        if hunk:
+            start = int(hunk.group(1)) - (0 if hunk.group(2) == "0" else 1)
+            result += old[at:start]
+            at = start
+        elif line.startswith("\\ No newline"):
+            result[-1] = result[-1].rstrip("\r\n")
+        elif line[0] == " ":
+            result.append(old[at])
+            at += 1
+        elif line[0] == "-":
+            at += 1
+        else:
+            result.append(line[1:])
+    return "".join(result + old[at:])
+
+
+def test_diff_of_a_fix_compares_only_the_changed_regions():
+    from emberlint.diffs import unified_diff
+
+    source = "import mlx.core as mx\n\ndef f(t: mx.array):\n" + "".join(
+        f"    a{i} = (\n        t * t\n        + t\n    )\n" + "    b = t\n" * 7 + f"    c{i} = mx.zeros(\n        (3,)\n    )\n" + "    b = t\n" * 7
+        for i in range(40)) + "    return t\n"
+    outcome = fixing.fix_text(source, "many.py", Config(profile="strict"))
+    regions = outcome.positions.changed_lines()
+    assert len(regions) == 80  # one per rewritten statement; the unchanged lines between them are not compared
+    diff = unified_diff("many.py", source, outcome.text, regions)
+    assert diff.startswith("--- a/many.py\n+++ b/many.py\n@@ -1,9 +1,9 @@\n")
+    assert diff.count("@@ -") == 80
+    assert apply_unified_diff(source, diff) == outcome.text
+    whole = unified_diff("many.py", source, outcome.text)  # difflib over the whole texts: another valid diff
+    assert apply_unified_diff(source, whole) == outcome.text
