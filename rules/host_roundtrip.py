@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import libcst as cst
 
+from emberlint.compute_path import in_compute_path, in_host_output
 from emberlint.model import Severity
 from emberlint.rule import Invalid, Rule
 
@@ -29,10 +30,15 @@ class _HostRoundTripRule(Rule):
         return None
 
     def in_compute_code(self) -> bool:
-        """Inside a function of a file that imports MLX or PyTorch (module-level scripts are host code)."""
+        """Where a host value is not required. Never in host output (``print``/logging/f-string arguments,
+        ``raise``/``assert``). Recommended profile: on the compute path (``__call__``/``forward`` of a module and
+        the functions of the file they call; ``emberlint/compute_path.py``). Strict: any function of a file that
+        imports MLX or PyTorch (module-level scripts are host code)."""
         if not any(self.context.imports_backend(b) for b in DEVICE_BACKENDS):
             return False
-        return self.context.enclosing_function() is not None
+        if self.context.enclosing_function() is None or in_host_output(self.context):
+            return False
+        return self.context.config.profile == "strict" or in_compute_path(self.context)
 
     def module_text(self, backend: str) -> str:
         return self.context.module_ref({"mlx": "mlx.core", "torch": "torch"}[backend]).text
