@@ -177,6 +177,8 @@ def _name_dtype(node: cst.Name, context, depth: int) -> str | None:
     if found is None or found[1]:
         return None
     bindings = context.facts.bindings[(id(found[0]), node.value)]
+    if len(bindings) > 1 and found[0] is context.scope and context.tree is not None:
+        bindings = _latest_before(bindings, node, context)
     dtypes = set()
     for binding in bindings:
         if binding.value is None or binding.iterated or binding.element is not None:
@@ -185,6 +187,26 @@ def _name_dtype(node: cst.Name, context, depth: int) -> str | None:
             continue
         dtypes.add(dtype_of(binding.value, context, depth + 1))
     return dtypes.pop() if len(dtypes) == 1 else None
+
+
+def _latest_before(bindings: list, use: cst.CSTNode, context) -> list:
+    """Of a function's straight-line rebindings (``g = proj(x)``; ``g = g.astype(mx.float32)``), the last one on
+    a line before the use; all of them when any binding is in a loop or branch (where order does not tell)."""
+    line = context.line_of(use)
+    before = []
+    for binding in bindings:
+        if binding.value is None:
+            return bindings
+        node = binding.value
+        while node is not None and not isinstance(node, (cst.SimpleStatementLine, cst.FunctionDef)):
+            node = node._parent
+        if node is None or not isinstance(getattr(node, "_parent", None), cst.IndentedBlock) or not isinstance(
+                node._parent._parent, cst.FunctionDef):
+            return bindings  # not a top-level statement of the function body
+        start = context.line_of(binding.value)
+        if start < line:
+            before.append((start, binding))
+    return [max(before, key=lambda b: b[0])[1]] if before else bindings
 
 
 def _python_number(node: cst.BaseExpression, context) -> str | None:
