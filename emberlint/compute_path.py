@@ -98,12 +98,21 @@ def _is_output_call(call: cst.Call) -> bool:
     return False
 
 
+def _raises_only(block: cst.CSTNode) -> bool:
+    body = getattr(block, "body", ())
+    return len(body) == 1 and isinstance(body[0], cst.SimpleStatementLine) and len(body[0].body) == 1 \
+        and isinstance(body[0].body[0], cst.Raise)
+
+
 def in_host_output(context) -> bool:
     """The node being visited feeds host output: an argument of ``print``/logging/``warnings.warn``, a part of an
-    f-string, or inside a ``raise``/``assert`` statement."""
-    for node in context.ancestors[:-1]:
+    f-string, inside a ``raise``/``assert`` statement, or the condition of an ``if`` whose body only raises."""
+    ancestors = context.ancestors
+    for index, node in enumerate(ancestors[:-1]):
         if isinstance(node, (cst.FormattedString, cst.Raise, cst.Assert)):
             return True
         if isinstance(node, cst.Call) and _is_output_call(node):
+            return True
+        if isinstance(node, cst.If) and ancestors[index + 1] is node.test and _raises_only(node.body):
             return True
     return False

@@ -87,7 +87,11 @@ def is_int(dtype: str | None) -> bool:
 
 
 def promote(a: str | None, b: str | None) -> str | None:
-    """The result dtype of arithmetic between two arrays of known dtypes (MLX and PyTorch agree on these)."""
+    """The result dtype of arithmetic between two arrays of known dtypes (MLX and PyTorch agree on these).
+    float32 meeting an array of unknown dtype is taken as float32: the result is at least float32 (float64
+    would only widen it), which is what the half-precision rules need to know."""
+    if "float32" in (a, b) and None in (a, b):
+        return "float32"
     if a is None or b is None:
         return None
     if a == b:
@@ -181,12 +185,21 @@ def _name_dtype(node: cst.Name, context, depth: int) -> str | None:
         bindings = _latest_before(bindings, node, context)
     dtypes = set()
     for binding in bindings:
+        if binding.element is not None and _splits(binding.value, context):
+            dtypes.add(dtype_of(binding.value.args[0].value, context, depth + 1))
+            continue
         if binding.value is None or binding.iterated or binding.element is not None:
             return None
         if binding.augmented is not None:
             continue
         dtypes.add(dtype_of(binding.value, context, depth + 1))
     return dtypes.pop() if len(dtypes) == 1 else None
+
+
+def _splits(value, context) -> bool:
+    """``a, b = mx.split(x, ...)``: every element has the dtype of ``x``."""
+    return isinstance(value, cst.Call) and bool(value.args) and context.qualified_name(value.func) in (
+        "mlx.core.split", "torch.split", "torch.chunk")
 
 
 def _latest_before(bindings: list, use: cst.CSTNode, context) -> list:

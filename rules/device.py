@@ -37,6 +37,9 @@ class HostTransferInCompute(Rule):
 
     Fix: place the module and its inputs once, outside (``model.to(device)``; MLX: unified memory, no move at all),
     and keep ``forward``/``__call__`` device-free. Convert to NumPy only after the forward pass.
+
+    Profile: strict only. On real code (``benchmarks/real_code_precision.py``) its findings were
+    ``self.inv_freq.to(device=x.device)``: a buffer placed with the module, so the move is a no-op.
     """
 
     CODE = "EL701"

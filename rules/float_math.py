@@ -81,9 +81,9 @@ class HostFloatMath(_ArrayUseRule):
     ``math.log(n)``, ``math.pi``) used as an operand of MLX/PyTorch array math or as a constructor value --
     directly or through a name bound to it (``scale = 1 / math.sqrt(d)`` ... ``q * scale``).
 
-    A policy, not an accuracy claim (strict profile only). Python evaluates the expression in float64 and the
-    array operation rounds it once to the array's dtype; that is never less accurate than the backend math on
-    typed scalars this rule suggests. Measured (``scripts/measure_host_scalar_rounding.py``, mlx 0.32.4,
+    Profile: strict only -- a policy, not an accuracy claim. Python evaluates the expression in float64 and the
+    array operation rounds it once to the array's dtype; measured, that was never less accurate than the backend
+    math on typed scalars this rule suggests. Measured (``scripts/measure_host_scalar_rounding.py``, mlx 0.32.4,
     ``1/sqrt(d)`` for d = 1..4096 against the exact value): the host value is strictly closer in 491-1,049 of
     the 4,096 cases (float32/float16/bfloat16, against ``mx.sqrt(1/d)`` and ``mx.rsqrt(d)``) and never farther.
     What the policy buys is visibility: the constant's dtype is written in the array code, the computation is
@@ -232,8 +232,10 @@ class NumpyInArrayCode(_ArrayUseRule):
     or through a name).
 
     Why it matters numerically: NumPy promotes Python floats and lists to float64, so ``mx.array(np.exp(-t))``
-    computes in float64 and rounds to float32 on the way in (double rounding, and different values from the same
-    code written with ``mx.exp``); ``np.fft.rfft`` of float32 data returns complex128. Applied to an MLX/PyTorch
+    computes in float64 and rounds to float32 on the way in: values that differ in the last bits from the same
+    code written with ``mx.exp`` (not less accurate ones: the float64 value is rounded once, see EL501's
+    measurement), so a port no longer matches its reference bit for bit; ``np.fft.rfft`` of float32 data
+    returns complex128. Applied to an MLX/PyTorch
     array it forces a device-to-host copy and a synchronisation, and the result is outside the graph (no
     autograd, no ``mx.compile``). Host-side loaders (``np.load``, ``np.frombuffer``, dtype and shape helpers) are
     not reported; only value-computing functions are, as listed in ``rules/float_math.yaml``.
@@ -241,13 +243,16 @@ class NumpyInArrayCode(_ArrayUseRule):
     Fix: use the backend function on arrays of the intended dtype: ``np.exp(x)`` -> ``mx.exp(x)``,
     ``np.fft.rfft(k, n)`` -> ``mx.fft.rfft(k, n=n)`` / ``torch.fft.rfft``. There is no automatic fix: the result
     dtype changes (float32 instead of float64), which must be reviewed.
+
+    Profile: strict only. On real code (``benchmarks/real_code_precision.py``) its one finding was integer index
+    work on the host (``np.where`` on routing indices, which MLX cannot express), not float math.
     """
 
     CODE = "EL502"
     NAME = "numpy-in-array-code"
     MESSAGE = ("NumPy `{name}` in {backend} array code: computed on the host (float64 for Python data) and copied "
                "into the array; use the {backend} function")
-    SEVERITY = Severity.WARNING
+    SEVERITY = None
     VALID = [
         "import numpy as np\nimport mlx.core as mx\ndef load(path):\n    return mx.array(np.load(path), dtype=mx.float32)",
         "import numpy as np\nimport mlx.core as mx\ndef stats(values):\n    return np.mean(values)",
