@@ -51,6 +51,8 @@ class HostTransferInCompute(Rule):
         ("import torch\nmodel = M().to('cuda')\ny = model(x).cpu().numpy()"),
         ("import mlx.core as mx\nimport mlx.nn as nn\nclass M(nn.Module):\n    def __call__(self, u):\n"
          "        return mx.multiply(u, u)"),
+        ("import torch\nclass M(torch.nn.Module):\n    def forward(self, x):\n"
+         "        if x.device != self.w.device:\n            x = x.to(self.w.device)\n        return x @ self.w"),
     ]
     INVALID = [
         Invalid(
@@ -77,7 +79,7 @@ class HostTransferInCompute(Rule):
         elif name in facts["move_methods"]:
             if mlx_port(self.context):
                 return  # the porting rule EL803 reports torch device calls in MLX code
-            if name == "to" and not self._device_argument(node):
+            if name == "to" and (not self._device_argument(node) or self._guarded_by_device_check()):
                 return
         else:
             return
@@ -87,6 +89,12 @@ class HostTransferInCompute(Rule):
                "place the module and inputs once outside `forward` (`model.to(device)`) and drop the move")
         self.report(node, call=f".{name}({', '.join(code_of(a.value) for a in node.args)})",
                     method=function.name.value if function else "forward", how=how)
+
+    def _guarded_by_device_check(self) -> bool:
+        """``if x.device != self.device: x = x.to(self.device)``: a move that happens once, not on every call."""
+        branch = self.context.enclosing(cst.If)
+        return branch is not None and any(
+            isinstance(n, cst.Attribute) and n.attr.value == "device" for n in subtree(branch.test))
 
     def _device_argument(self, node: cst.Call) -> bool:
         value = keyword(node, "device")
@@ -179,6 +187,7 @@ class MultipleDevices(Rule):
         ("import torch\ndevice = torch.device('cuda' if torch.cuda.is_available() else 'cpu')\n"
          "state = torch.load(path, map_location='cpu')\nx = x.to(device)"),
         "import mlx.core as mx\nwith mx.stream(mx.cpu):\n    y = mx.exp(x)",
+        "import mlx.core as mx\ndevice = mx.gpu if mx.metal.is_available() else mx.cpu\nmx.set_default_device(device)",
     ]
     INVALID = [
         Invalid(
@@ -193,6 +202,8 @@ class MultipleDevices(Rule):
 
     def _device_of(self, node: cst.CSTNode) -> str | None:
         if isinstance(node, cst.Attribute):
+            if isinstance(self.context.parent(), cst.IfExp):
+                return None  # one choice: `mx.gpu if mx.metal.is_available() else mx.cpu`
             return table()["device"]["device_objects"].get(self.context.qualified_name(node) or "")
         if isinstance(node, cst.SimpleString):
             parent = self.context.parent()

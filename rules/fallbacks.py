@@ -7,6 +7,8 @@ import re
 import libcst as cst
 from emberlint.rules._coach import code_of, table
 
+from emberlint.api_facts import matches_prefix
+from emberlint.compute_path import _is_output_call
 from emberlint.rule import Invalid, Rule
 from emberlint.walk import subtree
 
@@ -48,6 +50,12 @@ class SilentNumericsFallback(Rule):
         ("import mlx.core as mx\ndef f(x):\n    try:\n        return mx.fft.rfft(x, norm=\"backward\")\n"
          "    except Exception as error:\n        raise ValueError('bad input') from error"),
         "try:\n    import torch\nexcept Exception:\n    torch = None",
+        ("import torch\ndef save(model, path):\n    try:\n        torch.save(model.state_dict(), path)\n"
+         "    except Exception:\n        return False\n    return True"),
+        ("import torch\ndef pick():\n    try:\n        ok = torch.cuda.is_available() and torch.backends.cudnn.enabled\n"
+         "    except Exception:\n        ok = False\n    return torch.device('cuda' if ok else 'cpu')"),
+        ("import mlx.core as mx\ndef report(x: mx.array, logger):\n    try:\n"
+         "        logger.info('mean %f', mx.mean(x).item())\n    except Exception:\n        pass"),
     ]
     INVALID = [
         Invalid(
@@ -103,9 +111,20 @@ class SilentNumericsFallback(Rule):
 
     def _guarded(self, body: cst.BaseSuite) -> str | None:
         loaders = table()["fallbacks"]["config_loaders"]
+        non_numeric = frozenset(table()["fallbacks"]["non_numeric_apis"])
+        skipped: set[int] = set()
         for inner in subtree(body):
+            if id(inner) in skipped:
+                continue
             if isinstance(inner, (cst.Import, cst.ImportFrom)):
                 return None
+            if isinstance(inner, (cst.Call, cst.Attribute)):
+                func = inner.func if isinstance(inner, cst.Call) else inner
+                qualified = self.context.qualified_name(func) or ""
+                if (qualified and matches_prefix(qualified, non_numeric)) or (
+                        isinstance(inner, cst.Call) and _is_output_call(inner)):
+                    skipped.update(id(n) for n in subtree(inner))  # saving, device probing, logging: no numerics
+                    continue
             if isinstance(inner, cst.Attribute):
                 if (self.context.qualified_name(inner) or "").split(".", 1)[0] in ("mlx", "torch"):
                     return "array code"
