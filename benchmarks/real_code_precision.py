@@ -143,9 +143,16 @@ def main(argv: list[str] | None = None) -> int:
         precision = f"{verdicts['TP'] / n_labelled:.2f}" if n_labelled else "-"
         print(f"{code:6} {severity:7} {len(indices):5} {len(indices) / kloc:6.2f} {errs / kloc:8.2f} {n_labelled:8} "
               f"{verdicts['TP']:4} {verdicts['debatable']:4} {verdicts['FP']:4} {precision:>9}")
-    # precision of every labelled rule over all its labels (labels of rules that are off here included)
+    from emberlint.registry import enabled_rules
+
+    silent = sorted(rule.CODE for rule in enabled_rules(Config(profile=args.profile)) if rule.CODE not in per_rule)
+    print(f"enabled with no finding on this code (precision not measurable here): {', '.join(silent)}")
+    print(f"labels not matched in this run (their rule is off in this profile, or the code no longer reports "
+          f"the finding): {len(labels) - len(matched)}")
+    # every label, whatever the profile: the labelled set was sampled from the strict profile's findings, so a
+    # rule's line here covers its strict-only findings too (the table above is the profile being measured)
     print()
-    print("labelled precision per rule over the whole labelled set (any profile):")
+    print("labels per rule over the whole labelled set (sampled from strict-profile findings):")
     by_code = collections.defaultdict(collections.Counter)
     for label in labels:
         by_code[label["code"]][label["verdict"]] += 1

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import libcst as cst
 from emberlint.rules._coach import (
     code_of,
@@ -165,6 +167,9 @@ class TensorWithoutDevice(Rule):
                     how="pass `device=x.device` (and `dtype=x.dtype`) or register a buffer in `__init__`")
 
 
+_TEST_PATH = re.compile(r"(^|/)(tests?|testing)/|(^|/)test_[^/]*\.py$|_test\.py$")
+
+
 class MultipleDevices(Rule):
     """More than one device named in one module: ``"cuda"`` and ``"cpu"``, ``torch.device("mps")`` and
     ``.cuda()``, or ``mx.gpu`` and ``mx.cpu``.
@@ -177,7 +182,10 @@ class MultipleDevices(Rule):
 
     Fix: choose the device once (a ``device`` parameter or ``torch.device("cuda" if torch.cuda.is_available() else
     "cpu")``; MLX: ``mx.set_default_device``) and pass it everywhere. ``map_location=`` of a checkpoint load is not
-    counted, nor the two arms of one ``"cuda" if ... else "cpu"`` choice.
+    counted, nor the two arms of one ``"cuda" if ... else "cpu"`` (or ``mx.gpu if ... else mx.cpu``) choice, nor a
+    device in a comparison (``mx.default_device() == mx.gpu``) or in a branch that probes availability (``if
+    torch.backends.mps.is_available(): device = torch.device("mps")``), nor test code (``tests/``, ``testing/``,
+    ``test_*.py``), which runs one computation on several devices on purpose.
     """
 
     CODE = "EL703"
@@ -188,6 +196,8 @@ class MultipleDevices(Rule):
          "state = torch.load(path, map_location='cpu')\nx = x.to(device)"),
         "import mlx.core as mx\nwith mx.stream(mx.cpu):\n    y = mx.exp(x)",
         "import mlx.core as mx\ndevice = mx.gpu if mx.metal.is_available() else mx.cpu\nmx.set_default_device(device)",
+        ("import torch\nif torch.cuda.is_available():\n    device = torch.device('cuda')\n"
+         "elif torch.backends.mps.is_available():\n    device = torch.device('mps')\nelse:\n    device = torch.device('cpu')"),
     ]
     INVALID = [
         Invalid(
@@ -202,8 +212,8 @@ class MultipleDevices(Rule):
 
     def _device_of(self, node: cst.CSTNode) -> str | None:
         if isinstance(node, cst.Attribute):
-            if isinstance(self.context.parent(), cst.IfExp):
-                return None  # one choice: `mx.gpu if mx.metal.is_available() else mx.cpu`
+            if isinstance(self.context.parent(), (cst.IfExp, cst.Comparison, cst.ComparisonTarget)):
+                return None  # one choice (`mx.gpu if ... else mx.cpu`), or a probe (`mx.default_device() == mx.gpu`)
             return table()["device"]["device_objects"].get(self.context.qualified_name(node) or "")
         if isinstance(node, cst.SimpleString):
             parent = self.context.parent()
@@ -229,6 +239,11 @@ class MultipleDevices(Rule):
     def _visit(self, node: cst.CSTNode) -> None:
         if isinstance(self.context.parent(), cst.Element):
             return  # an enumeration of devices (``(mx.cpu, mx.gpu)``), not a placement
+        if _TEST_PATH.search(self.context.path.replace("\\", "/")):
+            return  # test code runs one computation on several devices on purpose
+        branch = self.context.enclosing(cst.If)
+        if branch is not None and "is_available" in code_of(branch.test):
+            return  # a probe: `if torch.cuda.is_available(): device = torch.device("cuda") elif ...`
         device = self._device_of(node)
         if device is None:
             return

@@ -74,6 +74,7 @@ class SilentNumericsFallback(Rule):
     ]
 
     def visit_Try(self, node: cst.Try) -> None:
+        self._try = node
         for handler in node.handlers:
             broad = self._broad(handler)
             if broad is None or self._reports(handler):
@@ -133,6 +134,9 @@ class SilentNumericsFallback(Rule):
             qualified = self.context.qualified_name(inner.func) or ""
             tail = code_of(inner.func).rsplit(".", 1)[-1]
             if qualified in loaders or tail in loaders:
+                if qualified in table()["fallbacks"]["generic_loaders"] and not re.search(
+                        table()["fallbacks"]["config_words"], code_of(self._try)):
+                    continue  # json.loads of something that is not a config (tool-call arguments, a payload)
                 return "loading a numerics config"
             if self.context.is_array(inner) or (
                 isinstance(inner.func, cst.Attribute) and self.context.is_array(inner.func.value)
