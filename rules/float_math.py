@@ -234,8 +234,8 @@ class NumpyInArrayCode(_ArrayUseRule):
     Why it matters numerically: NumPy promotes Python floats and lists to float64, so ``mx.array(np.exp(-t))``
     computes in float64 and rounds to float32 on the way in: values that differ in the last bits from the same
     code written with ``mx.exp`` (not less accurate ones: the float64 value is rounded once, see EL501's
-    measurement), so a port no longer matches its reference bit for bit; ``np.fft.rfft`` of float32 data
-    returns complex128. Applied to an MLX/PyTorch
+    measurement), so a port no longer matches its reference bit for bit (NumPy 2 keeps float32 inputs in
+    float32/complex64; new arrays from Python data are float64). Applied to an MLX/PyTorch
     array it forces a device-to-host copy and a synchronisation, and the result is outside the graph (no
     autograd, no ``mx.compile``). Host-side loaders (``np.load``, ``np.frombuffer``, dtype and shape helpers) are
     not reported; only value-computing functions are, as listed in ``rules/float_math.yaml``.
