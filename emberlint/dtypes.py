@@ -158,9 +158,19 @@ def _first_array(call: cst.Call, context) -> cst.BaseExpression | None:
 
 
 def dtype_of(node: cst.BaseExpression, context, depth: int = 0) -> str | None:
-    """The dtype of an array expression when the code states it (see the module docstring), else None."""
+    """The dtype of an array expression when the code states it (see the module docstring), else None.
+    Memoized per file (on ``context``) by node and scope."""
     if depth > 10:
         return None
+    cache = context.__dict__.setdefault("_dtype_cache", {})
+    key = (id(node), id(context.scope))
+    if key not in cache:
+        cache[key] = None  # a cycle through a name's own binding is unknown
+        cache[key] = _dtype_of(node, context, depth)
+    return cache[key]
+
+
+def _dtype_of(node: cst.BaseExpression, context, depth: int) -> str | None:
     if isinstance(node, cst.Call):
         return _call_dtype(node, context, depth)
     if isinstance(node, cst.BinaryOperation):

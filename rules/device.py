@@ -239,14 +239,14 @@ class MultipleDevices(Rule):
     def _visit(self, node: cst.CSTNode) -> None:
         if isinstance(self.context.parent(), cst.Element):
             return  # an enumeration of devices (``(mx.cpu, mx.gpu)``), not a placement
+        device = self._device_of(node)
+        if device is None:
+            return
         if _TEST_PATH.search(self.context.path.replace("\\", "/")):
             return  # test code runs one computation on several devices on purpose
         branch = self.context.enclosing(cst.If)
         if branch is not None and "is_available" in code_of(branch.test):
             return  # a probe: `if torch.cuda.is_available(): device = torch.device("cuda") elif ...`
-        device = self._device_of(node)
-        if device is None:
-            return
         if device not in self._seen:
             self._seen[device] = node
             if len(self._seen) == 2:

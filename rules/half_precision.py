@@ -229,6 +229,8 @@ class UnrepresentableLiteral(_DtypeRule):
                                 becomes="inf" if problem == "overflow" else "0", dtype=dtype,
                                 consequence=self.CONSEQUENCE[problem] + "; the typed scalar keeps the bug")
             return
+        if not any(not a.star and python_float(a.value) is not None for a in node.args):
+            return
         receiver = node.func.value if isinstance(node.func, cst.Attribute) and qualified is None else None
         arrays = [receiver] if receiver is not None else [
             a.value for a in node.args if not a.star and self.context.is_array(a.value)]
@@ -343,8 +345,8 @@ class Int32ProductOverflow(_DtypeRule):
     def visit_BinaryOperation(self, node: cst.BinaryOperation) -> None:
         if not isinstance(node.operator, cst.Multiply):
             return
-        if self.context.dtype_of(node.left) == "int32" and self.context.dtype_of(node.right) == "int32":
-            if self.context.is_array(node.left) and self.context.is_array(node.right):
+        if self.context.is_array(node.left) and self.context.is_array(node.right):
+            if self.context.dtype_of(node.left) == "int32" and self.context.dtype_of(node.right) == "int32":
                 self.report(node, product=_text(node))
 
 
