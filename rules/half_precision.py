@@ -171,7 +171,8 @@ class UnrepresentableLiteral(_DtypeRule):
     mask is 1 and NaN where it is 0 (``0 * -inf``), so the additive mask poisons the softmax; ``n + 1e-8``
     stays 0 and ``h / (n + 1e-8)`` divides by zero. A typed scalar ``mx.array(1e-8, dtype=n.dtype)`` is rounded
     the same way and keeps the bug. bfloat16 holds both (its range is float32's). Decided when the dtype is
-    visible (``astype``/``dtype=``/a constructor); PyTorch arrays too.
+    visible (``astype``/``dtype=``/a constructor); PyTorch arrays too. The strict profile also reports an MLX
+    array of unknown dtype inside ``__call__``/``forward`` of a model ("if x is float16").
 
     Fix: a value the dtype holds: ``mx.finfo(x.dtype).min`` (or ``-3e4``) for masks, an eps that is a normal
     number in float16 (``1e-5`` or larger: the smallest normal float16 is 6.1e-5, the smallest subnormal
@@ -208,9 +209,14 @@ class UnrepresentableLiteral(_DtypeRule):
             return
         dtype = self.context.dtype_of(array)
         problem = unrepresentable(value, dtype)
+        shown = dtype
+        if dtype is None and self.context.config.profile == "strict" and self.mlx_array(array) \
+                and self.context.in_compute_path():
+            problem = unrepresentable(value, "float16")  # strict: "if x is float16"
+            shown = f"float16 (if `{_text(array)}` is float16)"
         if problem:
             self.report(where, literal=_text(literal), becomes="inf" if problem == "overflow" else "0",
-                        dtype=dtype, consequence=self.CONSEQUENCE[problem])
+                        dtype=shown, consequence=self.CONSEQUENCE[problem])
 
     def visit_BinaryOperation(self, node: cst.BinaryOperation) -> None:
         if isinstance(node.operator, _ARITHMETIC):

@@ -277,6 +277,19 @@ def test_additive_mask_of_minus_1e9_in_float16():
     assert codes(source.replace("mx.float16", "mx.bfloat16")) == []
 
 
+def test_unknown_dtype_mask_is_reported_as_if_float16_in_strict_only():
+    source = """\
+    import mlx.core as mx
+    import mlx.nn as nn
+    class Attention(nn.Module):
+        def __call__(self, scores: mx.array, mask: mx.array) -> mx.array:
+            return mx.softmax(scores + (1 - mask) * -1e9, axis=-1, precise=True)
+    """
+    assert codes(source) == []
+    assert messages(source, "EL412", STRICT) == [
+        "`-1e9` is inf in float16 (if `1 - mask` is float16): the operation sees inf (and 0 * inf is NaN)"]
+
+
 def test_eps_that_is_zero_in_float16_and_the_typed_scalar_that_keeps_the_bug():
     source = """\
     import mlx.core as mx
