@@ -211,7 +211,7 @@ class UnrepresentableLiteral(_DtypeRule):
         problem = unrepresentable(value, dtype)
         shown = dtype
         if dtype is None and self.context.config.profile == "strict" and self.mlx_array(array) \
-                and self.context.in_compute_path():
+                and self.half_or_unknown(array)[1]:
             problem = unrepresentable(value, "float16")  # strict: "if x is float16"
             shown = f"float16 (if `{_text(array)}` is float16)"
         if problem:
