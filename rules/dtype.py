@@ -17,7 +17,6 @@ from emberlint.fixers.typed_scalar import bindings_of, is_plain_reference, numbe
 
 from emberlint.api_facts import load_table
 from emberlint.dtypes import FLOATS, arithmetic_partners, canonical
-from emberlint.model import Severity
 from emberlint.rule import Invalid, RawFix, Rule
 from emberlint.scope import backend_of
 

@@ -15,7 +15,6 @@ from emberlint.rules.dtype import array_backend, source
 
 from emberlint.api_facts import matches_prefix
 from emberlint.arrays import Kind
-from emberlint.model import Severity
 from emberlint.rule import Invalid, RawFix, Rule
 from emberlint.scope import backend_of
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import libcst as cst
 
-from emberlint.model import Severity
 from emberlint.rule import Invalid, RawFix, Rule
 from emberlint.fixers.operators import (
     augmented_to_assign, binary_to_call, function_for, keeps_comments, symbol_of, unary_to_call,

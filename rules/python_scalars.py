@@ -11,7 +11,6 @@ from emberlint.dtypes import is_int
 from emberlint.fixers.float_math import contains_host_math
 from emberlint.fixers.operators import symbol_of
 from emberlint.fixers.typed_scalar import number_family, scalar_replacement
-from emberlint.model import Severity
 from emberlint.rule import Invalid, RawFix, Rule
 from emberlint.scope import backend_of
 

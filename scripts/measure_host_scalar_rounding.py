@@ -31,8 +31,8 @@ def main() -> None:
     print(f"mlx {mx.__version__}, d = 1..{N}, exact = 1/sqrt(d) at 50 digits")
     for name, dt in DTYPES.items():
         for label, suggested in (
-            ("mx.sqrt(1/d) on typed scalars", lambda d: mx.sqrt(mx.divide(mx.array(1, dtype=dt), mx.array(d, dtype=dt)))),
-            ("mx.rsqrt(d) on a typed scalar", lambda d: mx.rsqrt(mx.array(d, dtype=dt))),
+            ("mx.sqrt(1/d) on typed scalars", lambda d, dt=dt: mx.sqrt(mx.divide(mx.array(1, dtype=dt), mx.array(d, dtype=dt)))),
+            ("mx.rsqrt(d) on a typed scalar", lambda d, dt=dt: mx.rsqrt(mx.array(d, dtype=dt))),
         ):
             better = equal = worse = 0
             for d in range(1, N + 1):
