@@ -11,12 +11,16 @@
 * backend functions that keep the dtype of their array argument (``mx.softmax``, ``mx.exp``, ``mx.sum``,
   ``mx.cumsum``, ``mx.fast.rms_norm`` ...: ``SAME_DTYPE``), indexing, ``.T``, unary minus;
 * arithmetic: a Python number is weak (``x_f16 * 0.5`` is float16; an int array meeting a Python float is
-  float32); two known arrays promote (``float16 * float32`` is float32, ``float16 * bfloat16`` is float32);
-* a name whose every binding in scope has the same known dtype.
+  float32); two known arrays promote (``float16 * float32`` is float32, ``float16 * bfloat16`` is float32),
+  and float32 meeting an array of unknown dtype is taken as float32 (the result is at least float32);
+* a name whose every binding in scope has the same known dtype; in straight-line function code
+  (``g = proj(x)``; ``g = g.astype(mx.float32)``) the last binding before the use; ``a, b = mx.split(x, ...)``
+  elements have the dtype of ``x``.
 
 Everything else -- parameters, ``self.attr``, the result of a model loaded with ``set_dtype(mx.bfloat16)`` -- is
 unknown. In a model's compute path an unknown floating array may well be float16/bfloat16 (weights are usually
-loaded in half precision): rules treat unknown as "half or unknown" and say "if x is float16" in their message.
+loaded in half precision): rules treat unknown as "half or unknown" and say "if x is float16" in their message
+(``rules/half_precision.py``: on the compute path only, and not in a function that upcasts to float32).
 """
 
 from __future__ import annotations
