@@ -117,8 +117,8 @@ class Float32ScalarPromotion(_DtypeRule):
     Why it matters numerically: an untyped ``mx.array(<Python float>)`` is a *strong* float32 array, unlike the
     Python float itself (weak: ``x * 0.125`` keeps ``x.dtype``). ``x_bf16 * mx.array(0.125)`` is float32
     (measured, mlx 0.32.4): the result and everything downstream doubles in memory and bandwidth, and the next
-    layer gets float32 inputs where the model runs in bfloat16. Adding ``dtype=mx.float32`` (what EL401's
-    strict fix would add) states that promotion instead of fixing it. Reported when the array is visibly
+    layer gets float32 inputs where the model runs in bfloat16. Adding ``dtype=mx.float32`` states that
+    promotion instead of fixing it (EL401's fix never adds it to a scalar that meets an array). Reported when the array is visibly
     half precision, or of unknown dtype inside ``__call__``/``forward`` of an MLX model (and what it calls).
 
     Fix: keep the Python float (weak) or build the scalar in the array's dtype:
