@@ -145,6 +145,14 @@ def main(argv: list[str] | None = None) -> int:
               f"{verdicts['TP']:4} {verdicts['debatable']:4} {verdicts['FP']:4} {precision:>9}")
     from emberlint.registry import enabled_rules
 
+    below = []
+    for code, indices in per_rule.items():
+        verdicts = collections.Counter(matched[i]["verdict"] for i in indices if i in matched)
+        labelled = sum(verdicts.values())
+        if labelled < len(indices) or verdicts["TP"] < TARGETS["precision"] * labelled:
+            below.append(f"{code} ({verdicts['TP']}/{labelled} TP, {len(indices)} findings)")
+    print(f"rules under precision {TARGETS['precision']} or not fully labelled here: {', '.join(below) or 'none'}")
+
     silent = sorted(rule.CODE for rule in enabled_rules(Config(profile=args.profile)) if rule.CODE not in per_rule)
     print(f"enabled with no finding on this code (precision not measurable here): {', '.join(silent)}")
     print(f"labels not matched in this run (their rule is off in this profile, or the code no longer reports "

@@ -81,8 +81,8 @@ class ConstructorWithoutDtype(Rule):
     for ints in MLX); adding int32 to ``torch.tensor(3)`` (int64) is offered as an unsafe fix. A 0-d float
     constructor that meets another array in arithmetic (``x * mx.array(d ** -0.5)``, directly or through the
     name it is assigned to) never gets ``dtype=mx.float32``: that would lock in the promotion of a
-    bfloat16/float16 ``x`` to float32 (EL411); it gets ``dtype=x.dtype`` as an unsafe fix when ``x`` is a plain
-    name, else no fix.
+    bfloat16/float16 ``x`` to float32 (EL411); it gets ``dtype=x.dtype`` as an unsafe fix when it is a direct
+    operand and ``x`` is a plain name, else no fix.
 
     Profile: strict only (the reference package's policy). In real code most constructors without a dtype are
     unambiguous (``mx.array(np_array)`` keeps the NumPy dtype's family, ``mx.arange(n)`` positions are int32 by
@@ -158,7 +158,8 @@ class ConstructorWithoutDtype(Rule):
             partners = self._float_scalar_partners(node, kind, qualified)
             if partners:
                 choice = None
-                if len(partners) == 1 and is_plain_reference(partners[0]):
+                direct = isinstance(self.context.parent(), cst.BinaryOperation)  # not through a name: same scope
+                if direct and len(partners) == 1 and is_plain_reference(partners[0]):
                     text = f"{source(partners[0])}.dtype"
                     fix = RawFix(safe=False, replacements=[(node, add_keyword(node, "dtype", cst.parse_expression(text)))],
                                  description=f"Add dtype={text}")
