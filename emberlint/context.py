@@ -121,6 +121,19 @@ class FileContext:
     def is_array(self, node: cst.CSTNode) -> bool:
         return self.facts.is_array(node, self.scope)
 
+    def dtype_of(self, node: cst.CSTNode) -> str | None:
+        """The exact dtype of an array expression where the code states it (``emberlint/dtypes.py``), else None."""
+        from emberlint.dtypes import dtype_of
+
+        return dtype_of(node, self)
+
+    def in_compute_path(self) -> bool:
+        """Inside ``__call__``/``forward`` of a module or a function of this file they call
+        (``emberlint/compute_path.py``)."""
+        from emberlint.compute_path import in_compute_path
+
+        return in_compute_path(self)
+
     def qualified_name(self, node: cst.BaseExpression) -> str | None:
         scope = self.scope_stack[-1]
         key = (id(node), id(scope))

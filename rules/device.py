@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import libcst as cst
 from emberlint.rules._coach import (
     code_of,
@@ -37,16 +39,22 @@ class HostTransferInCompute(Rule):
 
     Fix: place the module and its inputs once, outside (``model.to(device)``; MLX: unified memory, no move at all),
     and keep ``forward``/``__call__`` device-free. Convert to NumPy only after the forward pass.
+
+    Profile: strict only. On real code (``benchmarks/real_code_precision.py``) its findings were
+    ``self.inv_freq.to(device=x.device)``: a buffer placed with the module, so the move is a no-op.
     """
 
     CODE = "EL701"
     NAME = "host-transfer-in-compute"
     MESSAGE = "`{call}` inside `{method}` moves data between devices on every call; {how}"
+    SEVERITY = None  # strict only: on real code its findings were `.to(x.device)` of placed buffers (no move)
     VALID = [
         ("import torch\nclass M(torch.nn.Module):\n    def forward(self, u):\n        return self.proj(u.to(torch.float32))"),
         ("import torch\nmodel = M().to('cuda')\ny = model(x).cpu().numpy()"),
         ("import mlx.core as mx\nimport mlx.nn as nn\nclass M(nn.Module):\n    def __call__(self, u):\n"
          "        return mx.multiply(u, u)"),
+        ("import torch\nclass M(torch.nn.Module):\n    def forward(self, x):\n"
+         "        if x.device != self.w.device:\n            x = x.to(self.w.device)\n        return x @ self.w"),
     ]
     INVALID = [
         Invalid(
@@ -73,7 +81,7 @@ class HostTransferInCompute(Rule):
         elif name in facts["move_methods"]:
             if mlx_port(self.context):
                 return  # the porting rule EL803 reports torch device calls in MLX code
-            if name == "to" and not self._device_argument(node):
+            if name == "to" and (not self._device_argument(node) or self._guarded_by_device_check()):
                 return
         else:
             return
@@ -83,6 +91,12 @@ class HostTransferInCompute(Rule):
                "place the module and inputs once outside `forward` (`model.to(device)`) and drop the move")
         self.report(node, call=f".{name}({', '.join(code_of(a.value) for a in node.args)})",
                     method=function.name.value if function else "forward", how=how)
+
+    def _guarded_by_device_check(self) -> bool:
+        """``if x.device != self.device: x = x.to(self.device)``: a move that happens once, not on every call."""
+        branch = self.context.enclosing(cst.If)
+        return branch is not None and any(
+            isinstance(n, cst.Attribute) and n.attr.value == "device" for n in subtree(branch.test))
 
     def _device_argument(self, node: cst.Call) -> bool:
         value = keyword(node, "device")
@@ -153,6 +167,9 @@ class TensorWithoutDevice(Rule):
                     how="pass `device=x.device` (and `dtype=x.dtype`) or register a buffer in `__init__`")
 
 
+_TEST_PATH = re.compile(r"(^|/)(tests?|testing)/|(^|/)test_[^/]*\.py$|_test\.py$")
+
+
 class MultipleDevices(Rule):
     """More than one device named in one module: ``"cuda"`` and ``"cpu"``, ``torch.device("mps")`` and
     ``.cuda()``, or ``mx.gpu`` and ``mx.cpu``.
@@ -165,7 +182,10 @@ class MultipleDevices(Rule):
 
     Fix: choose the device once (a ``device`` parameter or ``torch.device("cuda" if torch.cuda.is_available() else
     "cpu")``; MLX: ``mx.set_default_device``) and pass it everywhere. ``map_location=`` of a checkpoint load is not
-    counted, nor the two arms of one ``"cuda" if ... else "cpu"`` choice.
+    counted, nor the two arms of one ``"cuda" if ... else "cpu"`` (or ``mx.gpu if ... else mx.cpu``) choice, nor a
+    device in a comparison (``mx.default_device() == mx.gpu``) or in a branch that probes availability (``if
+    torch.backends.mps.is_available(): device = torch.device("mps")``), nor test code (``tests/``, ``testing/``,
+    ``test_*.py``), which runs one computation on several devices on purpose.
     """
 
     CODE = "EL703"
@@ -175,6 +195,9 @@ class MultipleDevices(Rule):
         ("import torch\ndevice = torch.device('cuda' if torch.cuda.is_available() else 'cpu')\n"
          "state = torch.load(path, map_location='cpu')\nx = x.to(device)"),
         "import mlx.core as mx\nwith mx.stream(mx.cpu):\n    y = mx.exp(x)",
+        "import mlx.core as mx\ndevice = mx.gpu if mx.metal.is_available() else mx.cpu\nmx.set_default_device(device)",
+        ("import torch\nif torch.cuda.is_available():\n    device = torch.device('cuda')\n"
+         "elif torch.backends.mps.is_available():\n    device = torch.device('mps')\nelse:\n    device = torch.device('cpu')"),
     ]
     INVALID = [
         Invalid(
@@ -189,6 +212,8 @@ class MultipleDevices(Rule):
 
     def _device_of(self, node: cst.CSTNode) -> str | None:
         if isinstance(node, cst.Attribute):
+            if isinstance(self.context.parent(), (cst.IfExp, cst.Comparison, cst.ComparisonTarget)):
+                return None  # one choice (`mx.gpu if ... else mx.cpu`), or a probe (`mx.default_device() == mx.gpu`)
             return table()["device"]["device_objects"].get(self.context.qualified_name(node) or "")
         if isinstance(node, cst.SimpleString):
             parent = self.context.parent()
@@ -217,6 +242,11 @@ class MultipleDevices(Rule):
         device = self._device_of(node)
         if device is None:
             return
+        if _TEST_PATH.search(self.context.path.replace("\\", "/")):
+            return  # test code runs one computation on several devices on purpose
+        branch = self.context.enclosing(cst.If)
+        if branch is not None and "is_available" in code_of(branch.test):
+            return  # a probe: `if torch.cuda.is_available(): device = torch.device("cuda") elif ...`
         if device not in self._seen:
             self._seen[device] = node
             if len(self._seen) == 2:
@@ -255,6 +285,9 @@ class EvalInElementLoop(Rule):
     VALID = [
         "import mlx.core as mx\nfor batch in loader:\n    loss = step(batch)\n    mx.eval(model.parameters())",
         "import mlx.core as mx\nrows = [mx.exp(x[i]) for i in range(x.shape[0])]\nmx.eval(rows)",
+        "import mlx.core as mx\ndef copy(w: mx.array, step: int):\n    parts = []\n"
+        "    for i in range(0, w.shape[0], step):\n        parts.append(mx.contiguous(w[i : i + step]))\n"
+        "        mx.eval(parts[-1])\n    return parts",
     ]
     INVALID = [
         Invalid(
@@ -281,6 +314,8 @@ def _element_loop(context, loop: cst.For) -> str | None:
     or the array's rows."""
     source = loop.iter
     if isinstance(source, cst.Call) and isinstance(source.func, cst.Name) and source.func.value == "range":
+        if len(source.args) >= 3:
+            return None  # range(0, n, step): one evaluation per chunk (bounded memory at load time), not per element
         for arg in source.args:
             for inner in subtree(arg.value):
                 if isinstance(inner, cst.Attribute) and inner.attr.value == "shape":

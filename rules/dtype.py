@@ -13,10 +13,10 @@ from emberlint.fixers.dtype_kwarg import (
     constructor_family,
     constructor_table,
 )
-from emberlint.fixers.typed_scalar import bindings_of
+from emberlint.fixers.typed_scalar import bindings_of, is_plain_reference, number_family
 
 from emberlint.api_facts import load_table
-from emberlint.model import Severity
+from emberlint.dtypes import FLOATS, arithmetic_partners, canonical
 from emberlint.rule import Invalid, RawFix, Rule
 from emberlint.scope import backend_of
 
@@ -78,13 +78,22 @@ class ConstructorWithoutDtype(Rule):
     Fix: write the dtype down. ``--fix`` adds the configured default for the data's family (``default-float-dtype``,
     ``default-int-dtype``, or bool): ``mx.array(0.1)`` -> ``mx.array(0.1, dtype=mx.float32)``. The fix is safe only
     when that dtype is exactly what the backend picked anyway (float32 for Python floats in both backends, int32
-    for ints in MLX); adding int32 to ``torch.tensor(3)`` (int64) is offered as an unsafe fix.
+    for ints in MLX); adding int32 to ``torch.tensor(3)`` (int64) is offered as an unsafe fix. A 0-d float
+    constructor that meets another array in arithmetic (``x * mx.array(d ** -0.5)``, directly or through the
+    name it is assigned to) never gets ``dtype=mx.float32``: that would lock in the promotion of a
+    bfloat16/float16 ``x`` to float32 (EL411); it gets ``dtype=x.dtype`` as an unsafe fix when it is a direct
+    operand and ``x`` is a plain name, else no fix.
+
+    Profile: strict only (the reference package's policy). In real code most constructors without a dtype are
+    unambiguous (``mx.array(np_array)`` keeps the NumPy dtype's family, ``mx.arange(n)`` positions are int32 by
+    design, weight placeholders are overwritten by a checkpoint); the untyped float constants that change a
+    value, float32 scalars meeting half-precision arrays, are EL411 in the recommended profile.
     """
 
     CODE = "EL401"
     NAME = "constructor-without-dtype"
     MESSAGE = "`{name}(...)` without an explicit dtype: the backend picks {picked}; pass dtype="
-    SEVERITY = Severity.ERROR
+    SEVERITY = None
     VALID = [
         "import mlx.core as mx\nx = mx.zeros((3,), dtype=mx.float32)",
         "import mlx.core as mx\nx = mx.zeros((3,), mx.float16)",
@@ -118,6 +127,14 @@ class ConstructorWithoutDtype(Rule):
             unsafe=True,
         ),
         Invalid("import mlx.core as mx\ndef load(w):\n    return mx.array(w)"),
+        Invalid(
+            "import mlx.core as mx\ndef f(x: mx.array, d: int):\n    return x * mx.array(d ** -0.5)",
+            fixed="import mlx.core as mx\ndef f(x: mx.array, d: int):\n    return x * mx.array(d ** -0.5, dtype=x.dtype)",
+            unsafe=True,
+        ),
+        Invalid(
+            "import mlx.core as mx\ndef f(x: mx.array, d: int):\n    scale = mx.array(d ** -0.5)\n    return (x @ x.T) * scale"
+        ),
     ]
 
     def visit_Call(self, node: cst.Call) -> None:
@@ -138,6 +155,14 @@ class ConstructorWithoutDtype(Rule):
                 if kind.family == "int" and not kind.exact and inferred != "int64":
                     picked = f"{inferred} (int64 when the value does not fit)"
             choice = choose(kind, backend, self.context)
+            partners = self._float_scalar_partners(node, kind, qualified)
+            if partners:
+                choice = None
+                direct = isinstance(self.context.parent(), cst.BinaryOperation)  # not through a name: same scope
+                if direct and len(partners) == 1 and is_plain_reference(partners[0]):
+                    text = f"{source(partners[0])}.dtype"
+                    fix = RawFix(safe=False, replacements=[(node, add_keyword(node, "dtype", cst.parse_expression(text)))],
+                                 description=f"Add dtype={text}")
             if choice is not None:
                 new = add_keyword(node, "dtype", cst.parse_expression(choice.text))
                 fix = RawFix(
@@ -147,6 +172,14 @@ class ConstructorWithoutDtype(Rule):
                     description=f"Add dtype={choice.text}",
                 )
         self.report(node, name=source(node.func), picked=picked, fix=fix)
+
+    def _float_scalar_partners(self, node: cst.Call, kind, qualified: str) -> list:
+        """The operands a 0-d float MLX constructor meets in arithmetic (then float32 is not a safe fix)."""
+        if kind is None or kind.family != "float" or qualified != "mlx.core.array" or not node.args:
+            return []
+        if isinstance(node.args[0].value, (cst.List, cst.Tuple)):
+            return []
+        return [p for p in arithmetic_partners(node, self.context) if number_family(p, self.context) is None]
 
     def _copies_an_array(self, node: cst.Call, entry: dict) -> bool:
         """``mx.array(y)`` of an MLX/PyTorch array keeps its dtype, like ``zeros_like`` (NumPy data does not)."""
@@ -183,13 +216,18 @@ class ExplicitCast(Rule):
     ``mx.zeros(shape).astype(mx.float16)``), or align with ``x.astype(other.dtype)``. A deliberate precision
     change (loading a bfloat16 checkpoint, an accumulation in float32) keeps the cast with a suppression comment
     that says why. There is no automatic fix.
+
+    Profile: strict only (a policy: casts are deliberate in real model code, where they load a checkpoint in
+    bfloat16 or upcast for a softmax; labelled precision in ``benchmarks/real_code_precision.py``). Under
+    ``--select EL402`` in the recommended profile, exact upcasts (float32/float64 targets of a floating or
+    unknown-dtype array) are not reported.
     """
 
     CODE = "EL402"
     NAME = "explicit-cast"
     MESSAGE = ("Cast to {target} with `.{method}()`: a rounding step the data flow does not show; create the value "
                "in that dtype, or keep the cast with a suppression that says why")
-    SEVERITY = Severity.WARNING
+    SEVERITY = None
     VALID = [
         "import mlx.core as mx\ndef f(x: mx.array, m: mx.array):\n    return m.astype(x.dtype)",
         "import torch\ndef f(t: torch.Tensor):\n    return t.to('cuda')",
@@ -222,9 +260,23 @@ class ExplicitCast(Rule):
                 return
             if not receiver.is_array and array_backend(qualified) is None:
                 return
+            if self._exact_upcast(func.value, qualified.rsplit(".", 1)[-1] if qualified else None):
+                return
             self.report(node, target=f"`{source(target)}`", method=method)
         elif method in casts["fixed"]["torch"] and not node.args and self._torch_array(receiver):
+            if self._exact_upcast(func.value, {"float": "float32", "double": "float64"}.get(method)):
+                return
             self.report(node, target=method, method=method)
+
+    def _exact_upcast(self, value: cst.BaseExpression, target: str | None) -> bool:
+        """Recommended profile: a cast to float32/float64 of a floating (or unknown-dtype) array is exact and
+        protective (``x.astype(mx.float32)`` before a softmax); integer sources above 2**24 are not exact."""
+        if self.context.config.profile == "strict" or canonical(target) not in ("float32", "float64"):
+            return False
+        source_dtype = self.context.dtype_of(value)
+        if source_dtype is None:
+            return True
+        return source_dtype in FLOATS and FLOATS.index(source_dtype) <= FLOATS.index(canonical(target))
 
     def _torch_array(self, receiver) -> bool:
         if not receiver.is_array:

@@ -7,6 +7,8 @@ import re
 import libcst as cst
 from emberlint.rules._coach import code_of, table
 
+from emberlint.api_facts import matches_prefix
+from emberlint.compute_path import _is_output_call
 from emberlint.rule import Invalid, Rule
 from emberlint.walk import subtree
 
@@ -48,6 +50,12 @@ class SilentNumericsFallback(Rule):
         ("import mlx.core as mx\ndef f(x):\n    try:\n        return mx.fft.rfft(x, norm=\"backward\")\n"
          "    except Exception as error:\n        raise ValueError('bad input') from error"),
         "try:\n    import torch\nexcept Exception:\n    torch = None",
+        ("import torch\ndef save(model, path):\n    try:\n        torch.save(model.state_dict(), path)\n"
+         "    except Exception:\n        return False\n    return True"),
+        ("import torch\ndef pick():\n    try:\n        ok = torch.cuda.is_available() and torch.backends.cudnn.enabled\n"
+         "    except Exception:\n        ok = False\n    return torch.device('cuda' if ok else 'cpu')"),
+        ("import mlx.core as mx\ndef report(x: mx.array, logger):\n    try:\n"
+         "        logger.info('mean %f', mx.mean(x).item())\n    except Exception:\n        pass"),
     ]
     INVALID = [
         Invalid(
@@ -66,6 +74,7 @@ class SilentNumericsFallback(Rule):
     ]
 
     def visit_Try(self, node: cst.Try) -> None:
+        self._try = node
         for handler in node.handlers:
             broad = self._broad(handler)
             if broad is None or self._reports(handler):
@@ -103,9 +112,20 @@ class SilentNumericsFallback(Rule):
 
     def _guarded(self, body: cst.BaseSuite) -> str | None:
         loaders = table()["fallbacks"]["config_loaders"]
+        non_numeric = frozenset(table()["fallbacks"]["non_numeric_apis"])
+        skipped: set[int] = set()
         for inner in subtree(body):
+            if id(inner) in skipped:
+                continue
             if isinstance(inner, (cst.Import, cst.ImportFrom)):
                 return None
+            if isinstance(inner, (cst.Call, cst.Attribute)):
+                func = inner.func if isinstance(inner, cst.Call) else inner
+                qualified = self.context.qualified_name(func) or ""
+                if (qualified and matches_prefix(qualified, non_numeric)) or (
+                        isinstance(inner, cst.Call) and _is_output_call(inner)):
+                    skipped.update(id(n) for n in subtree(inner))  # saving, device probing, logging: no numerics
+                    continue
             if isinstance(inner, cst.Attribute):
                 if (self.context.qualified_name(inner) or "").split(".", 1)[0] in ("mlx", "torch"):
                     return "array code"
@@ -114,6 +134,9 @@ class SilentNumericsFallback(Rule):
             qualified = self.context.qualified_name(inner.func) or ""
             tail = code_of(inner.func).rsplit(".", 1)[-1]
             if qualified in loaders or tail in loaders:
+                if qualified in table()["fallbacks"]["generic_loaders"] and not re.search(
+                        table()["fallbacks"]["config_words"], code_of(self._try)):
+                    continue  # json.loads of something that is not a config (tool-call arguments, a payload)
                 return "loading a numerics config"
             if self.context.is_array(inner) or (
                 isinstance(inner.func, cst.Attribute) and self.context.is_array(inner.func.value)

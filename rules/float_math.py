@@ -15,7 +15,6 @@ from emberlint.rules.dtype import array_backend, source
 
 from emberlint.api_facts import matches_prefix
 from emberlint.arrays import Kind
-from emberlint.model import Severity
 from emberlint.rule import Invalid, RawFix, Rule
 from emberlint.scope import backend_of
 
@@ -81,26 +80,28 @@ class HostFloatMath(_ArrayUseRule):
     ``math.log(n)``, ``math.pi``) used as an operand of MLX/PyTorch array math or as a constructor value --
     directly or through a name bound to it (``scale = 1 / math.sqrt(d)`` ... ``q * scale``).
 
-    Why it matters numerically: Python evaluates the expression in float64 on the host, and the array operation
-    rounds the result a second time to the array's dtype. Double rounding can land one ulp away from the
-    correctly rounded value, and in half precision the constant keeps few digits: ``math.sqrt(2 / math.pi)`` =
-    0.7978845608 is 0.796875 in bfloat16 (error 1.0e-3) and 0.7978515625 in float16 -- invisibly, because the
-    code says float64. The computation is also invisible to the array graph (``mx.compile`` and autograd see a
-    baked constant), and a port that computes the same constant in float32 (PyTorch reference code often does)
-    disagrees in the last bit. Integer results (``math.ceil``, ``math.floor`` of shapes) are not reported.
+    Profile: strict only -- a policy, not an accuracy claim. Python evaluates the expression in float64 and the
+    array operation rounds it once to the array's dtype; measured, that was never less accurate than the backend
+    math on typed scalars this rule suggests. Measured (``scripts/measure_host_scalar_rounding.py``, mlx 0.32.4,
+    ``1/sqrt(d)`` for d = 1..4096 against the exact value): the host value is strictly closer in 491-1,049 of
+    the 4,096 cases (float32/float16/bfloat16, against ``mx.sqrt(1/d)`` and ``mx.rsqrt(d)``) and never farther.
+    What the policy buys is visibility: the constant's dtype is written in the array code, the computation is
+    part of the array graph, and a port computes it the way its reference does (PyTorch code that computes a
+    constant in float32 disagrees with a float64 host value in the last bit). Integer results (``math.ceil``,
+    ``math.floor`` of shapes) are not reported.
 
     Fix: compute the constant with the backend on a typed scalar in the array's dtype:
     ``x * math.sqrt(2.0)`` -> ``x * mx.sqrt(mx.array(2.0, dtype=x.dtype))``. Offered when the array operand is a
     plain name (whose ``.dtype`` is used), and for ``mx.array(math.sqrt(2.0), dtype=d)``. The fix is UNSAFE: the
     backend's float32 ``sqrt``/``log`` round differently from float64-then-float32, so the value can change in the
-    last bit -- which is the point, but review it against reference outputs.
+    last bit (and is, measured above, never closer to the exact value); review it against reference outputs.
     """
 
     CODE = "EL501"
     NAME = "host-float-math"
     MESSAGE = ("Host float math `{text}` feeds an array: Python computes it in float64, then it is rounded again "
                "to the array dtype; compute it with {backend} on a typed scalar")
-    SEVERITY = Severity.WARNING
+    SEVERITY = None
     VALID = [
         "import math\nimport mlx.core as mx\ndef f(x: mx.array):\n    return mx.reshape(x, (math.ceil(x.shape[0] / 2), -1))",
         "import math\nimport mlx.core as mx\nn_blocks = math.ceil(10 / 4)",
@@ -230,8 +231,10 @@ class NumpyInArrayCode(_ArrayUseRule):
     or through a name).
 
     Why it matters numerically: NumPy promotes Python floats and lists to float64, so ``mx.array(np.exp(-t))``
-    computes in float64 and rounds to float32 on the way in (double rounding, and different values from the same
-    code written with ``mx.exp``); ``np.fft.rfft`` of float32 data returns complex128. Applied to an MLX/PyTorch
+    computes in float64 and rounds to float32 on the way in: values that differ in the last bits from the same
+    code written with ``mx.exp`` (not less accurate ones: the float64 value is rounded once, see EL501's
+    measurement), so a port no longer matches its reference bit for bit (NumPy 2 keeps float32 inputs in
+    float32/complex64; new arrays from Python data are float64). Applied to an MLX/PyTorch
     array it forces a device-to-host copy and a synchronisation, and the result is outside the graph (no
     autograd, no ``mx.compile``). Host-side loaders (``np.load``, ``np.frombuffer``, dtype and shape helpers) are
     not reported; only value-computing functions are, as listed in ``rules/float_math.yaml``.
@@ -239,13 +242,16 @@ class NumpyInArrayCode(_ArrayUseRule):
     Fix: use the backend function on arrays of the intended dtype: ``np.exp(x)`` -> ``mx.exp(x)``,
     ``np.fft.rfft(k, n)`` -> ``mx.fft.rfft(k, n=n)`` / ``torch.fft.rfft``. There is no automatic fix: the result
     dtype changes (float32 instead of float64), which must be reviewed.
+
+    Profile: strict only. On real code (``benchmarks/real_code_precision.py``) its one finding was integer index
+    work on the host (``np.where`` on routing indices, which MLX cannot express), not float math.
     """
 
     CODE = "EL502"
     NAME = "numpy-in-array-code"
     MESSAGE = ("NumPy `{name}` in {backend} array code: computed on the host (float64 for Python data) and copied "
                "into the array; use the {backend} function")
-    SEVERITY = Severity.WARNING
+    SEVERITY = None
     VALID = [
         "import numpy as np\nimport mlx.core as mx\ndef load(path):\n    return mx.array(np.load(path), dtype=mx.float32)",
         "import numpy as np\nimport mlx.core as mx\ndef stats(values):\n    return np.mean(values)",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import libcst as cst
 
+from emberlint.compute_path import in_compute_path, in_host_output
 from emberlint.model import Severity
 from emberlint.rule import Invalid, Rule
 
@@ -29,10 +30,15 @@ class _HostRoundTripRule(Rule):
         return None
 
     def in_compute_code(self) -> bool:
-        """Inside a function of a file that imports MLX or PyTorch (module-level scripts are host code)."""
+        """Where a host value is not required. Never in host output (``print``/logging/f-string arguments,
+        ``raise``/``assert``). Recommended profile: on the compute path (``__call__``/``forward`` of a module and
+        the functions of the file they call; ``emberlint/compute_path.py``). Strict: any function of a file that
+        imports MLX or PyTorch (module-level scripts are host code)."""
         if not any(self.context.imports_backend(b) for b in DEVICE_BACKENDS):
             return False
-        return self.context.enclosing_function() is not None
+        if self.context.enclosing_function() is None or in_host_output(self.context):
+            return False
+        return self.context.config.profile == "strict" or in_compute_path(self.context)
 
     def module_text(self, backend: str) -> str:
         return self.context.module_ref({"mlx": "mlx.core", "torch": "torch"}[backend]).text
@@ -42,10 +48,15 @@ class ItemOrTolist(_HostRoundTripRule):
     """``.item()`` or ``.tolist()`` on an MLX or PyTorch array inside compute code.
 
     Why it matters numerically: the call evaluates the lazy graph, waits for the device, copies the value to the
-    host and turns it into a Python float (a float64) or list. The value then re-enters array math as a weakly
-    typed Python number: precision changes silently (float16/bfloat16 values become float64 and are rounded back
-    on the next operation), the computation is cut out of ``mx.compile``/``torch.compile`` graphs and autograd,
-    and every call is a device synchronization.
+    host and turns it into a Python float or list. The value itself survives the trip (measured, mlx 0.32.4: a
+    float16 value is exact as a Python float, and ``x_f16 * value`` stays float16), but what is computed from it
+    is cut out of ``mx.compile``/``torch.compile`` graphs and out of autograd (its gradient is silently zero),
+    and every call is a device synchronization in the forward pass.
+
+    Where: the recommended profile reports it on the compute path only (``__call__``/``forward`` of a module and
+    the functions of the file they call: load-time ``sanitize``, metrics and generation loops need host values);
+    the strict profile in any function. Never in host output: ``print``/logging/f-string arguments,
+    ``raise``/``assert`` and the condition of an ``if`` that only raises.
 
     Fix: keep the value on the device as an array (a 0-d array works everywhere a scalar does):
     ``loss = mx.mean(d * d)`` instead of ``float(mx.mean(d * d).item())``; decide with ``mx.all``/``mx.where``
@@ -103,7 +114,8 @@ class PythonCastOfArray(_HostRoundTripRule):
     decides control flow on a host copy. Casting a Python value (``int(x.shape[0])``, ``float(cfg.eps)``) is fine.
 
     Fix: keep it an array: ``a.astype(mx.float32)`` / ``a.to(torch.float32)`` for a dtype change,
-    ``mx.all(a > 0)``/``mx.any``/``mx.where`` instead of ``bool(...)``. No automatic fix.
+    ``mx.all(a > 0)``/``mx.any``/``mx.where`` instead of ``bool(...)``. No automatic fix. Where it is reported:
+    as EL101.
     """
 
     CODE = "EL102"
@@ -157,8 +169,9 @@ class NumpyConversion(_HostRoundTripRule):
     """``np.array(a)``, ``np.asarray(a)`` or ``a.numpy()`` on an MLX or PyTorch array inside compute code.
 
     Why it matters numerically: the conversion synchronizes and copies the array to host memory; what follows
-    runs in NumPy, whose Python-scalar and default dtypes are float64, so the math is done at a different
-    precision than on the device, and the result has to be copied back. ``.numpy()`` also detaches from autograd.
+    runs on the host in NumPy (where new arrays built from Python data default to float64), outside the graph,
+    and the result has to be copied back. ``.numpy()`` also detaches from autograd. Where it is reported: as
+    EL101.
 
     Fix: stay in the backend: MLX and PyTorch have the NumPy functions you need (``mx.linalg``, ``mx.fft``,
     ``torch.linalg``...). Convert only at the boundary (data loading, metrics, saving). No automatic fix.

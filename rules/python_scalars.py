@@ -7,10 +7,10 @@ import functools
 import libcst as cst
 
 from emberlint.api_facts import load_table, matches_prefix
+from emberlint.dtypes import is_int
 from emberlint.fixers.float_math import contains_host_math
 from emberlint.fixers.operators import symbol_of
 from emberlint.fixers.typed_scalar import number_family, scalar_replacement
-from emberlint.model import Severity
 from emberlint.rule import Invalid, RawFix, Rule
 from emberlint.scope import backend_of
 
@@ -25,10 +25,10 @@ WEAK_TYPING_NOTES = """
     MLX and PyTorch treat a Python number as *weakly typed*: ``x * 0.5`` keeps ``x.dtype`` when ``x`` is floating.
     That does not make the number harmless:
 
-    * the constant lives on the host as a float64 and is rounded to the array's dtype when the operation runs;
-      ``0.044715`` or ``1e-8`` silently become a different number in float16/bfloat16 (``1e-8`` is 0 in float16),
-      and a constant computed in Python (``math.sqrt(2 / math.pi)``) is rounded twice, once in float64 and once to
-      the array dtype;
+    * the constant is rounded to the array's dtype when the operation runs: ``0.044715`` is 0.044677734375 in
+      bfloat16 and ``1e-8`` is 0 in float16 -- but a typed scalar ``mx.array(1e-8, dtype=x.dtype)`` is rounded
+      the same way, so the fix states the dtype without changing the value (a literal that the dtype cannot hold
+      is EL412's finding, in the recommended profile);
     * the number's *kind* still promotes: ``int32_array * 0.5`` is float32 in MLX and PyTorch, and
       ``bool_mask + 1`` is int32, so integer code turns into float code without a visible cast;
     * a Python scalar and an *untyped* 0-d array are not the same thing: ``x_f16 * mx.array(0.5)`` is float32
@@ -91,6 +91,10 @@ class _PythonScalarRule(Rule):
     def exempt_int_in_subscript(self, family: str) -> bool:
         return family == "int" and self.in_subscript()
 
+    def integer_arithmetic(self, family: str, operand: cst.BaseExpression | None) -> bool:
+        """A Python int meeting an array of a known integer dtype: nothing can round or promote."""
+        return family == "int" and operand is not None and is_int(self.context.dtype_of(operand))
+
     def fix_for(self, number: cst.BaseExpression, operand: cst.BaseExpression | None, backend: str):
         typed = scalar_replacement(self.context, number, operand, backend)
         fix = RawFix(
@@ -118,7 +122,12 @@ class PythonScalarOperand(_PythonScalarRule):
     in bfloat16, and ``int32_array * 0.5`` silently becomes float32.
     {notes}
     Not reported: integer numbers inside subscripts and slices (``x[:n - 1]``, ``x[..., 0]``), arithmetic on
-    Python numbers only (``n * 4``, ``"=" * 70``), NumPy arrays.
+    Python numbers only (``n * 4``, ``"=" * 70``), NumPy arrays, and Python ints meeting arrays of a known
+    integer dtype (``mx.arange(n) + window``, ``x.astype(mx.int16) * buckets``: nothing can round or promote).
+
+    Profile: strict only (the reference package's policy "nothing exists without a dtype"). The weak typing
+    keeps the array's dtype, so most findings on real code cannot change a value (measured precision:
+    ``benchmarks/real_code_precision.py``); the cases that do are the recommended rules EL411-EL413.
 
     Fix: ``x * mx.array(0.5, dtype=x.dtype)`` (MLX) / ``x * torch.tensor(0.5, dtype=x.dtype, device=x.device)``
     (PyTorch); when the array operand is not a plain name the configured default dtype is used instead (unsafe).
@@ -129,7 +138,7 @@ class PythonScalarOperand(_PythonScalarRule):
     CODE = "EL201"
     NAME = "python-scalar-operand"
     MESSAGE = "Python {kind} `{number}` used as an array operand of `{symbol}`; use a typed scalar `{typed}`"
-    SEVERITY = Severity.WARNING
+    SEVERITY = None
     VALID = [
         "import mlx.core as mx\ndef f(n: int):\n    return n * 4",
         "import mlx.core as mx\nbanner = '=' * 70",
@@ -143,6 +152,9 @@ class PythonScalarOperand(_PythonScalarRule):
         "import mlx.core as mx\ndef f(x: mx.array):\n    return x.shape[0] * 4 + x.ndim",
         "import mlx.core as mx\ndef f(x: mx.array):\n    d = x.shape[-1]\n    return (d // 2) * 2",
         "def f(x):\n    return x * 0.5",
+        "import mlx.core as mx\ndef f(n: int, window: int):\n    linds = mx.arange(n)\n    rinds = mx.arange(n)\n"
+        "    return linds[:, None] < rinds[None] + window",
+        "import mlx.core as mx\ndef f(x: mx.array, num_buckets: int):\n    return x.astype(mx.int16) * num_buckets",
     ]
     INVALID = [
         Invalid(
@@ -195,7 +207,7 @@ class PythonScalarOperand(_PythonScalarRule):
 
     def _check(self, number: cst.BaseExpression, other: cst.BaseExpression, operator: cst.CSTNode) -> None:
         family = self.scalar(number)
-        if family is None or self.exempt_int_in_subscript(family):
+        if family is None or self.exempt_int_in_subscript(family) or self.integer_arithmetic(family, other):
             return
         backend = self.backend(other)
         if backend is None:
@@ -226,7 +238,9 @@ class PythonScalarArgument(_PythonScalarRule):
     Not reported: shape, axis, size, stream and option parameters of known APIs (``rules/exempt_apis.yaml``, plus
     the ``exempt-apis`` table of the user configuration), array constructors (``mx.array(0.5)``,
     ``mx.full(shape, 0.5)``), calls without an array argument, and nn layer constructors
-    (``nn.Linear(128, 256)``, ``nn.LayerNorm(d, eps=1e-12)``).
+    (``nn.Linear(128, 256)``, ``nn.LayerNorm(d, eps=1e-12)``), Python ints next to integer arrays.
+
+    Profile: strict only, like EL201 (a policy, not a value change).
 
     Fix: pass a typed scalar, ``mx.maximum(x, mx.array(0, dtype=x.dtype))``; its dtype follows the nearest array
     argument when that is a plain name, the configured default otherwise (unsafe).
@@ -237,7 +251,7 @@ class PythonScalarArgument(_PythonScalarRule):
     CODE = "EL202"
     NAME = "python-scalar-argument"
     MESSAGE = "Python {kind} `{number}` passed to `{function}` as an array operand; use a typed scalar `{typed}`"
-    SEVERITY = Severity.WARNING
+    SEVERITY = None
     VALID = [
         "import mlx.core as mx\ndef f(b: int):\n    return mx.zeros((b, 4))",
         "import mlx.core as mx\ndef f(x: mx.array):\n    return mx.sum(x, axis=-1, keepdims=True)",
@@ -271,6 +285,7 @@ class PythonScalarArgument(_PythonScalarRule):
         "import torch\nimport torch.nn as nn\nconv = nn.Conv1d(4, 8, kernel_size=3)",
         "import mlx.core as mx\ndef f(mx, x):\n    return mx.maximum(x, 0)",
         "def f(x):\n    return max(x, 0)",
+        "import mlx.core as mx\ndef f(x: mx.array):\n    i = x.astype(mx.int32)\n    return mx.maximum(i, 0)",
     ]
     INVALID = [
         Invalid(
@@ -362,6 +377,8 @@ class PythonScalarArgument(_PythonScalarRule):
             if family is None:
                 continue
             operand = receiver if receiver is not None else _nearest(arrays, index, positional)
+            if self.integer_arithmetic(family, operand):
+                continue
             operand_backend = self.backend(operand) if operand is not None else None
             fix, typed = self.fix_for(arg.value, operand, operand_backend or backend)
             self.report(arg.value, kind=family, number=_text(arg.value), function=function, typed=typed, fix=fix)

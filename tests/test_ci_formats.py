@@ -49,7 +49,8 @@ def test_sarif_validates_and_carries_rules_results_and_fixes(project: Path) -> N
     assert rule["shortDescription"]["text"].startswith("A bare arithmetic, matrix or bitwise operator")
     assert "Why it matters numerically" in rule["fullDescription"]["text"]
     assert rule["help"]["text"].endswith("Run `emberlint explain EL301` for examples.")
-    assert rule["defaultConfiguration"] == {"level": "warning"}
+    # EL301 is strict-only since issue 14 (a policy): off by default, an error where the strict profile enables it
+    assert rule["defaultConfiguration"] == {"enabled": False, "level": "error"}
     assert all(r["shortDescription"]["text"] and r["fullDescription"]["text"] for r in driver["rules"])
 
     assert run["columnKind"] == "unicodeCodePoints"

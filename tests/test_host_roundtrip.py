@@ -136,6 +136,7 @@ def test_severity_is_error_in_recommended_profile():
     rules = {rule.CODE: rule for rule in all_rules()}
     for code in CODES:
         assert rules[code].SEVERITY is Severity.ERROR
-    src = "import torch\ndef f(x: torch.Tensor):\n    return x.item()\n"
+    # issue 14: in the recommended profile EL1xx reports only on the compute path (forward/__call__)
+    src = "import torch\nclass M(torch.nn.Module):\n    def forward(self, x: torch.Tensor):\n        return x.item()\n"
     result = lint_source(src, "t.py", Config(profile="recommended"))
     assert [(f.code, f.severity) for f in result.findings if f.code in CODES] == [("EL101", Severity.ERROR)]

@@ -46,7 +46,9 @@ def make_client() -> LanguageClient:
                                               client_factory=make_client))
 async def client(lsp_client: LanguageClient):
     capabilities = pytest_lsp.client_capabilities("visual-studio-code")
-    await lsp_client.initialize_session(types.InitializeParams(capabilities=capabilities))
+    # EL301 (the findings these tests drive) is strict-only since issue 14: the editor selects it, with EL1xx
+    await lsp_client.initialize_session(types.InitializeParams(
+        capabilities=capabilities, initialization_options={"emberlint": {"select": ["EL1", "EL301"]}}))
     yield
     await lsp_client.shutdown_session()
 
@@ -312,7 +314,8 @@ def test_malformed_requests_get_json_rpc_errors(tmp_path: Path) -> None:
             server.stdin.write(_frame(message if isinstance(message, bytes) else json.dumps(message).encode()))
             server.stdin.flush()
 
-        send({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {"capabilities": {}}})
+        send({"jsonrpc": "2.0", "id": 1, "method": "initialize", "params": {
+            "capabilities": {}, "initializationOptions": {"emberlint": {"select": ["EL301"]}}}})
         assert "capabilities" in _response(server.stdout, 1)["result"]
         send({"jsonrpc": "2.0", "method": "initialized", "params": {}})
         send({"jsonrpc": "2.0", "id": 2, "method": "emberlint/noSuchMethod", "params": {}})

@@ -138,7 +138,8 @@ def test_integer_operand_with_float_number_is_unsafe():
         m = mx.zeros((4,), dtype=mx.bool_)
         return i * 0.5, i + 1, m + 1
     """
-    assert [(col, safe) for _, _, col, _, safe in findings(src)] == [(16, False), (25, True), (32, False)]
+    # `i + 1`: a Python int with an int32 array cannot round or promote (issue 14): not reported
+    assert [(col, safe) for _, _, col, _, safe in findings(src)] == [(16, False), (32, False)]
 
 
 def test_module_methods_and_augmented_assignment():

@@ -65,7 +65,9 @@ def test_profiles_decide_enablement_and_severity():
     assert all(severity is Severity.ERROR for severity in strict.values())
     assert set(recommended) <= set(strict)
     operators = registry.rule_by_code("EL301")
-    assert recommended[operators] is Severity.WARNING
+    assert operators not in recommended and strict[operators] is Severity.ERROR  # a policy: strict only (issue 14)
+    assert recommended[registry.rule_by_code("EL101")] is Severity.ERROR
+    assert recommended[registry.rule_by_code("EL412")] is Severity.WARNING
     only = registry.enabled_rules(Config(select=("EL901",)))
     assert list(only) == [unused] and only[unused] is Severity.WARNING
-    assert operators not in registry.enabled_rules(Config(ignore=("EL3",)))
+    assert operators not in registry.enabled_rules(Config(profile="strict", ignore=("EL3",)))
