@@ -254,7 +254,8 @@ def test_fix_refuses_read_only_files(tmp_path, via_link):
         assert result.exit_code == 2
         assert f"{named}: error: read-only " in result.output and "(mode 0444); not changed" in result.output
         assert path.read_text() == BAD and stat.S_IMODE(path.stat().st_mode) == 0o444
-        assert fix(str(named), "--diff").exit_code == 0  # a dry run writes nothing: no error
+        # a dry run writes nothing, so a read-only file is no error: exit 1 says only that a fix would apply
+        assert fix(str(named), "--diff").exit_code == 1
     finally:
         os.chmod(path, 0o644)
 
