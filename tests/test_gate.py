@@ -385,3 +385,15 @@ def test_the_documented_sarif_step_fails_on_every_crash(repo_root, tmp_path, cas
         done = subprocess.run(["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", script], cwd=tmp_path,
                               env={**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}"}, capture_output=True)
         assert (done.returncode == 0) == passes, (name, case, done.returncode)
+
+
+# --- the LSP server publishes diagnostics for a module-level ``global`` (it hung before) ---------------------------
+
+from tests.test_lsp import client, open_doc, published  # noqa: E402,F401 - the pytest-lsp client fixture
+
+
+async def test_lsp_publishes_diagnostics_for_a_module_level_global(client, tmp_path):
+    uri = open_doc(client, tmp_path / "g.py", "import torch\nglobal log\nlog = print\nlog(1)\nx = torch.ones(2) * 2\n")
+    params = await published(client, uri)
+    assert sorted((d.code, d.range.start.line) for d in params.diagnostics) == [
+        ("EL201", 4), ("EL301", 4), ("EL401", 4)]
