@@ -94,8 +94,9 @@ def lint_target(target: Target, store: bool = False) -> FileResult:
     from emberlint.budget import OverBudget, time_budget
 
     seconds = target.config.timeout
+    over = f"checking took more than {seconds:g}s of CPU time (the `timeout` setting, --timeout)"
     try:
-        with time_budget(seconds, f"checking took more than {seconds:g}s of CPU time (the `timeout` setting, --timeout)"):
+        with time_budget(seconds, over):
             result, _ = lint_text(source.text, target.path, target.config)
     except OverBudget as exc:  # reported, never cached: a later run with a larger budget tries again
         return FileResult(target.path, errors=[FileError(target.path, str(exc), "timeout")])

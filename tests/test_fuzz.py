@@ -20,8 +20,8 @@ BOUND = 10.0
 FUZZ = settings(max_examples=300, deadline=None, derandomize=True,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much])
 
-HEADERS = ("import mlx.core as mx\n", "import torch\n", "import numpy as np\n", "import torch as t\nfrom mlx import nn\n",
-           "from mlx.core import multiply, array\n", "")
+HEADERS = ("import mlx.core as mx\n", "import torch\n", "import numpy as np\n",
+           "import torch as t\nfrom mlx import nn\n", "from mlx.core import multiply, array\n", "")
 NAMES = st.sampled_from(["x", "y", "log", "mx", "torch", "np", "t", "nn", "a", "b", "array", "multiply"])
 BACKEND_CALLS = st.sampled_from(["mx.ones(3)", "mx.array(0.5)", "torch.zeros(2, 3)", "np.ones(4)", "torch.ones(2)",
                                  "mx.zeros((2, 3), dtype=mx.float32)", "t.tensor([1.0])", "array(1.0)"])
