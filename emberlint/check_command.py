@@ -98,7 +98,7 @@ def check(paths, select, ignore, profile, config_file, exclude, output_format, o
     color = output_format == "text" and output_file is None and use_color(no_color)
     if color:
         for target in targets:
-            if any(f.path == target.path for f in report.findings):
+            if not target.path.endswith(".ipynb") and any(f.path == target.path for f in report.findings):
                 try:
                     report.sources[target.path] = Path(target.path).read_text(encoding="utf-8", errors="replace")
                 except OSError:

@@ -56,6 +56,10 @@ def fix_target(target, unsafe: bool = False, timeout: float | None = DEFAULT_TIM
         outcome.errors.append(FileError(target.path, _message(target.path, exc), "read"))
         return outcome
     outcome.source = source
+    if target.path.endswith(".ipynb"):
+        from emberlint.notebooks import fix_notebook_target
+
+        return fix_notebook_target(outcome, target, unsafe, timeout)
     try:
         fixed = fixing.fix_text(source.text, target.path, target.config, unsafe=unsafe, timeout=timeout)
     except fixing.FixTimeout as exc:

@@ -14,7 +14,7 @@ from emberlint.sources import SourceError, read_source
 
 SKIP_DIRS = {".git", ".hg", ".svn", "__pycache__", ".venv", "venv", ".tox", ".nox", "node_modules", ".mypy_cache",
              ".pytest_cache", ".ruff_cache", ".emberlint_cache", "build", "dist", ".eggs"}
-PYTHON_SUFFIXES = (".py", ".pyi")
+PYTHON_SUFFIXES = (".py", ".pyi", ".ipynb")
 PARALLEL_THRESHOLD = 16
 
 
@@ -86,7 +86,12 @@ def lint_target(target: Target, store: bool = False) -> FileResult:
     except SourceError as exc:
         return FileResult(target.path, errors=[FileError(target.path, str(exc), "read")])
     try:
-        result, _ = lint_text(source.text, target.path, target.config)
+        if target.path.endswith(".ipynb"):
+            from emberlint.notebooks import lint_notebook_text
+
+            result = lint_notebook_text(source.text, target.path, target.config)
+        else:
+            result, _ = lint_text(source.text, target.path, target.config)
     except Exception as exc:  # an engine bug on one file must not stop the run
         message = f"internal error: {type(exc).__name__}: {exc}"
         result = FileResult(target.path, errors=[FileError(target.path, message, "internal")])

@@ -44,12 +44,12 @@ def render(report: Report, options: RenderOptions) -> str:
     lines: list[str] = []
     whys: dict[str, str | None] = {}
     for error in report.errors:
-        where = f"{error.path}:{error.line}:{error.column}" if error.line else error.path
+        where = error.location
         lines.append(f"{where}: error: {error.message}")
     for finding in report.findings:
         fixable = " [*]" if finding.fix is not None and finding.fix.safe else ""
         lines.append(
-            f"{finding.path}:{finding.start.line}:{finding.start.column}: {finding.code} {finding.message}{fixable}"
+            f"{finding.location}: {finding.code} {finding.message}{fixable}"
         )
         if options.coach:
             if finding.code not in whys:
@@ -73,20 +73,20 @@ def _render_rich(report: Report, options: RenderOptions) -> str:
     buffer = io.StringIO()
     console = Console(file=buffer, force_terminal=True, width=120, highlight=False, soft_wrap=True)
     for error in report.errors:
-        where = f"{error.path}:{error.line}:{error.column}" if error.line else error.path
+        where = error.location
         console.print(f"[bold red]{escape(where)}: error:[/] {escape(error.message)}")
     for finding in report.findings:
         style = "red" if finding.severity.value == "error" else "yellow"
         fixable = " [dim]\\[*][/]" if finding.fix is not None and finding.fix.safe else ""
         console.print(
-            f"[bold]{escape(finding.path)}:{finding.start.line}:{finding.start.column}:[/] "
+            f"[bold]{escape(finding.location)}:[/] "
             f"[{style}]{finding.code}[/] {escape(finding.message)}{fixable}"
         )
         if options.coach:
             why = _why(finding.code)
             if why:
                 console.print(f"    [dim]{escape(why)}[/]")
-        if options.show_frames and finding.path in report.sources:
+        if options.show_frames and finding.path in report.sources and finding.cell is None:
             first = max(1, finding.start.line - 1)
             console.print(
                 Syntax(
