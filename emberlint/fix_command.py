@@ -44,14 +44,15 @@ class FileFix:
         return sum(self.applied_codes.values())
 
 
-def fix_target(target, unsafe: bool = False, timeout: float | None = DEFAULT_TIMEOUT) -> FileFix:
-    """Fix one file in memory. Any failure leaves ``new_text`` None and records an error (never raises)."""
+def fix_target(target, unsafe: bool = False, timeout: float | None = DEFAULT_TIMEOUT, source=None) -> FileFix:
+    """Fix one file in memory (``source``: its SourceFile already read, e.g. from stdin). Any failure leaves
+    ``new_text`` None and records an error (never raises)."""
     from emberlint import fixing
     from emberlint.sources import SourceError, read_source
 
     outcome = FileFix(target.path)
     try:
-        source = read_source(target.path)
+        source = source or read_source(target.path)
     except SourceError as exc:
         outcome.errors.append(FileError(target.path, _message(target.path, exc), "read"))
         return outcome
@@ -171,14 +172,26 @@ def run_fix(paths, overrides, explicit_config, jobs, unsafe, timeout):
 @click.option("--warnings-as-errors", is_flag=True, help="Fail (exit 1) on remaining warnings too.")
 @click.option("--no-color", is_flag=True, help="Plain output even on a terminal.")
 @click.option("--jobs", "-j", type=int, default=None, help="Worker processes (default: one per core).")
+@click.option("--stdin-filename", help="With PATH `-`: the file name stdin stands for (its config applies); the "
+              "fixed source is printed on stdout, what remains on stderr.")
 def fix(paths, select, ignore, profile, config_file, exclude, unsafe_fixes, show_diff, check_only, timeout,
-        warnings_as_errors, no_color, jobs):
-    """Apply fixes to PATHS (files or folders; default: the current folder) and report what remains.
+        warnings_as_errors, no_color, jobs, stdin_filename):
+    """Apply fixes to PATHS (files or folders; default: the current folder; `-`: stdin) and report what remains.
 
     Exit status: 0 nothing remains, 1 failing findings remain (with --check: a fix would apply), 2 errors.
     """
     from emberlint.cli import use_color
     from emberlint.reporters import RenderOptions, Report, reporter
+    from emberlint.stdin_input import fix_stdin, wants_stdin
+
+    if wants_stdin(paths):
+        try:
+            overrides = overrides_from(select, ignore, profile, exclude, warnings_as_errors)
+            sys.exit(fix_stdin(paths, stdin_filename, overrides, config_path(config_file), unsafe_fixes, timeout,
+                               show_diff, check_only, warnings_as_errors))
+        except ConfigError as exc:
+            click.echo(f"emberlint: configuration error: {exc}", err=True)
+            sys.exit(EXIT_ERROR)
 
     try:
         overrides = overrides_from(select, ignore, profile, exclude, warnings_as_errors)

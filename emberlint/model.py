@@ -128,7 +128,7 @@ class FileError:
 def location(path: str, cell: int | None, line: int | None, column: int | None) -> str:
     """How the text output names a place: ``path:line:col``; in a notebook ``path:cell N:line:col``."""
     where = f"{path}:cell {cell}" if cell is not None else path
-    return f"{where}:{line}:{column}"
+    return f"{where}:{line}:{column}" if column is not None else f"{where}:{line}"
 
 
 def _with_cell(data: dict[str, Any], cell: int | None) -> dict[str, Any]:
