@@ -156,6 +156,15 @@ class Linted:
     result: FileResult
     config: Config | None
     config_error: str | None = None
+    #: a notebook cell: cell number -> (its document's uri, its lines) for every code cell of the notebook (a fix
+    #: in one cell can add an import to another)
+    cells: dict[int, tuple[str, list[str]]] | None = None
+
+
+@dataclass
+class LintedNotebook:
+    key: tuple
+    cells: dict[str, Linted]  # cell document uri -> that cell's findings
 
 
 class _Answered(JsonRpcException):
@@ -182,9 +191,14 @@ class EmberlintProtocol(LanguageServerProtocol):
 class EmberlintServer(LanguageServer):
     def __init__(self) -> None:
         super().__init__("emberlint", __version__, protocol_cls=EmberlintProtocol,
-                         text_document_sync_kind=types.TextDocumentSyncKind.Incremental)
+                         text_document_sync_kind=types.TextDocumentSyncKind.Incremental,
+                         notebook_document_sync=types.NotebookDocumentSyncOptions(
+                             notebook_selector=[types.NotebookDocumentFilterWithCells(
+                                 cells=[types.NotebookCellLanguage(language="python")])],
+                             save=True))
         self.settings: dict[str, Any] = {}
         self.linted: dict[str, Linted] = {}
+        self.notebooks: dict[str, LintedNotebook] = {}
         self._configs: dict[Path, Config] = {}
         self._timers: dict[str, asyncio.TimerHandle] = {}
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="emberlint-lint")
@@ -229,10 +243,15 @@ class EmberlintServer(LanguageServer):
         with self._lock:
             self._configs.clear()
             self.linted.clear()
+            self.notebooks.clear()
 
     # linting
     def lint(self, uri: str) -> Linted | None:
-        """The findings of the document's current text (cached per version)."""
+        """The findings of the document's current text (cached per version); for a notebook cell, that cell's
+        findings from linting the whole notebook."""
+        notebook = self.workspace.get_notebook_document(cell_uri=uri)
+        if notebook is not None:
+            return self.lint_notebook(notebook.uri).cells.get(uri)
         document = self.workspace.get_text_document(uri)
         text, version = document.source, document.version
         cached = self.linted.get(uri)
@@ -255,6 +274,67 @@ class EmberlintServer(LanguageServer):
             linted = Linted(version, text, result, config)
         self.linted[uri] = linted
         return linted
+
+    def lint_notebook(self, notebook_uri: str) -> LintedNotebook:
+        """Lint a notebook's code cells as one module (cached per notebook and cell versions)."""
+        from emberlint.engine import lint_source
+        from emberlint.notebooks import build_module, map_result
+
+        notebook = self.workspace.get_notebook_document(notebook_uri=notebook_uri)
+        code = [(number, cell.document) for number, cell in enumerate(notebook.cells if notebook else [], 1)
+                if cell.kind == types.NotebookCellKind.Code]
+        documents = {uri: self.workspace.get_text_document(uri) for _, uri in code}
+        key = (notebook.version if notebook else None,
+               tuple((uri, documents[uri].version, documents[uri].source) for _, uri in code))
+        cached = self.notebooks.get(notebook_uri)
+        if cached is not None and cached.key == key:
+            return cached
+        fs_path = to_fs_path(notebook_uri)
+        path = str(Path(fs_path)) if fs_path else notebook_uri
+        texts = {uri: documents[uri].source for _, uri in code}
+        cells = {number: (uri, split_lines(texts[uri])) for number, uri in code}
+        try:
+            config = self.config_for(Path(fs_path) if fs_path else None)
+        except ConfigError as exc:
+            linted = {uri: Linted(documents[uri].version, texts[uri], FileResult(path), None, str(exc), cells)
+                      for _, uri in code}
+        else:
+            module = build_module((number, texts[uri]) for number, uri in code)
+            try:
+                result = map_result(lint_source(module.text, path, config), module, path)
+            except RecursionError:
+                result = FileResult(path, errors=[FileError(path, "too deeply nested to analyse", "internal")])
+            first = code[0][0] if code else None
+            linted = {}
+            for number, uri in code:
+                own = FileResult(path, [f for f in result.findings if f.cell == number],
+                                 [e for e in result.errors if (e.cell or first) == number])
+                linted[uri] = Linted(documents[uri].version, texts[uri], own, config, None, cells)
+        entry = LintedNotebook(key, linted)
+        self.notebooks[notebook_uri] = entry
+        return entry
+
+    async def lint_and_publish_notebook(self, notebook_uri: str) -> None:
+        self.cancel_pending(notebook_uri)
+        notebook = self.workspace.get_notebook_document(notebook_uri=notebook_uri)
+        if notebook is None:
+            return
+        version = notebook.version
+        loop = asyncio.get_running_loop()
+        linted = await loop.run_in_executor(self._executor, self.lint_notebook, notebook_uri)
+        current = self.workspace.get_notebook_document(notebook_uri=notebook_uri)
+        if current is None or current.version != version:
+            return  # a newer change is on its way; its own lint publishes
+        for uri, cell in linted.cells.items():
+            self.text_document_publish_diagnostics(
+                types.PublishDiagnosticsParams(uri=uri, diagnostics=self.diagnostics(cell), version=cell.version))
+
+    def schedule_notebook(self, notebook_uri: str) -> None:
+        self.cancel_pending(notebook_uri)
+        loop = asyncio.get_running_loop()
+        self._timers[notebook_uri] = loop.call_later(
+            DEBOUNCE_SECONDS, lambda: asyncio.ensure_future(self.lint_and_publish_notebook(notebook_uri))
+        )
 
     def diagnostics(self, linted: Linted) -> list[types.Diagnostic]:
         lines = split_lines(linted.text)
@@ -300,7 +380,10 @@ class EmberlintServer(LanguageServer):
     async def relint_all(self) -> None:
         self.forget_configs()
         for uri in list(self.workspace.text_documents):
-            await self.lint_and_publish(uri)
+            if self.workspace.get_notebook_document(cell_uri=uri) is None:
+                await self.lint_and_publish(uri)
+        for notebook_uri in list(self.workspace.notebook_documents):
+            await self.lint_and_publish_notebook(notebook_uri)
 
     # code actions
     def code_actions(self, params: types.CodeActionParams) -> list[types.CodeAction]:
@@ -320,14 +403,19 @@ class EmberlintServer(LanguageServer):
                 if not _overlaps(diagnostic.range, params.range):
                     continue
                 if finding.fix is not None and finding.fix.edits:
-                    edits = [types.TextEdit(range=to_lsp_range(lines, e.start, e.end, self.encoding), new_text=e.text)
-                             for e in finding.fix.edits]
+                    changes: dict[str, list[types.TextEdit]] = {}
+                    for e in finding.fix.edits:
+                        edit_uri, edit_lines = uri, lines
+                        if e.cell is not None and linted.cells and e.cell in linted.cells:
+                            edit_uri, edit_lines = linted.cells[e.cell]
+                        changes.setdefault(edit_uri, []).append(types.TextEdit(
+                            range=to_lsp_range(edit_lines, e.start, e.end, self.encoding), new_text=e.text))
                     title = finding.fix.description or f"Fix {finding.code}"
                     actions.append(types.CodeAction(
                         title=f"{title} ({finding.code})" if finding.fix.safe else f"{title} ({finding.code}, unsafe)",
                         kind=types.CodeActionKind.QuickFix,
                         diagnostics=[diagnostic],
-                        edit=types.WorkspaceEdit(changes={uri: edits}),
+                        edit=types.WorkspaceEdit(changes=changes),
                         is_preferred=finding.fix.safe,
                     ))
                 line_index = diagnostic.range.start.line
@@ -341,7 +429,8 @@ class EmberlintServer(LanguageServer):
                 ))
         wants_fix_all = not only or any(FIX_ALL_KIND.startswith(k) or k == types.CodeActionKind.QuickFix
                                         for k in only)
-        if wants_fix_all and any(f.fix is not None and f.fix.safe for f in linted.result.findings):
+        if wants_fix_all and linted.cells is None and any(f.fix is not None and f.fix.safe
+                                                          for f in linted.result.findings):
             action = types.CodeAction(title=FIX_ALL_TITLE,
                                       kind=FIX_ALL_KIND, data={"uri": uri, "version": linted.version})
             # the fix loop re-lints the file until it settles: only run it when the user picks the action
@@ -450,6 +539,30 @@ def create_server() -> EmberlintServer:
         ls.cancel_pending(uri)
         ls.linted.pop(uri, None)
         ls.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
+
+    @server.feature(types.NOTEBOOK_DOCUMENT_DID_OPEN)
+    async def did_open_notebook(ls: EmberlintServer, params: types.DidOpenNotebookDocumentParams) -> None:
+        await ls.lint_and_publish_notebook(params.notebook_document.uri)
+
+    @server.feature(types.NOTEBOOK_DOCUMENT_DID_CHANGE)
+    def did_change_notebook(ls: EmberlintServer, params: types.DidChangeNotebookDocumentParams) -> None:
+        uri = params.notebook_document.uri
+        structure = params.change.cells.structure if params.change.cells else None
+        for closed in (structure.did_close or []) if structure else []:  # cells deleted: clear their diagnostics
+            ls.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=closed.uri, diagnostics=[]))
+        ls.schedule_notebook(uri)
+
+    @server.feature(types.NOTEBOOK_DOCUMENT_DID_SAVE)
+    async def did_save_notebook(ls: EmberlintServer, params: types.DidSaveNotebookDocumentParams) -> None:
+        await ls.lint_and_publish_notebook(params.notebook_document.uri)
+
+    @server.feature(types.NOTEBOOK_DOCUMENT_DID_CLOSE)
+    def did_close_notebook(ls: EmberlintServer, params: types.DidCloseNotebookDocumentParams) -> None:
+        uri = params.notebook_document.uri
+        ls.cancel_pending(uri)
+        ls.notebooks.pop(uri, None)
+        for cell in params.cell_text_documents:
+            ls.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=cell.uri, diagnostics=[]))
 
     @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
     async def did_change_configuration(ls: EmberlintServer, params: types.DidChangeConfigurationParams) -> None:
