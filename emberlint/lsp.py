@@ -33,7 +33,33 @@ from emberlint.model import FileError, FileResult, Finding, Position, Severity
 from emberlint.registry import validate_codes
 
 SOURCE = "emberlint"
-DEBOUNCE_SECONDS = 0.15
+DEBOUNCE_SECONDS = 0.05
+#: linted once while the editor initialises, so that the first document opened does not pay for importing the
+#: engine, the rules, their API tables and the fixers (each rule family fires here at least once)
+WARM_UP_SOURCE = """\
+import math
+
+import mlx.core as mx
+import mlx.nn as nn
+import numpy as np
+import torch
+
+
+class Block(nn.Module):
+    def __init__(self, dims: int):
+        super().__init__()
+        self.scale = mx.ones((dims,)) * 0.5
+
+    def __call__(self, x, mask=None):
+        y = mx.fft.rfft(x) if mask is None else x * mask
+        n = float(x.sum().item()) + math.sqrt(2.0) + np.exp(1.0)
+        return self.scale * y.astype(mx.float64) / n + 1e-6
+
+
+def torch_step(a: torch.Tensor, b: torch.Tensor):
+    c = torch.zeros(3, device="cuda") + a.cpu().numpy().sum()
+    return a * b + int(c[0]), a.to(torch.float64)
+"""
 FIX_ALL_KIND = "source.fixAll.emberlint"
 FIX_ALL_TITLE = "Fix all safe emberlint fixes in this file"
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
@@ -211,6 +237,17 @@ class EmberlintServer(LanguageServer):
             self.protocol._send_response(None, error=JsonRpcParseError(f"Parse error: {error}").to_response_error())
             return
         super().report_server_error(error, source)
+
+    def warm_up(self) -> None:
+        """Import and exercise the engine, every rule and the fixers once (on the lint thread)."""
+        from emberlint.engine import lint_source
+        from emberlint.fixing import fixable  # noqa: F401  (imports the fix machinery)
+
+        try:
+            lint_source(WARM_UP_SOURCE, "warm_up.py", Config(profile="strict"))
+        except Exception as exc:  # never fatal: the first real lint then just takes longer
+            self.window_log_message(types.LogMessageParams(type=types.MessageType.Log,
+                                                           message=f"emberlint: warm-up failed: {exc}"))
 
     @property
     def encoding(self) -> str:
@@ -429,6 +466,10 @@ class EmberlintServer(LanguageServer):
                 ))
         wants_fix_all = not only or any(FIX_ALL_KIND.startswith(k) or k == types.CodeActionKind.QuickFix
                                         for k in only)
+        # a client that cannot resolve gets the edit at once, which runs the whole fix loop: only when it asked
+        # for source actions explicitly (e.g. fix on save), never for the quick fixes under the cursor
+        if wants_fix_all and not self.resolves_edits():
+            wants_fix_all = bool(only) and any(FIX_ALL_KIND.startswith(k) for k in only)
         if wants_fix_all and linted.cells is None and any(f.fix is not None and f.fix.safe
                                                           for f in linted.result.findings):
             action = types.CodeAction(title=FIX_ALL_TITLE,
@@ -503,6 +544,7 @@ def create_server() -> EmberlintServer:
     def initialize(ls: EmberlintServer, params: types.InitializeParams) -> None:
         if isinstance(params.initialization_options, dict):
             ls.settings = params.initialization_options
+        ls._executor.submit(ls.warm_up)  # while the client finishes initialising; the first lint queues behind it
 
     @server.feature(types.INITIALIZED)
     async def initialized(ls: EmberlintServer, params: types.InitializedParams) -> None:
