@@ -246,8 +246,9 @@ class EmberlintServer(LanguageServer):
         try:
             lint_source(WARM_UP_SOURCE, "warm_up.py", Config(profile="strict"))
         except Exception as exc:  # never fatal: the first real lint then just takes longer
-            self.window_log_message(types.LogMessageParams(type=types.MessageType.Log,
-                                                           message=f"emberlint: warm-up failed: {exc}"))
+            import logging
+
+            logging.getLogger(__name__).warning("emberlint: warm-up failed: %s", exc)
 
     @property
     def encoding(self) -> str:
@@ -394,13 +395,32 @@ class EmberlintServer(LanguageServer):
         self.cancel_pending(uri)
         if uri not in self.workspace.text_documents:
             return
-        version = self.workspace.get_text_document(uri).version
+        document = self.workspace.get_text_document(uri)
+        version = document.version
         loop = asyncio.get_running_loop()
+        quick = None
+        previous = self.linted.get(uri)
+        if previous is not None and previous.version != version and previous.config is not None:
+            # an edit of a large file: the edited function's findings first, the full lint's right after
+            quick = await loop.run_in_executor(self._executor, self.provisional, previous, document.source, version)
+            current = self.workspace.text_documents.get(uri)
+            if current is None or current.version != version:
+                return
+            if quick is not None:
+                self.publish(uri, quick)
         linted = await loop.run_in_executor(self._executor, self.lint, uri)
         current = self.workspace.text_documents.get(uri)
         if linted is None or current is None or current.version != version:
             return  # a newer change is on its way; its own lint publishes
-        self.publish(uri, linted)
+        if quick is None or self.diagnostics(quick) != self.diagnostics(linted):
+            self.publish(uri, linted)
+
+    def provisional(self, previous: Linted, text: str, version: int | None) -> Linted | None:
+        """Provisional findings of an edit inside one function (``lsp_incremental``); never cached."""
+        from emberlint.lsp_incremental import provisional_lint
+
+        result = provisional_lint(previous.text, previous.result, text, previous.result.path, previous.config)
+        return Linted(version, text, result, previous.config) if result is not None else None
 
     def schedule(self, uri: str) -> None:
         self.cancel_pending(uri)
@@ -544,7 +564,6 @@ def create_server() -> EmberlintServer:
     def initialize(ls: EmberlintServer, params: types.InitializeParams) -> None:
         if isinstance(params.initialization_options, dict):
             ls.settings = params.initialization_options
-        ls._executor.submit(ls.warm_up)  # while the client finishes initialising; the first lint queues behind it
 
     @server.feature(types.INITIALIZED)
     async def initialized(ls: EmberlintServer, params: types.InitializedParams) -> None:
@@ -640,4 +659,6 @@ def create_server() -> EmberlintServer:
 @click.option("--stdio", is_flag=True, help="Talk over stdin/stdout (the default; accepted for editors that pass it).")
 def lsp_command(stdio: bool) -> None:
     """Run the emberlint language server on stdin/stdout (for editors)."""
-    create_server().start_io()
+    server = create_server()
+    server._executor.submit(server.warm_up)  # while the client starts and initialises; the first lint queues behind
+    server.start_io()
