@@ -9,6 +9,11 @@ published diagnostics:
   synthetic 5,000-line file (one fixable ``a * b`` per 4 lines), each once the file was open;
 - a code-action request and a hover on the synthetic file.
 
+A didChange inside one function of a large file first publishes provisional diagnostics (the edited function
+linted in its module's and class's context, ``emberlint.lsp_incremental``), then the full lint's when they differ:
+the didChange figures time the first publish. The last section measures how often the two agree on seeded edits of
+the real files.
+
 The files are copied from the installed packages into a temporary folder at run time (transformers 5.x, mlx-lm
 0.32). Each figure is the median over ``--rounds`` fresh servers (min and max in brackets), next to the engine's
 own ``lint_source`` time for the same text. The load average is printed: on a shared machine the figures move with
@@ -162,9 +167,56 @@ def engine_times(files: dict[str, Path], rounds: int) -> dict[str, float]:
     return times
 
 
+def agreement(files: dict[str, Path], edits: int) -> None:
+    """How often the provisional diagnostics of an edit (``emberlint.lsp_incremental``) equal the full lint's: for
+    ``edits`` seeded lines inside function bodies of each real file, insert a comment line above, and delete the line
+    (simple statements only)."""
+    import random
+
+    from emberlint.config import Config
+    from emberlint.engine import lint_source
+    from emberlint.lsp_incremental import provisional_lint
+
+    def key(result):
+        return [(f.code, f.start, f.end, f.message, f.fix) for f in result.findings]
+
+    print(f"provisional didChange diagnostics vs the full lint ({edits} lines x 2 edits per file):")
+    for name in ("gpt2", "modeling_utils", "deepseek_v3"):
+        text = files[name].read_text(encoding="utf-8")
+        lines = text.split("\n")
+        base = lint_source(text, str(files[name]), Config())
+        body = [i for i, line in enumerate(lines) if line.startswith("        ") and line.strip()
+                and not line.strip().startswith("#")]
+        agree = differ = fallback = 0
+        quick_times, full_times = [], []
+        for index in random.Random(0).sample(body, min(edits, len(body))):
+            indent = lines[index][:len(lines[index]) - len(lines[index].lstrip())]
+            variants = [lines[:index] + [indent + "# edited"] + lines[index:]]
+            if not lines[index].rstrip().endswith((":", "(", "[", "{", ",", "\\")):
+                variants.append(lines[:index] + lines[index + 1:])
+            for variant in variants:
+                new_text = "\n".join(variant)
+                started = time.perf_counter()
+                quick = provisional_lint(text, base, new_text, str(files[name]), Config())
+                quick_times.append(time.perf_counter() - started)
+                started = time.perf_counter()
+                full = lint_source(new_text, str(files[name]), Config())
+                full_times.append(time.perf_counter() - started)
+                if quick is None or full.errors:
+                    fallback += 1
+                elif key(quick) == key(full):
+                    agree += 1
+                else:
+                    differ += 1
+        print(f"  {name:20s} equal {agree}, different {differ}, no provisional (full lint only) {fallback}; "
+              f"median provisional {statistics.median(quick_times) * 1000:.0f} ms, "
+              f"full {statistics.median(full_times) * 1000:.0f} ms")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=5, help="fresh servers to time (default 5)")
+    parser.add_argument("--edits", type=int, default=10, help="edited lines per file for the agreement check")
     args = parser.parse_args()
     load_before = os.getloadavg()[0]
     started = time.perf_counter()
@@ -172,8 +224,15 @@ def main() -> None:
         files = real_files(Path(folder))
         runs = [asyncio.run(one_round(files)) for _ in range(args.rounds)]
         engine = engine_times(files, args.rounds)
-    load_after = os.getloadavg()[0]
-    print(f"emberlint lsp latency: median of {args.rounds} fresh servers [min, max]; {os.cpu_count()} cores, "
+        load_after = os.getloadavg()[0]
+        report(runs, engine, args.rounds, load_before, load_after)
+        agreement(files, args.edits)
+    print(f"total {time.perf_counter() - started:.0f} s")
+
+
+def report(runs: list[dict[str, float]], engine: dict[str, float], rounds: int, load_before: float,
+           load_after: float) -> None:
+    print(f"emberlint lsp latency: median of {rounds} fresh servers [min, max]; {os.cpu_count()} cores, "
           f"load average {load_before:.1f} -> {load_after:.1f}")
     for key in runs[0]:
         samples = [run[key] * 1000 for run in runs]
@@ -183,7 +242,6 @@ def main() -> None:
     print("engine lint_source alone (same process, warm), median:")
     for name, seconds in engine.items():
         print(f"  {name:48s} {seconds * 1000:7.0f} ms")
-    print(f"total {time.perf_counter() - started:.0f} s")
 
 
 if __name__ == "__main__":

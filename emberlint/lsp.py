@@ -415,6 +415,12 @@ class EmberlintServer(LanguageServer):
         if quick is None or self.diagnostics(quick) != self.diagnostics(linted):
             self.publish(uri, linted)
 
+    async def current_lint(self, uri: str) -> None:
+        """Lint the document on the lint thread (after a lint already running there, whose result it then reuses)
+        rather than a second time beside it on the server's own thread."""
+        if uri in self.workspace.text_documents:
+            await asyncio.get_running_loop().run_in_executor(self._executor, self.lint, uri)
+
     def provisional(self, previous: Linted, text: str, version: int | None) -> Linted | None:
         """Provisional findings of an edit inside one function (``lsp_incremental``); never cached."""
         from emberlint.lsp_incremental import provisional_lint
@@ -641,7 +647,8 @@ def create_server() -> EmberlintServer:
         types.CodeActionOptions(code_action_kinds=[types.CodeActionKind.QuickFix, FIX_ALL_KIND],
                                 resolve_provider=True),
     )
-    def code_action(ls: EmberlintServer, params: types.CodeActionParams) -> list[types.CodeAction]:
+    async def code_action(ls: EmberlintServer, params: types.CodeActionParams) -> list[types.CodeAction]:
+        await ls.current_lint(params.text_document.uri)
         return ls.code_actions(params)
 
     @server.feature(types.CODE_ACTION_RESOLVE)
@@ -649,7 +656,8 @@ def create_server() -> EmberlintServer:
         return ls.resolve_code_action(action)
 
     @server.feature(types.TEXT_DOCUMENT_HOVER)
-    def hover(ls: EmberlintServer, params: types.HoverParams) -> types.Hover | None:
+    async def hover(ls: EmberlintServer, params: types.HoverParams) -> types.Hover | None:
+        await ls.current_lint(params.text_document.uri)
         return ls.hover(params)
 
     return server

@@ -132,7 +132,8 @@ def provisional_lint(old_text: str, old_result: FileResult, new_text: str, path:
     owners: dict[tuple[int, int], int] = {}
     blocks = function_blocks(new, owners)
     delta = len(new) - len(old)
-    edited = next((b for b in blocks if b[0] < first and max(new_last, first) <= b[1]), None)
+    last_touched = new_last if new_last >= first else first - 1  # lines only removed: the line above the cut
+    edited = next((b for b in blocks if b[0] < first and last_touched <= b[1]), None)
     if edited is None or not _parses_as_one_function(new, *edited):
         return None
     old_edited = (edited[0], edited[1] - delta)
