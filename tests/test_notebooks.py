@@ -257,3 +257,11 @@ def test_progress_only_for_text_on_a_terminal_outside_ci(monkeypatch) -> None:
     monkeypatch.delenv("CI")
     monkeypatch.setattr(sys.stderr, "isatty", lambda: False, raising=False)
     assert not show_progress("text", None)
+
+
+def test_baseline_keys_use_the_cell_text(notebooks: Path) -> None:
+    run("check", "--write-baseline", "base.json", "nb/port_rmsnorm.ipynb")
+    texts = {(f["code"], f["text"]) for f in json.loads(Path("base.json").read_text())["findings"]}
+    assert ("EL401", "mx.random.normal((2, 8, 64))") in texts and ("EL201", "self.eps") in texts
+    result = run("check", "--baseline", "base.json", "nb/port_rmsnorm.ipynb")
+    assert result.exit_code == 0 and "recorded in baseline" in result.output
