@@ -299,6 +299,10 @@ class EmberlintServer(LanguageServer):
         path = Path(fs_path) if fs_path else None
         from emberlint.engine import lint_source
 
+        if path is not None and path.suffix.lower() == ".ipynb":  # a notebook opened as JSON text: its lines are
+            linted = Linted(version, text, FileResult(str(path)), None)  # not Python (notebook sync lints cells)
+            self.linted[uri] = linted
+            return linted
         try:
             config = self.config_for(path)
         except ConfigError as exc:
