@@ -23,9 +23,10 @@ def run_check(paths, overrides, explicit_config, jobs, progress_enabled, cache=F
     resolver = ConfigResolver(overrides, explicit_config)
     targets, errors = discover_targets(paths, resolver)
     if progress_enabled and len(targets) >= PROGRESS_MIN_FILES:
+        from rich.console import Console
         from rich.progress import Progress
 
-        with Progress(transient=True) as progress:
+        with Progress(transient=True, console=Console(stderr=True)) as progress:  # stdout carries the report
             task = progress.add_task("Checking", total=len(targets))
             results = lint_targets(targets, jobs, lambda n: progress.advance(task, n), cache=cache)
     else:
