@@ -3,6 +3,8 @@
 A real LSP client (pygls) starts a fresh server over stdio for each round and times, from the notification to the
 published diagnostics:
 
+- start-up: from spawning ``emberlint lsp`` to the initialize result (the server loads and exercises the rules
+  while the editor initialises, and answers initialize once that is done);
 - the first didOpen after start-up: transformers' ``models/gpt2/modeling_gpt2.py`` (~1,100 lines);
 - later opens: mlx-lm's ``models/deepseek_v3.py`` and a second copy of the gpt2 file;
 - a one-line didChange (debounce included) in transformers' ``modeling_utils.py`` (~5,400 lines) and in a
@@ -113,11 +115,12 @@ class Session:
 async def one_round(files: dict[str, Path]) -> dict[str, float]:
     session = Session()
     client = session.client
+    started = time.perf_counter()
     await client.start_io(sys.executable, "-m", "emberlint", "lsp")
     await client.initialize_async(types.InitializeParams(capabilities=types.ClientCapabilities(),
                                                          root_uri=files["gpt2"].parent.as_uri()))
     client.initialized(types.InitializedParams())
-    figures: dict[str, float] = {}
+    figures: dict[str, float] = {"start-up: spawn -> initialize result (rules loaded)": time.perf_counter() - started}
     figures["first didOpen (gpt2, 1.1k lines)"] = await session.open(files["gpt2"])
     await asyncio.sleep(SETTLE)
     figures["later didOpen (mlx-lm deepseek_v3)"] = await session.open(files["deepseek_v3"])

@@ -35,6 +35,7 @@ from emberlint.registry import validate_codes
 
 SOURCE = "emberlint"
 DEBOUNCE_SECONDS = 0.05
+WARM_UP_WAIT_SECONDS = 10.0
 #: linted once while the editor initialises, so that the first document opened does not pay for importing the
 #: engine, the rules, their API tables and the fixers (each rule family fires here at least once)
 WARM_UP_SOURCE = """\
@@ -230,6 +231,7 @@ class EmberlintServer(LanguageServer):
         self._timers: dict[str, asyncio.TimerHandle] = {}
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="emberlint-lint")
         self._lock = threading.Lock()
+        self.warming_up = None  # the warm-up's future, when `emberlint lsp` started one
 
     def report_server_error(self, error: Exception, source) -> None:
         if isinstance(error, _Answered):
@@ -581,6 +583,11 @@ def create_server() -> EmberlintServer:
     def initialize(ls: EmberlintServer, params: types.InitializeParams) -> None:
         if isinstance(params.initialization_options, dict):
             ls.settings = params.initialization_options
+        if ls.warming_up is not None:  # the editor is still initialising: finish loading the rules before it opens
+            try:  # a file, so that the first file's diagnostics take one lint
+                ls.warming_up.result(timeout=WARM_UP_WAIT_SECONDS)
+            except Exception:  # too slow (or failed): the first lint queues behind it instead
+                pass
 
     @server.feature(types.INITIALIZED)
     async def initialized(ls: EmberlintServer, params: types.InitializedParams) -> None:
@@ -679,5 +686,5 @@ def create_server() -> EmberlintServer:
 def lsp_command(stdio: bool) -> None:
     """Run the emberlint language server on stdin/stdout (for editors)."""
     server = create_server()
-    server._executor.submit(server.warm_up)  # while the client starts and initialises; the first lint queues behind
+    server.warming_up = server._executor.submit(server.warm_up)  # while the client starts the server
     server.start_io()
