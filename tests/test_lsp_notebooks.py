@@ -67,3 +67,28 @@ async def test_cell_edit_relints_the_notebook(client: LanguageClient, tmp_path: 
                     text="def scale(a: mx.array, b: mx.array):\n    return mx.multiply(a, b)")])]))))
     after = await published(client, cell_uris[2], 2, after=mark)
     assert list(after.diagnostics) == []
+
+
+def test_initialize_advertises_notebook_sync_for_python_cells() -> None:
+    import json
+    import subprocess
+    import sys
+
+    from tests.test_lsp import WAIT, _frame, _response
+
+    server = subprocess.Popen([sys.executable, "-m", "emberlint", "lsp"], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    try:
+        capabilities = {"notebookDocument": {"synchronization": {}}}  # a client that can sync notebooks
+        server.stdin.write(_frame(json.dumps({"jsonrpc": "2.0", "id": 1, "method": "initialize",
+                                              "params": {"capabilities": capabilities}}).encode()))
+        server.stdin.flush()
+        sync = _response(server.stdout, 1)["result"]["capabilities"]["notebookDocumentSync"]
+        assert sync == {"notebookSelector": [{"cells": [{"language": "python"}]}], "save": True}
+        for message in ({"jsonrpc": "2.0", "id": 2, "method": "shutdown"}, {"jsonrpc": "2.0", "method": "exit"}):
+            server.stdin.write(_frame(json.dumps(message).encode()))
+            server.stdin.flush()
+        assert server.wait(timeout=WAIT) == 0
+    finally:
+        if server.poll() is None:
+            server.kill()
