@@ -1,7 +1,9 @@
 """``emberlint lsp``: a Language Server (stdio) that shows emberlint's findings in editors.
 
 Diagnostics on open, save and (debounced) change; quick fixes, "fix all safe fixes", "ignore CODE on this line";
-hover with the rule's docs. The configuration is the one ``emberlint check`` would use for the file (nearest
+hover with the rule's docs. Jupyter notebooks through LSP 3.17 notebook sync: the code cells are linted as one
+module (``emberlint.notebooks``) and each cell gets its diagnostics. The rules load while the editor initialises;
+an edit inside one function of a large file gets provisional diagnostics first (``emberlint.lsp_incremental``). The configuration is the one ``emberlint check`` would use for the file (nearest
 ``pyproject.toml``/``.emberlint.yaml``), plus optional client settings ``{"emberlint": {"select": [...],
 "ignore": [...], "profile": "strict"}}`` (initializationOptions or workspace/didChangeConfiguration).
 
