@@ -34,6 +34,20 @@ def _source_of(path: str, sources: dict[str, str]) -> str:
     return sources[path]
 
 
+def _cell_source(finding: Finding, sources: dict[str, str]) -> str:
+    """The source of the notebook cell a finding's lines count (its key keeps out the notebook's JSON layout)."""
+    key = f"{finding.path}\0cell {finding.cell}"
+    if key not in sources:
+        from emberlint.notebooks import NotebookError, read_notebook
+
+        try:
+            cells = dict(read_notebook(_source_of(finding.path, sources)).code_cells)
+        except NotebookError:
+            cells = {}
+        sources[key] = cells.get(finding.cell, "")
+    return sources[key]
+
+
 def flagged_text(finding: Finding, source: str) -> str:
     """The finding's source text with runs of whitespace collapsed; its whole line when the range is empty."""
     lines = source.splitlines()
@@ -72,7 +86,8 @@ def keys_for(findings: list[Finding], sources: dict[str, str], root: Path | None
     seen: Counter = Counter()
     keys = []
     for finding in findings:
-        base = (_relative(finding.path, root), finding.code, flagged_text(finding, _source_of(finding.path, sources)))
+        source = _cell_source(finding, sources) if finding.cell is not None else _source_of(finding.path, sources)
+        base = (_relative(finding.path, root), finding.code, flagged_text(finding, source))
         keys.append(Key(*base, seen[base]))
         seen[base] += 1
     return keys

@@ -84,7 +84,7 @@ def _position(data: dict, line: str = "line", column: str = "column") -> Positio
 
 
 def _edit(data: dict) -> Edit:
-    return Edit(_position(data), _position(data, "end_line", "end_column"), str(data["text"]))
+    return Edit(_position(data), _position(data, "end_line", "end_column"), str(data["text"]), data.get("cell"))
 
 
 def result_from_json(path: str, data: dict[str, Any]) -> FileResult:
@@ -101,11 +101,12 @@ def result_from_json(path: str, data: dict[str, Any]) -> FileResult:
                 str(item["message"]),
                 Fix(bool(fix["safe"]), tuple(_edit(e) for e in fix["edits"]), str(fix["description"]))
                 if fix else None,
+                item.get("cell"),
             )
         )
     errors = [
         FileError(path, str(e["message"]), str(e["kind"]), e.get("line"), e.get("column"), e.get("code"),
-                  e.get("end_line"), e.get("end_column"))
+                  e.get("end_line"), e.get("end_column"), e.get("cell"))
         for e in data["errors"]
     ]
     return FileResult(path, findings, errors)

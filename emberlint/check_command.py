@@ -23,9 +23,10 @@ def run_check(paths, overrides, explicit_config, jobs, progress_enabled, cache=F
     resolver = ConfigResolver(overrides, explicit_config)
     targets, errors = discover_targets(paths, resolver)
     if progress_enabled and len(targets) >= PROGRESS_MIN_FILES:
+        from rich.console import Console
         from rich.progress import Progress
 
-        with Progress(transient=True) as progress:
+        with Progress(transient=True, console=Console(stderr=True)) as progress:  # stdout carries the report
             task = progress.add_task("Checking", total=len(targets))
             results = lint_targets(targets, jobs, lambda n: progress.advance(task, n), cache=cache)
     else:
@@ -35,6 +36,14 @@ def run_check(paths, overrides, explicit_config, jobs, progress_enabled, cache=F
         report.findings.extend(result.findings)
         report.errors.extend(result.errors)
     return report, targets
+
+
+def show_progress(output_format: str, output_file) -> bool:
+    """A progress bar only for a person watching: text output, stderr a terminal, not under CI."""
+    import os
+
+    return (output_format == "text" and output_file is None and sys.stderr.isatty()
+            and not os.environ.get("CI") and not os.environ.get("GITHUB_ACTIONS"))
 
 
 def exit_code(report, warnings_as_errors: bool) -> int:
@@ -107,16 +116,23 @@ def _apply_baseline(report, baseline_file, write_baseline_file) -> None:
               help="Report (and fail on) only findings not recorded in this baseline file.")
 @click.option("--write-baseline", "write_baseline_file", type=click.Path(dir_okay=False),
               help="Record today's findings in this baseline file and exit 0.")
+@click.option("--stdin-filename", help="With PATH `-`: the file name the code on stdin stands for (its config, "
+              "per-file ignores and excludes apply; `.ipynb` reads a notebook).")
 def check(paths, select, ignore, profile, config_file, exclude, output_format, output_file, statistics,
-          warnings_as_errors, no_color, coach, jobs, timeout, baseline_file, write_baseline_file, no_cache):
-    """Check PATHS (files or folders; default: the current folder)."""
+          warnings_as_errors, no_color, coach, jobs, timeout, baseline_file, write_baseline_file, no_cache,
+          stdin_filename):
+    """Check PATHS (files or folders; default: the current folder; `-`: stdin)."""
     from emberlint.reporters import RenderOptions, reporter
+    from emberlint.stdin_input import check_stdin, wants_stdin
 
     try:
         overrides = overrides_from(select, ignore, profile, exclude, warnings_as_errors, timeout)
-        report, targets = run_check(list(paths) or ["."], overrides, config_path(config_file), jobs,
-                                    progress_enabled=sys.stderr.isatty() and output_file is None,
-                                    cache=not no_cache)
+        if wants_stdin(paths):
+            report, targets = check_stdin(paths, stdin_filename, overrides, config_path(config_file))
+        else:
+            report, targets = run_check(list(paths) or ["."], overrides, config_path(config_file), jobs,
+                                        progress_enabled=show_progress(output_format, output_file),
+                                        cache=not no_cache)
     except ConfigError as exc:
         click.echo(f"emberlint: configuration error: {exc}", err=True)
         sys.exit(EXIT_ERROR)
@@ -126,6 +142,8 @@ def check(paths, select, ignore, profile, config_file, exclude, output_format, o
     color = output_format == "text" and output_file is None and use_color(no_color)
     if color:
         for target in targets:
+            if target.path in report.sources or target.path.endswith(".ipynb"):
+                continue
             if any(f.path == target.path for f in report.findings):
                 try:
                     report.sources[target.path] = Path(target.path).read_text(encoding="utf-8", errors="replace")

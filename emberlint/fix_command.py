@@ -50,23 +50,28 @@ class FileFix:
         return sum(self.applied_codes.values())
 
 
-def fix_target(target, unsafe: bool = False, timeout: float | None = DEFAULT_TIMEOUT, cache: bool = False) -> FileFix:
-    """Fix one file in memory. Any failure leaves ``new_text`` None and records an error (never raises); the
-    file's findings are still reported when they could be computed. ``timeout`` None: the file's ``timeout``
-    setting. With ``cache``, a file whose cached result (``check``'s, or an earlier ``fix``'s) has no fix to apply
-    is answered from it, and fresh results are stored."""
+def fix_target(target, unsafe: bool = False, timeout: float | None = DEFAULT_TIMEOUT, cache: bool = False,
+               source=None) -> FileFix:
+    """Fix one file in memory (``source``: its SourceFile already read, e.g. from stdin). Any failure leaves
+    ``new_text`` None and records an error (never raises); the file's findings are still reported when they could
+    be computed. ``timeout`` None: the file's ``timeout`` setting. With ``cache``, a file whose cached result
+    (``check``'s, or an earlier ``fix``'s) has no fix to apply is answered from it, and fresh results are stored."""
     from emberlint import fixing
     from emberlint.sources import SourceError, read_source
 
     outcome = FileFix(target.path)
     try:
-        source = read_source(target.path)
+        source = source or read_source(target.path)
     except SourceError as exc:
         outcome.errors.append(FileError(target.path, _message(target.path, exc), "read"))
         return outcome
     outcome.source = source
     if timeout is None:
         timeout = target.config.timeout
+    if target.path.endswith(".ipynb"):
+        from emberlint.notebooks import fix_notebook_target
+
+        return fix_notebook_target(outcome, target, unsafe, timeout)
     if cache:
         known = _cached(source.raw, target)
         if known is not None and not known.errors and not fixing.fixable(known.findings, unsafe):
@@ -196,9 +201,11 @@ def run_fix(paths, overrides, explicit_config, jobs, unsafe, timeout, cache: boo
 @click.option("--jobs", "-j", type=int, default=None, help="Worker processes (default: one per core).")
 @click.option("--no-cache", is_flag=True,
               help="Neither read nor write the result cache (.emberlint_cache/ or $EMBERLINT_CACHE_DIR).")
+@click.option("--stdin-filename", help="With PATH `-`: the file name stdin stands for (its config applies); the "
+              "fixed source is printed on stdout, what remains on stderr.")
 def fix(paths, select, ignore, profile, config_file, exclude, unsafe_fixes, show_diff, check_only, timeout,
-        warnings_as_errors, no_color, jobs, no_cache):
-    """Apply fixes to PATHS (files or folders; default: the current folder) and report what remains.
+        warnings_as_errors, no_color, jobs, no_cache, stdin_filename):
+    """Apply fixes to PATHS (files or folders; default: the current folder; `-`: stdin) and report what remains.
 
     Exit status: 0 nothing remains, 1 failing findings remain, 2 errors (a file that cannot be read, parsed,
     fixed or written). With --diff or --check (nothing written), as ruff's --diff: 0 no fix would apply, 1 a fix
@@ -206,6 +213,16 @@ def fix(paths, select, ignore, profile, config_file, exclude, unsafe_fixes, show
     """
     from emberlint.cli import use_color
     from emberlint.reporters import RenderOptions, Report, reporter
+    from emberlint.stdin_input import fix_stdin, wants_stdin
+
+    if wants_stdin(paths):
+        try:
+            overrides = overrides_from(select, ignore, profile, exclude, warnings_as_errors, timeout)
+            sys.exit(fix_stdin(paths, stdin_filename, overrides, config_path(config_file), unsafe_fixes, timeout,
+                               show_diff, check_only, warnings_as_errors))
+        except ConfigError as exc:
+            click.echo(f"emberlint: configuration error: {exc}", err=True)
+            sys.exit(EXIT_ERROR)
 
     try:
         overrides = overrides_from(select, ignore, profile, exclude, warnings_as_errors, timeout)

@@ -1,7 +1,9 @@
 """``emberlint lsp``: a Language Server (stdio) that shows emberlint's findings in editors.
 
 Diagnostics on open, save and (debounced) change; quick fixes, "fix all safe fixes", "ignore CODE on this line";
-hover with the rule's docs. The configuration is the one ``emberlint check`` would use for the file (nearest
+hover with the rule's docs. Jupyter notebooks through LSP 3.17 notebook sync: the code cells are linted as one
+module (``emberlint.notebooks``) and each cell gets its diagnostics. The rules load while the editor initialises;
+an edit inside one function of a large file gets provisional diagnostics first (``emberlint.lsp_incremental``). The configuration is the one ``emberlint check`` would use for the file (nearest
 ``pyproject.toml``/``.emberlint.yaml``), plus optional client settings ``{"emberlint": {"select": [...],
 "ignore": [...], "profile": "strict"}}`` (initializationOptions or workspace/didChangeConfiguration).
 
@@ -12,6 +14,7 @@ negotiated position encoding (UTF-16 code units unless the client offers another
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import re
 import threading
@@ -33,7 +36,34 @@ from emberlint.model import FileError, FileResult, Finding, Position, Severity
 from emberlint.registry import validate_codes
 
 SOURCE = "emberlint"
-DEBOUNCE_SECONDS = 0.15
+DEBOUNCE_SECONDS = 0.05
+WARM_UP_WAIT_SECONDS = 10.0
+#: linted once while the editor initialises, so that the first document opened does not pay for importing the
+#: engine, the rules, their API tables and the fixers (each rule family fires here at least once)
+WARM_UP_SOURCE = """\
+import math
+
+import mlx.core as mx
+import mlx.nn as nn
+import numpy as np
+import torch
+
+
+class Block(nn.Module):
+    def __init__(self, dims: int):
+        super().__init__()
+        self.scale = mx.ones((dims,)) * 0.5
+
+    def __call__(self, x, mask=None):
+        y = mx.fft.rfft(x) if mask is None else x * mask
+        n = float(x.sum().item()) + math.sqrt(2.0) + np.exp(1.0)
+        return self.scale * y.astype(mx.float64) / n + 1e-6
+
+
+def torch_step(a: torch.Tensor, b: torch.Tensor):
+    c = torch.zeros(3, device="cuda") + a.cpu().numpy().sum()
+    return a * b + int(c[0]), a.to(torch.float64)
+"""
 FIX_ALL_KIND = "source.fixAll.emberlint"
 FIX_ALL_TITLE = "Fix all safe emberlint fixes in this file"
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
@@ -156,6 +186,15 @@ class Linted:
     result: FileResult
     config: Config | None
     config_error: str | None = None
+    #: a notebook cell: cell number -> (its document's uri, its lines) for every code cell of the notebook (a fix
+    #: in one cell can add an import to another)
+    cells: dict[int, tuple[str, list[str]]] | None = None
+
+
+@dataclass
+class LintedNotebook:
+    key: tuple
+    cells: dict[str, Linted]  # cell document uri -> that cell's findings
 
 
 class _Answered(JsonRpcException):
@@ -182,13 +221,19 @@ class EmberlintProtocol(LanguageServerProtocol):
 class EmberlintServer(LanguageServer):
     def __init__(self) -> None:
         super().__init__("emberlint", __version__, protocol_cls=EmberlintProtocol,
-                         text_document_sync_kind=types.TextDocumentSyncKind.Incremental)
+                         text_document_sync_kind=types.TextDocumentSyncKind.Incremental,
+                         notebook_document_sync=types.NotebookDocumentSyncOptions(
+                             notebook_selector=[types.NotebookDocumentFilterWithCells(
+                                 cells=[types.NotebookCellLanguage(language="python")])],
+                             save=True))
         self.settings: dict[str, Any] = {}
         self.linted: dict[str, Linted] = {}
+        self.notebooks: dict[str, LintedNotebook] = {}
         self._configs: dict[Path, Config] = {}
         self._timers: dict[str, asyncio.TimerHandle] = {}
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="emberlint-lint")
         self._lock = threading.Lock()
+        self.warming_up = None  # the warm-up's future, when `emberlint lsp` started one
 
     def report_server_error(self, error: Exception, source) -> None:
         if isinstance(error, _Answered):
@@ -197,6 +242,24 @@ class EmberlintServer(LanguageServer):
             self.protocol._send_response(None, error=JsonRpcParseError(f"Parse error: {error}").to_response_error())
             return
         super().report_server_error(error, source)
+
+    def warm_up(self) -> None:
+        """Import and exercise the engine, every rule and the fixers once (on the lint thread)."""
+        from emberlint.engine import lint_source
+        from emberlint.fixing import fixable  # noqa: F401  (imports the fix machinery)
+
+        try:
+            lint_source(WARM_UP_SOURCE, "warm_up.py", Config(profile="strict"))
+        except Exception as exc:  # never fatal: the first real lint then just takes longer
+            import logging
+
+            logging.getLogger(__name__).warning("emberlint: warm-up failed: %s", exc)
+        # A lint allocates many short-lived tree nodes: the modules and tables loaded so far move out of the
+        # collector's sight and the young generation is collected less often (measured: ~10% less CPU per lint
+        # of a real model file, as in the CLI's workers)
+        gc.collect()
+        gc.freeze()
+        gc.set_threshold(50_000, 20, 100)
 
     @property
     def encoding(self) -> str:
@@ -229,10 +292,15 @@ class EmberlintServer(LanguageServer):
         with self._lock:
             self._configs.clear()
             self.linted.clear()
+            self.notebooks.clear()
 
     # linting
     def lint(self, uri: str) -> Linted | None:
-        """The findings of the document's current text (cached per version)."""
+        """The findings of the document's current text (cached per version); for a notebook cell, that cell's
+        findings from linting the whole notebook."""
+        notebook = self.workspace.get_notebook_document(cell_uri=uri)
+        if notebook is not None:
+            return self.lint_notebook(notebook.uri).cells.get(uri)
         document = self.workspace.get_text_document(uri)
         text, version = document.source, document.version
         cached = self.linted.get(uri)
@@ -242,6 +310,10 @@ class EmberlintServer(LanguageServer):
         path = Path(fs_path) if fs_path else None
         from emberlint.engine import lint_source
 
+        if path is not None and path.suffix.lower() == ".ipynb":  # a notebook opened as JSON text: its lines are
+            linted = Linted(version, text, FileResult(str(path)), None)  # not Python (notebook sync lints cells)
+            self.linted[uri] = linted
+            return linted
         try:
             config = self.config_for(path)
         except ConfigError as exc:
@@ -255,6 +327,67 @@ class EmberlintServer(LanguageServer):
             linted = Linted(version, text, result, config)
         self.linted[uri] = linted
         return linted
+
+    def lint_notebook(self, notebook_uri: str) -> LintedNotebook:
+        """Lint a notebook's code cells as one module (cached per notebook and cell versions)."""
+        from emberlint.engine import lint_source
+        from emberlint.notebooks import build_module, map_result
+
+        notebook = self.workspace.get_notebook_document(notebook_uri=notebook_uri)
+        code = [(number, cell.document) for number, cell in enumerate(notebook.cells if notebook else [], 1)
+                if cell.kind == types.NotebookCellKind.Code]
+        documents = {uri: self.workspace.get_text_document(uri) for _, uri in code}
+        key = (notebook.version if notebook else None,
+               tuple((uri, documents[uri].version, documents[uri].source) for _, uri in code))
+        cached = self.notebooks.get(notebook_uri)
+        if cached is not None and cached.key == key:
+            return cached
+        fs_path = to_fs_path(notebook_uri)
+        path = str(Path(fs_path)) if fs_path else notebook_uri
+        texts = {uri: documents[uri].source for _, uri in code}
+        cells = {number: (uri, split_lines(texts[uri])) for number, uri in code}
+        try:
+            config = self.config_for(Path(fs_path) if fs_path else None)
+        except ConfigError as exc:
+            linted = {uri: Linted(documents[uri].version, texts[uri], FileResult(path), None, str(exc), cells)
+                      for _, uri in code}
+        else:
+            module = build_module((number, texts[uri]) for number, uri in code)
+            try:
+                result = map_result(lint_source(module.text, path, config), module, path)
+            except RecursionError:
+                result = FileResult(path, errors=[FileError(path, "too deeply nested to analyse", "internal")])
+            first = code[0][0] if code else None
+            linted = {}
+            for number, uri in code:
+                own = FileResult(path, [f for f in result.findings if f.cell == number],
+                                 [e for e in result.errors if (e.cell or first) == number])
+                linted[uri] = Linted(documents[uri].version, texts[uri], own, config, None, cells)
+        entry = LintedNotebook(key, linted)
+        self.notebooks[notebook_uri] = entry
+        return entry
+
+    async def lint_and_publish_notebook(self, notebook_uri: str) -> None:
+        self.cancel_pending(notebook_uri)
+        notebook = self.workspace.get_notebook_document(notebook_uri=notebook_uri)
+        if notebook is None:
+            return
+        version = notebook.version
+        loop = asyncio.get_running_loop()
+        linted = await loop.run_in_executor(self._executor, self.lint_notebook, notebook_uri)
+        current = self.workspace.get_notebook_document(notebook_uri=notebook_uri)
+        if current is None or current.version != version:
+            return  # a newer change is on its way; its own lint publishes
+        for uri, cell in linted.cells.items():
+            self.text_document_publish_diagnostics(
+                types.PublishDiagnosticsParams(uri=uri, diagnostics=self.diagnostics(cell), version=cell.version))
+
+    def schedule_notebook(self, notebook_uri: str) -> None:
+        self.cancel_pending(notebook_uri)
+        loop = asyncio.get_running_loop()
+        self._timers[notebook_uri] = loop.call_later(
+            DEBOUNCE_SECONDS, lambda: asyncio.ensure_future(self.lint_and_publish_notebook(notebook_uri))
+        )
 
     def diagnostics(self, linted: Linted) -> list[types.Diagnostic]:
         lines = split_lines(linted.text)
@@ -277,13 +410,38 @@ class EmberlintServer(LanguageServer):
         self.cancel_pending(uri)
         if uri not in self.workspace.text_documents:
             return
-        version = self.workspace.get_text_document(uri).version
+        document = self.workspace.get_text_document(uri)
+        version = document.version
         loop = asyncio.get_running_loop()
+        quick = None
+        previous = self.linted.get(uri)
+        if previous is not None and previous.version != version and previous.config is not None:
+            # an edit of a large file: the edited function's findings first, the full lint's right after
+            quick = await loop.run_in_executor(self._executor, self.provisional, previous, document.source, version)
+            current = self.workspace.text_documents.get(uri)
+            if current is None or current.version != version:
+                return
+            if quick is not None:
+                self.publish(uri, quick)
         linted = await loop.run_in_executor(self._executor, self.lint, uri)
         current = self.workspace.text_documents.get(uri)
         if linted is None or current is None or current.version != version:
             return  # a newer change is on its way; its own lint publishes
-        self.publish(uri, linted)
+        if quick is None or self.diagnostics(quick) != self.diagnostics(linted):
+            self.publish(uri, linted)
+
+    async def current_lint(self, uri: str) -> None:
+        """Lint the document on the lint thread (after a lint already running there, whose result it then reuses)
+        rather than a second time beside it on the server's own thread."""
+        if uri in self.workspace.text_documents:
+            await asyncio.get_running_loop().run_in_executor(self._executor, self.lint, uri)
+
+    def provisional(self, previous: Linted, text: str, version: int | None) -> Linted | None:
+        """Provisional findings of an edit inside one function (``lsp_incremental``); never cached."""
+        from emberlint.lsp_incremental import provisional_lint
+
+        result = provisional_lint(previous.text, previous.result, text, previous.result.path, previous.config)
+        return Linted(version, text, result, previous.config) if result is not None else None
 
     def schedule(self, uri: str) -> None:
         self.cancel_pending(uri)
@@ -300,7 +458,10 @@ class EmberlintServer(LanguageServer):
     async def relint_all(self) -> None:
         self.forget_configs()
         for uri in list(self.workspace.text_documents):
-            await self.lint_and_publish(uri)
+            if self.workspace.get_notebook_document(cell_uri=uri) is None:
+                await self.lint_and_publish(uri)
+        for notebook_uri in list(self.workspace.notebook_documents):
+            await self.lint_and_publish_notebook(notebook_uri)
 
     # code actions
     def code_actions(self, params: types.CodeActionParams) -> list[types.CodeAction]:
@@ -320,14 +481,19 @@ class EmberlintServer(LanguageServer):
                 if not _overlaps(diagnostic.range, params.range):
                     continue
                 if finding.fix is not None and finding.fix.edits:
-                    edits = [types.TextEdit(range=to_lsp_range(lines, e.start, e.end, self.encoding), new_text=e.text)
-                             for e in finding.fix.edits]
+                    changes: dict[str, list[types.TextEdit]] = {}
+                    for e in finding.fix.edits:
+                        edit_uri, edit_lines = uri, lines
+                        if e.cell is not None and linted.cells and e.cell in linted.cells:
+                            edit_uri, edit_lines = linted.cells[e.cell]
+                        changes.setdefault(edit_uri, []).append(types.TextEdit(
+                            range=to_lsp_range(edit_lines, e.start, e.end, self.encoding), new_text=e.text))
                     title = finding.fix.description or f"Fix {finding.code}"
                     actions.append(types.CodeAction(
                         title=f"{title} ({finding.code})" if finding.fix.safe else f"{title} ({finding.code}, unsafe)",
                         kind=types.CodeActionKind.QuickFix,
                         diagnostics=[diagnostic],
-                        edit=types.WorkspaceEdit(changes={uri: edits}),
+                        edit=types.WorkspaceEdit(changes=changes),
                         is_preferred=finding.fix.safe,
                     ))
                 line_index = diagnostic.range.start.line
@@ -341,7 +507,12 @@ class EmberlintServer(LanguageServer):
                 ))
         wants_fix_all = not only or any(FIX_ALL_KIND.startswith(k) or k == types.CodeActionKind.QuickFix
                                         for k in only)
-        if wants_fix_all and any(f.fix is not None and f.fix.safe for f in linted.result.findings):
+        # a client that cannot resolve gets the edit at once, which runs the whole fix loop: only when it asked
+        # for source actions explicitly (e.g. fix on save), never for the quick fixes under the cursor
+        if wants_fix_all and not self.resolves_edits():
+            wants_fix_all = bool(only) and any(FIX_ALL_KIND.startswith(k) for k in only)
+        if wants_fix_all and linted.cells is None and any(f.fix is not None and f.fix.safe
+                                                          for f in linted.result.findings):
             action = types.CodeAction(title=FIX_ALL_TITLE,
                                       kind=FIX_ALL_KIND, data={"uri": uri, "version": linted.version})
             # the fix loop re-lints the file until it settles: only run it when the user picks the action
@@ -414,6 +585,11 @@ def create_server() -> EmberlintServer:
     def initialize(ls: EmberlintServer, params: types.InitializeParams) -> None:
         if isinstance(params.initialization_options, dict):
             ls.settings = params.initialization_options
+        if ls.warming_up is not None:  # the editor is still initialising: finish loading the rules before it opens
+            try:  # a file, so that the first file's diagnostics take one lint
+                ls.warming_up.result(timeout=WARM_UP_WAIT_SECONDS)
+            except Exception:  # too slow (or failed): the first lint queues behind it instead
+                pass
 
     @server.feature(types.INITIALIZED)
     async def initialized(ls: EmberlintServer, params: types.InitializedParams) -> None:
@@ -451,6 +627,30 @@ def create_server() -> EmberlintServer:
         ls.linted.pop(uri, None)
         ls.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
 
+    @server.feature(types.NOTEBOOK_DOCUMENT_DID_OPEN)
+    async def did_open_notebook(ls: EmberlintServer, params: types.DidOpenNotebookDocumentParams) -> None:
+        await ls.lint_and_publish_notebook(params.notebook_document.uri)
+
+    @server.feature(types.NOTEBOOK_DOCUMENT_DID_CHANGE)
+    def did_change_notebook(ls: EmberlintServer, params: types.DidChangeNotebookDocumentParams) -> None:
+        uri = params.notebook_document.uri
+        structure = params.change.cells.structure if params.change.cells else None
+        for closed in (structure.did_close or []) if structure else []:  # cells deleted: clear their diagnostics
+            ls.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=closed.uri, diagnostics=[]))
+        ls.schedule_notebook(uri)
+
+    @server.feature(types.NOTEBOOK_DOCUMENT_DID_SAVE)
+    async def did_save_notebook(ls: EmberlintServer, params: types.DidSaveNotebookDocumentParams) -> None:
+        await ls.lint_and_publish_notebook(params.notebook_document.uri)
+
+    @server.feature(types.NOTEBOOK_DOCUMENT_DID_CLOSE)
+    def did_close_notebook(ls: EmberlintServer, params: types.DidCloseNotebookDocumentParams) -> None:
+        uri = params.notebook_document.uri
+        ls.cancel_pending(uri)
+        ls.notebooks.pop(uri, None)
+        for cell in params.cell_text_documents:
+            ls.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=cell.uri, diagnostics=[]))
+
     @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
     async def did_change_configuration(ls: EmberlintServer, params: types.DidChangeConfigurationParams) -> None:
         if isinstance(params.settings, dict):
@@ -467,7 +667,8 @@ def create_server() -> EmberlintServer:
         types.CodeActionOptions(code_action_kinds=[types.CodeActionKind.QuickFix, FIX_ALL_KIND],
                                 resolve_provider=True),
     )
-    def code_action(ls: EmberlintServer, params: types.CodeActionParams) -> list[types.CodeAction]:
+    async def code_action(ls: EmberlintServer, params: types.CodeActionParams) -> list[types.CodeAction]:
+        await ls.current_lint(params.text_document.uri)
         return ls.code_actions(params)
 
     @server.feature(types.CODE_ACTION_RESOLVE)
@@ -475,7 +676,8 @@ def create_server() -> EmberlintServer:
         return ls.resolve_code_action(action)
 
     @server.feature(types.TEXT_DOCUMENT_HOVER)
-    def hover(ls: EmberlintServer, params: types.HoverParams) -> types.Hover | None:
+    async def hover(ls: EmberlintServer, params: types.HoverParams) -> types.Hover | None:
+        await ls.current_lint(params.text_document.uri)
         return ls.hover(params)
 
     return server
@@ -485,4 +687,6 @@ def create_server() -> EmberlintServer:
 @click.option("--stdio", is_flag=True, help="Talk over stdin/stdout (the default; accepted for editors that pass it).")
 def lsp_command(stdio: bool) -> None:
     """Run the emberlint language server on stdin/stdout (for editors)."""
-    create_server().start_io()
+    server = create_server()
+    server.warming_up = server._executor.submit(server.warm_up)  # while the client starts the server
+    server.start_io()

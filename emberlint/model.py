@@ -31,15 +31,17 @@ class Edit:
     start: Position
     end: Position
     text: str
+    cell: int | None = None  # in a notebook: the 1-based cell the positions count lines of
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        data = {
             "line": self.start.line,
             "column": self.start.column,
             "end_line": self.end.line,
             "end_column": self.end.column,
             "text": self.text,
         }
+        return _with_cell(data, self.cell)
 
 
 @dataclass(frozen=True)
@@ -67,13 +69,19 @@ class Finding:
     severity: Severity
     message: str
     fix: Fix | None = None
+    cell: int | None = None  # in a notebook: the 1-based cell (position in the notebook) of start/end's lines
 
     @property
     def sort_key(self) -> tuple:
-        return (self.path, self.start.line, self.start.column, self.code, self.message)
+        return (self.path, self.cell or 0, self.start.line, self.start.column, self.code, self.message)
+
+    @property
+    def location(self) -> str:
+        """``path:line:col``, or ``path:cell N:line:col`` in a notebook."""
+        return location(self.path, self.cell, self.start.line, self.start.column)
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        return _with_cell({
             "path": self.path,
             "line": self.start.line,
             "column": self.start.column,
@@ -83,7 +91,7 @@ class Finding:
             "severity": self.severity.value,
             "message": self.message,
             "fix": self.fix.to_json() if self.fix else None,
-        }
+        }, self.cell)
 
 
 @dataclass(frozen=True)
@@ -98,9 +106,14 @@ class FileError:
     code: str | None = None
     end_line: int | None = None  # where Python says a syntax error ends, when it says so
     end_column: int | None = None
+    cell: int | None = None  # in a notebook: the 1-based cell that line counts lines of
+
+    @property
+    def location(self) -> str:
+        return location(self.path, self.cell, self.line, self.column) if self.line else self.path
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        return _with_cell({
             "path": self.path,
             "kind": self.kind,
             "message": self.message,
@@ -109,7 +122,20 @@ class FileError:
             "end_line": self.end_line,
             "end_column": self.end_column,
             "code": self.code,
-        }
+        }, self.cell)
+
+
+def location(path: str, cell: int | None, line: int | None, column: int | None) -> str:
+    """How the text output names a place: ``path:line:col``; in a notebook ``path:cell N:line:col``."""
+    where = f"{path}:cell {cell}" if cell is not None else path
+    return f"{where}:{line}:{column}" if column is not None else f"{where}:{line}"
+
+
+def _with_cell(data: dict[str, Any], cell: int | None) -> dict[str, Any]:
+    """Notebook positions add a ``cell`` key; a ``.py`` file's JSON keeps its shape exactly."""
+    if cell is not None:
+        data["cell"] = cell
+    return data
 
 
 @dataclass

@@ -14,7 +14,7 @@ from emberlint.sources import SourceError, read_source
 
 SKIP_DIRS = {".git", ".hg", ".svn", "__pycache__", ".venv", "venv", ".tox", ".nox", "node_modules", ".mypy_cache",
              ".pytest_cache", ".ruff_cache", ".emberlint_cache", "build", "dist", ".eggs"}
-PYTHON_SUFFIXES = (".py", ".pyi")
+PYTHON_SUFFIXES = (".py", ".pyi", ".ipynb")
 PARALLEL_THRESHOLD = 16
 
 
@@ -97,7 +97,12 @@ def lint_target(target: Target, store: bool = False) -> FileResult:
     over = f"checking took more than {seconds:g}s of CPU time (the `timeout` setting, --timeout)"
     try:
         with time_budget(seconds, over):
-            result, _ = lint_text(source.text, target.path, target.config)
+            if target.path.endswith(".ipynb"):
+                from emberlint.notebooks import lint_notebook_text
+
+                result = lint_notebook_text(source.text, target.path, target.config)
+            else:
+                result, _ = lint_text(source.text, target.path, target.config)
     except OverBudget as exc:  # reported, never cached: a later run with a larger budget tries again
         return FileResult(target.path, errors=[FileError(target.path, str(exc), "timeout")])
     except Exception as exc:  # an engine bug on one file must not stop the run

@@ -2,7 +2,8 @@
 
 ``::error file=F,line=L,col=C,endLine=EL,endColumn=EC,title=CODE::message`` (``::warning`` for warnings).
 ``endColumn`` is the last character of the finding (GitHub counts it inclusively). Property values escape
-``% \\r \\n : ,``; the message escapes ``% \\r \\n``.
+``% \\r \\n : ,``; the message escapes ``% \\r \\n``. A notebook's finding is a file-level annotation whose title
+names the cell and line (the file's own lines are JSON).
 """
 
 from __future__ import annotations
@@ -26,9 +27,18 @@ def command(kind: str, message: str, **properties) -> str:
 def render(report: Report, options: RenderOptions) -> str:
     lines = []
     for error in report.errors:
+        if error.cell is not None:  # a notebook's lines are not the file's: name the place in the title
+            lines.append(command("error", error.message, file=error.path,
+                                 title=f"emberlint {error.kind} error (cell {error.cell}, line {error.line})"))
+            continue
         lines.append(command("error", error.message, file=error.path, line=error.line, col=error.column,
                              title=f"emberlint {error.kind} error"))
     for finding in report.findings:
+        if finding.cell is not None:
+            lines.append(command("error" if finding.severity.fails else "warning", finding.message,
+                                 file=finding.path,
+                                 title=f"{finding.code} (cell {finding.cell}, line {finding.start.line})"))
+            continue
         start, end = finding.start, finding.end
         end_column = end.column - 1 if (end.line, end.column) > (start.line, start.column) else end.column
         lines.append(command(

@@ -1,7 +1,8 @@
 """``--format sarif``: a SARIF 2.1.0 log (GitHub code scanning, GitLab, Azure DevOps and most CI viewers read it).
 
 Columns are counted in Unicode code points (``columnKind: unicodeCodePoints``), as emberlint counts them; each
-result's ``partialFingerprints`` carries the line-move-proof key of ``emberlint.baseline``.
+result's ``partialFingerprints`` carries the line-move-proof key of ``emberlint.baseline``. In a notebook a result's
+region counts lines of one cell's source and ``properties.cell`` names the cell (1-based, markdown cells count).
 """
 
 from __future__ import annotations
@@ -75,6 +76,8 @@ def _result(finding: Finding, rule_index: dict[str, int], fingerprints: dict[int
             }],
         }]
         result["properties"] = {"fixSafe": finding.fix.safe}
+    if finding.cell is not None:  # a notebook: the region counts lines of this cell's source
+        result.setdefault("properties", {})["cell"] = finding.cell
     return result
 
 
@@ -89,6 +92,8 @@ def _notification(error) -> dict:
     }
     if error.code:
         notification["associatedRule"] = {"id": error.code}
+    if error.cell is not None:
+        notification["properties"] = {"cell": error.cell}
     return notification
 
 

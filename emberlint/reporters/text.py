@@ -80,12 +80,11 @@ def render(report: Report, options: RenderOptions) -> str:
     lines: list[str] = []
     whys: dict[str, str | None] = {}
     for error in report.errors:
-        where = f"{error.path}:{error.line}:{error.column}" if error.line else error.path
+        where = error.location
         lines.append(f"{where}: error: {error.message}")
     for finding, same, also in merged(report.findings):
         lines.append(
-            f"{finding.path}:{finding.start.line}:{finding.start.column}: {finding.code} {finding.message}"
-            f"{_fixable(finding)}{_times(same + 1)}"
+            f"{finding.location}: {finding.code} {finding.message}{_fixable(finding)}{_times(same + 1)}"
         )
         lines.extend(_also_lines(also))
         if options.coach:
@@ -128,7 +127,7 @@ def _render_rich(report: Report, options: RenderOptions) -> str:
     buffer = io.StringIO()
     console = Console(file=buffer, force_terminal=True, width=120, highlight=False, soft_wrap=True)
     for error in report.errors:
-        where = f"{error.path}:{error.line}:{error.column}" if error.line else error.path
+        where = error.location
         console.print(f"[bold red]{escape(where)}: error:[/] {escape(error.message)}")
     entries = merged(report.findings)
     split_sources: dict[str, list[str]] = {}
@@ -136,7 +135,7 @@ def _render_rich(report: Report, options: RenderOptions) -> str:
         style = "red" if finding.severity.value == "error" else "yellow"
         fixable = " [dim]\\[*][/]" if _fixable(finding) else ""
         console.print(
-            f"[bold]{escape(finding.path)}:{finding.start.line}:{finding.start.column}:[/] "
+            f"[bold]{escape(finding.location)}:[/] "
             f"[{style}]{finding.code}[/] {escape(finding.message)}{fixable}{escape(_times(same + 1))}"
         )
         for line in _also_lines(also):
@@ -148,7 +147,7 @@ def _render_rich(report: Report, options: RenderOptions) -> str:
         following = entries[number + 1][0] if number + 1 < len(entries) else None
         same_line = following is not None and (following.path, following.start.line) == (
             finding.path, finding.start.line)
-        if options.show_frames and finding.path in report.sources and not same_line:
+        if options.show_frames and finding.path in report.sources and not same_line and finding.cell is None:
             # one frame per line, after the last finding on it, with a caret under each finding's column
             if finding.path not in split_sources:
                 split_sources[finding.path] = report.sources[finding.path].split("\n")
