@@ -277,3 +277,54 @@ def test_fft_norm_keyword_follows_a_multi_line_calls_layout():
             return a, b
         '''
     assert fixed(before, Config(profile="strict", select=("EL601",))) == dedent(after)
+
+
+# --- generated multi-line expressions -----------------------------------------------------------------------
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_ATOMS = st.sampled_from(["a", "b", "c", "a.T", "f(a)", "mx.exp(b)", "0.5", "2"])
+_OPERATORS = st.sampled_from([" + ", " - ", " * ", " / ", " @ "])
+
+
+@st.composite
+def _expression(draw, depth: int = 0):
+    if depth > 3 or draw(st.booleans()) and depth:
+        return draw(_ATOMS)
+    left, right = draw(_expression(depth + 1)), draw(_expression(depth + 1))
+    operator = draw(_OPERATORS)
+    if draw(st.booleans()):  # break the line at the operator
+        operator = draw(st.sampled_from(["\n" + " " * draw(st.integers(0, 12)), ""])) + operator.strip() + " "
+        operator = " " + operator if not operator.startswith("\n") else operator
+    text = f"{left}{operator}{right}"
+    if draw(st.booleans()):
+        inner = draw(st.sampled_from(["", "\n" + " " * draw(st.integers(0, 12))]))
+        text = f"({inner}{text}{inner})"
+    return text
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
+@given(_expression(), st.sampled_from(["", "    ", "        "]))
+def test_generated_multi_line_operations_fix_to_code_that_parses_and_settles(expression, indent):
+    body = f"y = ({expression})\n"
+    source = ("import mlx.core as mx\n\ndef f(a: mx.array, b: mx.array, c: mx.array):\n" +
+              ("    if a is not None:\n" if indent else "") +
+              "".join(("    " + indent[:4] if indent else "    ") + line + "\n" for line in body.splitlines()) +
+              "    return a\n")
+    try:
+        compile(source, "case.py", "exec")
+    except SyntaxError:
+        return
+    outcome = fix_text(source, "case.py", EL301)
+    compile(outcome.text, "case.py", "exec")
+    assert fix_text(outcome.text, "case.py", EL301).text == outcome.text
+    assert not any(line != line.rstrip() for line in outcome.text.splitlines())
+    import _pytest.monkeypatch
+
+    patch = _pytest.monkeypatch.MonkeyPatch()
+    try:
+        patch.setattr(engine, "TREE", "libcst")
+        assert fix_text(source, "case.py", EL301).text == outcome.text
+    finally:
+        patch.undo()
