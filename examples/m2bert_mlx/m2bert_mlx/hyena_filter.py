@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import mlx.core as mx
 from mlx import nn
+from mlx.utils import tree_flatten
 
-from m2bert_mlx.fft_conv import bidirectional_kernel, fft_long_conv
+from m2bert_mlx.fft_conv import bidirectional_kernel, fft_long_conv, kernel_spectrum
 from m2bert_mlx.numerics import typed_scalar
 from m2bert_mlx.precise_math import exp_float64, sin_float64
 
@@ -127,6 +128,28 @@ def _linear_in_dtype(layer: nn.Linear, x: mx.array) -> mx.array:
     return mx.add(y, layer.bias.astype(x.dtype)) if "bias" in layer else y
 
 
+class SpectrumCache:
+    """One filter's spectrum for one length, with the parameter arrays it was built from.
+
+    A plain object (not a dict or array), so ``nn.Module`` keeps it out of the parameter tree.
+    """
+
+    def __init__(self) -> None:
+        self.length: int | None = None
+        self.weights: list[mx.array] = []
+        self.spectrum: mx.array | None = None
+
+    def lookup(self, length: int, weights: list[mx.array]) -> mx.array | None:
+        """The cached spectrum if it was built for ``length`` from these very arrays."""
+        same = len(weights) == len(self.weights) and all(
+            a is b for a, b in zip(weights, self.weights)
+        )
+        return self.spectrum if same and length == self.length else None
+
+    def store(self, length: int, weights: list[mx.array], spectrum: mx.array) -> None:
+        self.length, self.weights, self.spectrum = length, weights, spectrum
+
+
 class HyenaFilter(nn.Module):
     """Implicit filter + FFT long convolution with the per-channel skip term ``bias`` (``D``)."""
 
@@ -155,6 +178,7 @@ class HyenaFilter(nn.Module):
             )
         self.modulation = ExponentialModulation(d_model)
         self._w_mod = w_mod
+        self._spectrum_cache = SpectrumCache()
 
     def _run_mlp(self, layers: list[nn.Module], z: mx.array) -> mx.array:
         """The implicit MLP in ``z``'s dtype; every Sin slot uses the one shared ``freq``."""
@@ -193,6 +217,21 @@ class HyenaFilter(nn.Module):
             return k_fwd
         return bidirectional_kernel(k_fwd, self.filter_rev(length))
 
+    def spectrum(self, length: int) -> mx.array:
+        """The kernel's spectrum for sequences of ``length``, cached per length.
+
+        It depends only on the weights and ``length``: the cache entry holds the parameter arrays
+        it was built from and is rebuilt when any of them is replaced (e.g. by a weight load).
+        One length is kept per filter.
+        """
+        weights = [value for _, value in tree_flatten(self.parameters())]
+        cached = self._spectrum_cache.lookup(length, weights)
+        if cached is not None:
+            return cached
+        spectrum = kernel_spectrum(self.kernel(length), length)
+        self._spectrum_cache.store(length, weights, spectrum)
+        return spectrum
+
     def __call__(self, u: mx.array) -> mx.array:
         """Long-convolve ``u`` (``(batch, L, d_model)``) with this filter, plus ``u * bias``."""
-        return fft_long_conv(u, self.kernel(u.shape[1]), self.bias)
+        return fft_long_conv(u, self.spectrum(u.shape[1]), self.bias)
