@@ -5,8 +5,6 @@ from m2bert_mlx.fast_cpu import load_mkl
 
 load_mkl()
 
-# ruff: noqa: E402
-
 from m2bert_mlx.bundle import ReferenceBundle
 from m2bert_mlx.checkpoint import CheckpointError, load_state_dict, read_checkpoint
 from m2bert_mlx.config import M2BertConfig

@@ -97,7 +97,9 @@ class BertPooler(nn.Module):
         self.dense = nn.Linear(config.hidden_size, config.hidden_size)
         self._pool_all = config.pool_all
 
-    def pooled_float64(self, hidden_states: mx.array, attention_mask: mx.array) -> mx.array:
+    def pooled_float64(
+        self, hidden_states: mx.array, attention_mask: mx.array
+    ) -> mx.array:
         """The pooled output in float64, before rounding."""
         with mx.stream(mx.cpu):
             if self._pool_all:

@@ -127,21 +127,35 @@ class BertForSequenceClassification(nn.Module):
         )
         dtype = embeddings.dtype
         with mx.stream(mx.cpu):
-            if self.config.use_cls_token:
-                head_input = layer_outputs[-1][:, 0].astype(POOLER_DTYPE)
-            else:
-                head_input = pooled64
+            head_input = head_input_float64(self.config, layer_outputs[-1], pooled64)
             logits = linear_float64(self.classifier, head_input).astype(dtype)
-            sentence = head_input
-            if self.config.use_normalized_embeddings:
-                sentence = l2_normalize(sentence)
+            rounded = sentence_embedding(self.config, head_input, dtype)
         return ModelOutput(
             logits=logits,
             embeddings=embeddings,
             layer_outputs=layer_outputs,
             pooled_output=pooled64.astype(dtype),
-            sentence_embedding=sentence.astype(dtype),
+            sentence_embedding=rounded,
         )
+
+
+def head_input_float64(
+    config: M2BertConfig, sequence_output: mx.array, pooled64: mx.array
+) -> mx.array:
+    """The classifier's input: the CLS row (``use_cls_token``) or the pooled output, in float64."""
+    if config.use_cls_token:
+        return sequence_output[:, 0].astype(POOLER_DTYPE)
+    return pooled64
+
+
+def sentence_embedding(
+    config: M2BertConfig, head_input: mx.array, dtype: mx.Dtype
+) -> mx.array:
+    """The head input, L2-normalised when ``use_normalized_embeddings``, rounded to ``dtype`` once."""
+    if config.use_normalized_embeddings:
+        head_input = l2_normalize(head_input)
+    # The float64 head's one rounding back to the model dtype.
+    return head_input.astype(dtype)  # emberlint: ignore[EL402]  # reason: output
 
 
 NORMALIZE_EPS = 1e-12  # torch.nn.functional.normalize's default eps
