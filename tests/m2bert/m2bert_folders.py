@@ -17,24 +17,60 @@ from tokenizers.implementations import BertWordPieceTokenizer
 
 SPECIAL = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
 WORDS = [
-    "the", "model", "retrieval", "long", "context", "monarch", "mixer", "hyena", "filter",
-    "café", "naïve", "Résumé", "Ångström", "straße", "ñandú", "İstanbul", "ﬁne", "x²",
-    "東京", "北京大学", "日本語", "한국어", "😀", "👍🏽", "🤖", "Ελληνικά", "русский",
-    "العربية", "हिन्दी", "data-driven", "U.S.A.", "don't", "1,234.5", "e-mail@example.com",
+    "the",
+    "model",
+    "retrieval",
+    "long",
+    "context",
+    "monarch",
+    "mixer",
+    "hyena",
+    "filter",
+    "café",
+    "naïve",
+    "Résumé",
+    "Ångström",
+    "straße",
+    "ñandú",
+    "İstanbul",
+    "ﬁne",
+    "x²",
+    "東京",
+    "北京大学",
+    "日本語",
+    "한국어",
+    "😀",
+    "👍🏽",
+    "🤖",
+    "Ελληνικά",
+    "русский",
+    "العربية",
+    "हिन्दी",
+    "data-driven",
+    "U.S.A.",
+    "don't",
+    "1,234.5",
+    "e-mail@example.com",
 ]
 
 
 def corpus_sentences(count: int, seed: int = 0) -> list[str]:
     rng = random.Random(seed)
-    return [" ".join(rng.choice(WORDS) for _ in range(rng.randint(3, 14))) for _ in range(count)]
+    return [
+        " ".join(rng.choice(WORDS) for _ in range(rng.randint(3, 14)))
+        for _ in range(count)
+    ]
 
 
 def write_vocab(folder: Path, size: int) -> Path:
     """A WordPiece ``vocab.txt`` of exactly ``size`` lines (filled with ``[unusedN]``)."""
     trainer = BertWordPieceTokenizer(lowercase=True, strip_accents=None)
     trainer.train_from_iterator(
-        corpus_sentences(3000), vocab_size=min(size, 600), min_frequency=1,
-        special_tokens=SPECIAL, show_progress=False,
+        corpus_sentences(3000),
+        vocab_size=min(size, 600),
+        min_frequency=1,
+        special_tokens=SPECIAL,
+        show_progress=False,
     )
     trainer.save_model(str(folder))
     path = folder / "vocab.txt"
@@ -61,7 +97,9 @@ def write_model_folder(
     state = bundle.state_dict("sequence_classification")
     prefix = "model." if composer_prefix else ""
     tensors = {
-        prefix + name: value.astype(dtype) if mx.issubdtype(value.dtype, mx.floating) else value
+        prefix + name: value.astype(dtype)
+        if mx.issubdtype(value.dtype, mx.floating)
+        else value
         for name, value in state.items()
     }
     if torch_bin:
@@ -71,7 +109,9 @@ def write_model_folder(
         for name, value in tensors.items():
             wide = value.astype(mx.float32) if value.dtype == mx.bfloat16 else value
             tensor = torch.from_numpy(__import__("numpy").array(wide))
-            torch_tensors[name] = tensor.to(torch.bfloat16) if value.dtype == mx.bfloat16 else tensor
+            torch_tensors[name] = (
+                tensor.to(torch.bfloat16) if value.dtype == mx.bfloat16 else tensor
+            )
         torch.save(torch_tensors, folder / "pytorch_model.bin")
     else:
         mx.save_safetensors(str(folder / "model.safetensors"), tensors)
