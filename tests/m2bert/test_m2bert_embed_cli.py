@@ -210,3 +210,24 @@ def test_info_reports_blas_and_model(folder):
     assert report["blas"] in ("mkl", "bundled")
     assert report["matmul_1024_gflops"] > 0
     assert report["model"]["max_position_embeddings"] == 64
+
+
+def test_config_without_use_cls_token_is_noted(tiny_dir, tmp_path):
+    path = write_model_folder(tiny_dir, tmp_path / "m")
+    config = json.loads((path / "config.json").read_text())
+    del config["use_cls_token"]
+    (path / "config.json").write_text(json.dumps(config))
+    result = run("embed", path, "hello")
+    assert result.exit_code == 0, result.output
+    assert (
+        "does not set use_cls_token: the embedding is the pooled output"
+        in result.stderr
+    )
+    explicit = run("embed", write_model_folder(tiny_dir, tmp_path / "e"), "hello")
+    assert explicit.exit_code == 0 and "use_cls_token" not in explicit.stderr
+
+
+def test_unwritable_output_exits_2(folder, tmp_path):
+    result = run("embed", folder, "hi", "--output", tmp_path / "missing" / "v.npy")
+    assert result.exit_code == 2
+    assert "cannot write" in result.stderr

@@ -122,6 +122,8 @@ def embed(
         if output_path and output_path.suffix not in (".npy", ".jsonl"):
             raise BadInput(f"{output_path}: output must be .npy or .jsonl")
         embedder = Embedder.open(model_dir, tokenizer_path)
+        for note in embedder.notes:
+            click.echo(f"note: {note}", err=True)
         enabled = len(all_texts) > batch_size
         with _progress(len(all_texts), "embedding", enabled) as advance:
             vectors, truncated = embedder.embed(all_texts, batch_size, advance)
@@ -166,6 +168,8 @@ def search(
     with _bad_input_exits_2():
         documents = read_texts(corpus_path)
         embedder = Embedder.open(model_dir, tokenizer_path)
+        for note in embedder.notes:
+            click.echo(f"note: {note}", err=True)
         enabled = len(documents) > batch_size
         with _progress(len(documents), "embedding corpus", enabled) as advance:
             corpus, truncated, cached = corpus_vectors(

@@ -70,6 +70,7 @@ class Embedder:
     model_dir: Path
     model: object
     tokenizer: M2BertTokenizer
+    notes: list[str] = dataclasses.field(default_factory=list)
 
     @classmethod
     def open(cls, model_dir: Path, tokenizer_path: Path | None = None) -> Embedder:
@@ -84,7 +85,15 @@ class Embedder:
             model = load_embedding_model(model_dir)
         except (OSError, ValueError, ImportError) as error:
             raise BadInput(str(error)) from error
-        return cls(model_dir, model, tokenizer)
+        notes = []
+        if "use_cls_token" not in json.loads((model_dir / "config.json").read_text()):
+            # The retrieval code's BertConfig defaults use_cls_token to true, the main repo's has no
+            # such field (pooled output): a config that omits it is ambiguous.
+            notes.append(
+                "config.json does not set use_cls_token: the embedding is the pooled output "
+                "(set use_cls_token to true for the CLS row)"
+            )
+        return cls(model_dir, model, tokenizer, notes)
 
     def fingerprint(self) -> str:
         """Hash of what determines the vectors: config, weight file identity, tokenizer."""
@@ -123,16 +132,20 @@ class Embedder:
 
 def write_vectors(path: Path, texts: Sequence[str], vectors: np.ndarray) -> None:
     """``.npy`` (float32 matrix) or ``.jsonl`` (``{"text", "embedding"}`` a line), atomically."""
+    if path.suffix not in OUTPUT_SUFFIXES:
+        raise BadInput(f"{path}: output must be .npy or .jsonl")
     if path.suffix == ".npy":
-        _write_atomically(path, lambda handle: np.save(handle, vectors))
-    elif path.suffix == ".jsonl":
+        write = lambda handle: np.save(handle, vectors)
+    else:
         lines = "".join(
             json.dumps({"text": text, "embedding": row.tolist()}) + "\n"
             for text, row in zip(texts, vectors)
         )
-        _write_atomically(path, lambda handle: handle.write(lines.encode()))
-    else:
-        raise BadInput(f"{path}: output must be .npy or .jsonl")
+        write = lambda handle: handle.write(lines.encode())
+    try:
+        _write_atomically(path, write)
+    except OSError as error:
+        raise BadInput(f"cannot write {path}: {error}") from error
 
 
 def _write_atomically(path: Path, write: Callable) -> None:
@@ -155,6 +168,15 @@ def corpus_cache_path(
     return corpus.with_name(f"{corpus.name}.m2bert-{digest.hexdigest()[:16]}.npy")
 
 
+def write_cache(path: Path, vectors: np.ndarray) -> bool:
+    """Store corpus vectors; ``False`` when the folder is not writable (search still works)."""
+    try:
+        _write_atomically(path, lambda handle: np.save(handle, vectors))
+    except OSError:
+        return False
+    return True
+
+
 def corpus_vectors(
     corpus: Path,
     texts: Sequence[str],
@@ -169,5 +191,5 @@ def corpus_vectors(
         if vectors.shape[0] == len(texts):
             return vectors, 0, True
     vectors, truncated = embedder.embed(texts, batch_size, progress)
-    _write_atomically(cache, lambda handle: np.save(handle, vectors))
+    write_cache(cache, vectors)
     return vectors, truncated, False
