@@ -162,7 +162,7 @@ def print_row(r: dict) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
-        "--shapes", nargs="+", default=DEFAULT_SHAPES, help="LxB with MKL"
+        "--shapes", nargs="*", default=DEFAULT_SHAPES, help="LxB with MKL"
     )
     parser.add_argument(
         "--bundled-shapes",
