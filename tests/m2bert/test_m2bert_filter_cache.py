@@ -51,3 +51,9 @@ def test_cached_spectrum_is_not_a_parameter():
     names = set(dict(tree_flatten(hyena.parameters())))
     hyena.spectrum(16)
     assert set(dict(tree_flatten(hyena.parameters()))) == names
+
+
+def test_kernel_shares_one_decay_and_equals_the_separate_filters():
+    hyena = make_filter()
+    separate = mx.concatenate([hyena.filter(16), hyena.filter_rev(16)[::-1]], axis=0)
+    assert mx.array_equal(hyena.kernel(16), separate).item()

@@ -102,6 +102,14 @@ class ExponentialModulation(nn.Module):
         )
         self._shift = shift
 
+    def decay_float64(self, t: mx.array) -> mx.array:
+        """``exp(-t |deltas|) + shift`` in float64 (:func:`exp_float64`), as ``__call__`` computes it."""
+        rate = mx.multiply(
+            mx.negative(t.astype(FILTER_DTYPE)),
+            mx.abs(self.deltas.astype(FILTER_DTYPE)),
+        )
+        return mx.add(exp_float64(rate), typed_scalar(self._shift, FILTER_DTYPE))
+
     def __call__(self, t: mx.array, x: mx.array) -> mx.array:
         """``x * (exp(-t |deltas|) + shift)`` in ``x``'s dtype (float64 via :func:`exp_float64`)."""
         rate = mx.multiply(
@@ -191,10 +199,20 @@ class HyenaFilter(nn.Module):
                 h = _linear_in_dtype(layer, h)
         return h
 
-    def _filter_from(self, layers: list[nn.Module], length: int) -> mx.array:
+    def _decay(self, length: int) -> mx.array:
+        """The modulation's float64 decay; one array serves both directions of a filter."""
         with mx.stream(mx.cpu):
-            z, t = self.pos_emb(length)
-            h = self.modulation(t, self._run_mlp(layers, z.astype(FILTER_DTYPE)))
+            _, t = self.pos_emb(length)
+            return self.modulation.decay_float64(t)
+
+    def _filter_from(
+        self, layers: list[nn.Module], length: int, decay: mx.array | None = None
+    ) -> mx.array:
+        with mx.stream(mx.cpu):
+            z, _ = self.pos_emb(length)
+            if decay is None:
+                decay = self._decay(length)
+            h = mx.multiply(self._run_mlp(layers, z.astype(FILTER_DTYPE)), decay)
             return h[0].astype(self.bias.dtype)
 
     def filter(self, length: int) -> mx.array:
@@ -212,10 +230,12 @@ class HyenaFilter(nn.Module):
             raise ValueError(
                 f"sequence length {length} exceeds long_conv_l_max {l_max}"
             )
-        k_fwd = self.filter(length)
+        decay = self._decay(length)
+        k_fwd = self._filter_from(self.implicit_filter, length, decay)
         if not self.bidirectional:
             return k_fwd
-        return bidirectional_kernel(k_fwd, self.filter_rev(length))
+        k_rev = self._filter_from(self.implicit_filter_rev, length, decay)
+        return bidirectional_kernel(k_fwd, k_rev)
 
     def spectrum(self, length: int) -> mx.array:
         """The kernel's spectrum for sequences of ``length``, cached per length.
