@@ -11,5 +11,5 @@ if ! command -v nvim >/dev/null 2>&1; then
     fi
 fi
 
-python -m pip install --quiet --disable-pip-version-check -e ".[test]" -e ./examples/m2bert_mlx
+python -m pip install --quiet --disable-pip-version-check -e ".[test]" -e "./examples/m2bert_mlx[test,fast-cpu]"
 python -m pytest -q -p no:cacheprovider "$@"

@@ -6,7 +6,7 @@ import mlx.core as mx
 import pytest
 from m2bert_mlx import M2BertConfig, build_model
 from m2bert_mlx.blockdiag_linear import BlockdiagLinear
-from m2bert_mlx.fft_conv import bidirectional_kernel, fft_long_conv
+from m2bert_mlx.fft_conv import bidirectional_kernel, fft_long_conv, kernel_spectrum
 
 SMALL = {
     "vocab_size": 50,
@@ -44,7 +44,8 @@ def test_fft_conv_equals_direct_bidirectional_sum():
     k_fwd = mx.random.normal((length, channels), dtype=mx.float32, key=mx.random.key(4))
     k_rev = mx.random.normal((length, channels), dtype=mx.float32, key=mx.random.key(5))
     skip = mx.zeros((channels,), dtype=mx.float32)
-    got = fft_long_conv(u, bidirectional_kernel(k_fwd, k_rev), skip)[0].tolist()
+    spectrum = kernel_spectrum(bidirectional_kernel(k_fwd, k_rev), u.shape[1])
+    got = fft_long_conv(u, spectrum, skip)[0].tolist()
     u_list, f_list, r_list = u[0].tolist(), k_fwd.tolist(), k_rev.tolist()
     for t in range(length):
         for c in range(channels):

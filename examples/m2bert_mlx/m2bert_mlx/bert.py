@@ -7,6 +7,7 @@ from mlx import nn
 
 from m2bert_mlx.config import M2BertConfig
 from m2bert_mlx.mlp import BertGatedLinearUnitMLP, BertMLP
+from m2bert_mlx.precise_math import tanh_float64
 from m2bert_mlx.sequence_mixer import MonarchMixerSequenceMixing
 
 
@@ -72,26 +73,54 @@ class BertEncoder(nn.Module):
         return outputs
 
 
+POOLER_DTYPE = mx.float64
+
+
+def linear_float64(layer: nn.Linear, x: mx.array) -> mx.array:
+    """``layer(x)`` for a float64 ``x``: weights widened (exactly), float64 accumulation."""
+    y = mx.matmul(x, layer.weight.astype(POOLER_DTYPE).T)
+    return mx.add(y, layer.bias.astype(POOLER_DTYPE)) if "bias" in layer else y
+
+
 class BertPooler(nn.Module):
-    """``tanh(dense(first token))``, or of the masked mean over tokens when ``pool_all``."""
+    """``tanh(dense(first token))``, or of the masked mean over tokens when ``pool_all``.
+
+    The pooler sees one row per sequence, so it runs in float64 (exact widening of its float32
+    inputs, float64 matmul, :func:`tanh_float64`). In float32, MLX's ``tanh`` (about 3 ulp) and
+    the dense layer's rounding gave the pooled output a larger error than the original's, even
+    where the encoder output was 2x more accurate. :meth:`pooled_float64` hands the unrounded
+    value to the classifier; ``__call__`` rounds it to the model's dtype once.
+    """
 
     def __init__(self, config: M2BertConfig):
         super().__init__()
         self.dense = nn.Linear(config.hidden_size, config.hidden_size)
         self._pool_all = config.pool_all
 
+    def pooled_float64(
+        self, hidden_states: mx.array, attention_mask: mx.array
+    ) -> mx.array:
+        """The pooled output in float64, before rounding."""
+        with mx.stream(mx.cpu):
+            if self._pool_all:
+                hidden64 = hidden_states.astype(POOLER_DTYPE)
+                mask = attention_mask.astype(POOLER_DTYPE)
+                total = mx.sum(mx.multiply(hidden64, mx.expand_dims(mask, -1)), axis=1)
+                pooled = mx.divide(total, mx.sum(mask, axis=1, keepdims=True))
+            else:
+                pooled = hidden_states[:, 0].astype(POOLER_DTYPE)
+            return tanh_float64(linear_float64(self.dense, pooled))
+
     def __call__(self, hidden_states: mx.array, attention_mask: mx.array) -> mx.array:
-        if self._pool_all:
-            mask = attention_mask.astype(hidden_states.dtype)
-            total = mx.sum(mx.multiply(hidden_states, mx.expand_dims(mask, -1)), axis=1)
-            pooled = mx.divide(total, mx.sum(mask, axis=1, keepdims=True))
-        else:
-            pooled = hidden_states[:, 0]
-        return mx.tanh(self.dense(pooled))
+        pooled = self.pooled_float64(hidden_states, attention_mask)
+        return pooled.astype(hidden_states.dtype)
 
 
 class BertModel(nn.Module):
-    """Embeddings + encoder (+ pooler). Returns ``(layer outputs, pooled or None, embeddings)``."""
+    """Embeddings + encoder (+ pooler). Returns ``(layer outputs, pooled or None, embeddings)``.
+
+    The pooled output is float64 (see :class:`BertPooler`); the task model rounds it.
+    """
 
     def __init__(self, config: M2BertConfig, add_pooling_layer: bool = True):
         super().__init__()
@@ -111,6 +140,8 @@ class BertModel(nn.Module):
         embedding_output = self.embeddings(input_ids, token_type_ids)
         layer_outputs = self.encoder(embedding_output)
         pooled = (
-            self.pooler(layer_outputs[-1], attention_mask) if "pooler" in self else None
+            self.pooler.pooled_float64(layer_outputs[-1], attention_mask)
+            if "pooler" in self
+            else None
         )
         return layer_outputs, pooled, embedding_output

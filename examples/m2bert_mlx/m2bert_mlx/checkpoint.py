@@ -74,13 +74,17 @@ def _tied_disagreements(
 
 
 def load_state_dict(
-    model: nn.Module, state: Mapping[str, mx.array], strict: bool = True
+    model: nn.Module,
+    state: Mapping[str, mx.array],
+    strict: bool = True,
+    optional: tuple[str, ...] = (),
 ) -> None:
     """Copy ``state`` (original key names) into ``model``; raise :class:`CheckpointError` on misfit.
 
     Tied keys may be present (they must then equal their target) or absent. With ``strict=False``
     unexpected keys are ignored (as the original ``from_composer`` does); missing keys and shape
-    mismatches always raise.
+    mismatches always raise, except missing keys under an ``optional`` prefix (they keep the
+    model's placeholder values).
     """
     state = strip_composer_prefix(state)
     expected = dict(tree_flatten(model.parameters()))
@@ -103,11 +107,17 @@ def load_state_dict(
     unexpected = (
         [n for n in state if n not in expected and n not in tied] if strict else []
     )
-    missing = [name for name in expected if name not in state]
+    missing = [
+        name
+        for name in expected
+        if name not in state and not name.startswith(optional or ("\0",))
+    ]
     if missing or unexpected or mismatched:
         raise CheckpointError(sorted(missing), sorted(unexpected), mismatched)
     weights = [
-        (name, _as_dtype(state[name], expected[name].dtype)) for name in expected
+        (name, _as_dtype(state[name], expected[name].dtype))
+        for name in expected
+        if name in state
     ]
     model.update(tree_unflatten(weights))
     mx.eval(model.parameters())

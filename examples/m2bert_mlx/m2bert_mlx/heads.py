@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import mlx.core as mx
 from mlx import nn
 
-from m2bert_mlx.bert import BertModel
+from m2bert_mlx.bert import POOLER_DTYPE, BertModel, linear_float64
 from m2bert_mlx.config import M2BertConfig
 from m2bert_mlx.numerics import gelu_exact
 
@@ -20,6 +20,7 @@ class ModelOutput:
     embeddings: mx.array
     layer_outputs: list[mx.array]
     pooled_output: mx.array | None = None
+    sentence_embedding: mx.array | None = None
 
     @property
     def sequence_output(self) -> mx.array:
@@ -100,7 +101,14 @@ class BertForMaskedLM(nn.Module):
 
 
 class BertForSequenceClassification(nn.Module):
-    """Backbone with pooler + linear classifier over ``config.num_labels``."""
+    """Backbone with pooler + linear classifier over ``config.num_labels``.
+
+    As in the retrieval models' ``bert_layers.py``: the classifier reads the pooled output, or the
+    first token's row of the last hidden state when ``use_cls_token``; ``sentence_embedding`` is
+    that same vector, L2-normalised when ``use_normalized_embeddings`` (what the original returns
+    when ``gather_sentence_embeddings``). The head runs in float64 from the float32 encoder output
+    and each output is rounded once.
+    """
 
     def __init__(self, config: M2BertConfig):
         super().__init__()
@@ -114,12 +122,46 @@ class BertForSequenceClassification(nn.Module):
         token_type_ids: mx.array | None = None,
         attention_mask: mx.array | None = None,
     ) -> ModelOutput:
-        layer_outputs, pooled, embeddings = self.bert(
+        layer_outputs, pooled64, embeddings = self.bert(
             input_ids, token_type_ids, attention_mask
         )
+        dtype = embeddings.dtype
+        with mx.stream(mx.cpu):
+            head_input = head_input_float64(self.config, layer_outputs[-1], pooled64)
+            logits = linear_float64(self.classifier, head_input).astype(dtype)
+            rounded = sentence_embedding(self.config, head_input, dtype)
         return ModelOutput(
-            logits=self.classifier(pooled),
+            logits=logits,
             embeddings=embeddings,
             layer_outputs=layer_outputs,
-            pooled_output=pooled,
+            pooled_output=pooled64.astype(dtype),
+            sentence_embedding=rounded,
         )
+
+
+def head_input_float64(
+    config: M2BertConfig, sequence_output: mx.array, pooled64: mx.array
+) -> mx.array:
+    """The classifier's input: the CLS row (``use_cls_token``) or the pooled output, in float64."""
+    if config.use_cls_token:
+        return sequence_output[:, 0].astype(POOLER_DTYPE)
+    return pooled64
+
+
+def sentence_embedding(
+    config: M2BertConfig, head_input: mx.array, dtype: mx.Dtype
+) -> mx.array:
+    """The head input, L2-normalised when ``use_normalized_embeddings``, rounded to ``dtype`` once."""
+    if config.use_normalized_embeddings:
+        head_input = l2_normalize(head_input)
+    # The float64 head's one rounding back to the model dtype.
+    return head_input.astype(dtype)  # emberlint: ignore[EL402]  # reason: output
+
+
+NORMALIZE_EPS = 1e-12  # torch.nn.functional.normalize's default eps
+
+
+def l2_normalize(x: mx.array) -> mx.array:
+    """``x / max(||x||_2, eps)`` along the last axis (``F.normalize(x, p=2, dim=1)``)."""
+    norm = mx.sqrt(mx.sum(mx.square(x), axis=-1, keepdims=True))
+    return mx.divide(x, mx.maximum(norm, mx.array(NORMALIZE_EPS, dtype=x.dtype)))

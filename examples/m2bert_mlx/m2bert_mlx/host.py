@@ -22,3 +22,10 @@ def host_floats(values: mx.array) -> list[float]:
 def host_bool(value: mx.array) -> bool:
     """A 0-d boolean array as a Python bool (to decide whether to raise)."""
     return value.item()  # emberlint: ignore[EL101]  # reason: raise on failure
+
+
+def host_numpy(values: mx.array):
+    """An array as a NumPy array (embeddings written to files or printed)."""
+    import numpy as np
+
+    return np.asarray(values)  # emberlint: ignore[EL103]  # reason: output file

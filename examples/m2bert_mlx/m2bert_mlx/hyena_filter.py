@@ -13,8 +13,9 @@ from __future__ import annotations
 
 import mlx.core as mx
 from mlx import nn
+from mlx.utils import tree_flatten
 
-from m2bert_mlx.fft_conv import bidirectional_kernel, fft_long_conv
+from m2bert_mlx.fft_conv import bidirectional_kernel, fft_long_conv, kernel_spectrum
 from m2bert_mlx.numerics import typed_scalar
 from m2bert_mlx.precise_math import exp_float64, sin_float64
 
@@ -101,6 +102,14 @@ class ExponentialModulation(nn.Module):
         )
         self._shift = shift
 
+    def decay_float64(self, t: mx.array) -> mx.array:
+        """``exp(-t |deltas|) + shift`` in float64 (:func:`exp_float64`), as ``__call__`` computes it."""
+        rate = mx.multiply(
+            mx.negative(t.astype(FILTER_DTYPE)),
+            mx.abs(self.deltas.astype(FILTER_DTYPE)),
+        )
+        return mx.add(exp_float64(rate), typed_scalar(self._shift, FILTER_DTYPE))
+
     def __call__(self, t: mx.array, x: mx.array) -> mx.array:
         """``x * (exp(-t |deltas|) + shift)`` in ``x``'s dtype (float64 via :func:`exp_float64`)."""
         rate = mx.multiply(
@@ -125,6 +134,28 @@ def _linear_in_dtype(layer: nn.Linear, x: mx.array) -> mx.array:
     """``layer(x)`` with the weights cast to ``x``'s dtype (the filter MLP runs in float64)."""
     y = mx.matmul(x, layer.weight.astype(x.dtype).T)
     return mx.add(y, layer.bias.astype(x.dtype)) if "bias" in layer else y
+
+
+class SpectrumCache:
+    """One filter's spectrum for one length, with the parameter arrays it was built from.
+
+    A plain object (not a dict or array), so ``nn.Module`` keeps it out of the parameter tree.
+    """
+
+    def __init__(self) -> None:
+        self.length: int | None = None
+        self.weights: list[mx.array] = []
+        self.spectrum: mx.array | None = None
+
+    def lookup(self, length: int, weights: list[mx.array]) -> mx.array | None:
+        """The cached spectrum if it was built for ``length`` from these very arrays."""
+        same = len(weights) == len(self.weights) and all(
+            a is b for a, b in zip(weights, self.weights)
+        )
+        return self.spectrum if same and length == self.length else None
+
+    def store(self, length: int, weights: list[mx.array], spectrum: mx.array) -> None:
+        self.length, self.weights, self.spectrum = length, weights, spectrum
 
 
 class HyenaFilter(nn.Module):
@@ -155,6 +186,7 @@ class HyenaFilter(nn.Module):
             )
         self.modulation = ExponentialModulation(d_model)
         self._w_mod = w_mod
+        self._spectrum_cache = SpectrumCache()
 
     def _run_mlp(self, layers: list[nn.Module], z: mx.array) -> mx.array:
         """The implicit MLP in ``z``'s dtype; every Sin slot uses the one shared ``freq``."""
@@ -167,10 +199,20 @@ class HyenaFilter(nn.Module):
                 h = _linear_in_dtype(layer, h)
         return h
 
-    def _filter_from(self, layers: list[nn.Module], length: int) -> mx.array:
+    def _decay(self, length: int) -> mx.array:
+        """The modulation's float64 decay; one array serves both directions of a filter."""
         with mx.stream(mx.cpu):
-            z, t = self.pos_emb(length)
-            h = self.modulation(t, self._run_mlp(layers, z.astype(FILTER_DTYPE)))
+            _, t = self.pos_emb(length)
+            return self.modulation.decay_float64(t)
+
+    def _filter_from(
+        self, layers: list[nn.Module], length: int, decay: mx.array | None = None
+    ) -> mx.array:
+        with mx.stream(mx.cpu):
+            z, _ = self.pos_emb(length)
+            if decay is None:
+                decay = self._decay(length)
+            h = mx.multiply(self._run_mlp(layers, z.astype(FILTER_DTYPE)), decay)
             return h[0].astype(self.bias.dtype)
 
     def filter(self, length: int) -> mx.array:
@@ -188,11 +230,28 @@ class HyenaFilter(nn.Module):
             raise ValueError(
                 f"sequence length {length} exceeds long_conv_l_max {l_max}"
             )
-        k_fwd = self.filter(length)
+        decay = self._decay(length)
+        k_fwd = self._filter_from(self.implicit_filter, length, decay)
         if not self.bidirectional:
             return k_fwd
-        return bidirectional_kernel(k_fwd, self.filter_rev(length))
+        k_rev = self._filter_from(self.implicit_filter_rev, length, decay)
+        return bidirectional_kernel(k_fwd, k_rev)
+
+    def spectrum(self, length: int) -> mx.array:
+        """The kernel's spectrum for sequences of ``length``, cached per length.
+
+        It depends only on the weights and ``length``: the cache entry holds the parameter arrays
+        it was built from and is rebuilt when any of them is replaced (e.g. by a weight load).
+        One length is kept per filter.
+        """
+        weights = [value for _, value in tree_flatten(self.parameters())]
+        cached = self._spectrum_cache.lookup(length, weights)
+        if cached is not None:
+            return cached
+        spectrum = kernel_spectrum(self.kernel(length), length)
+        self._spectrum_cache.store(length, weights, spectrum)
+        return spectrum
 
     def __call__(self, u: mx.array) -> mx.array:
         """Long-convolve ``u`` (``(batch, L, d_model)``) with this filter, plus ``u * bias``."""
-        return fft_long_conv(u, self.kernel(u.shape[1]), self.bias)
+        return fft_long_conv(u, self.spectrum(u.shape[1]), self.bias)

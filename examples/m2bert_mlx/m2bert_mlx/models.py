@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Literal
@@ -39,14 +40,60 @@ def model_from_state(
     return model
 
 
+class NotAnM2BertModel(ValueError):
+    """A folder or config that does not describe an M2-BERT checkpoint."""
+
+
+def read_m2bert_config(path: str | Path) -> M2BertConfig:
+    """``config.json`` of a model folder, checked to be an M2-BERT (Monarch Mixer) config."""
+    path = Path(path)
+    config_file = path / "config.json" if path.is_dir() else path
+    if not config_file.is_file():
+        raise NotAnM2BertModel(f"{path} is not a model folder: no config.json")
+    try:
+        values = json.loads(config_file.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise NotAnM2BertModel(f"{config_file} is not valid JSON: {error}") from error
+    if (
+        not isinstance(values, dict)
+        or values.get("monarch_mixer_sequence_mixing") is not True
+    ):
+        raise NotAnM2BertModel(
+            f"{config_file} is not an M2-BERT config "
+            "(monarch_mixer_sequence_mixing is not true)"
+        )
+    try:
+        return M2BertConfig.from_dict(values)
+    except (TypeError, ValueError) as error:
+        raise NotAnM2BertModel(f"{config_file}: {error}") from error
+
+
 def from_pretrained(
-    path: str | Path, task: Task = "masked_lm", strict: bool = False
+    path: str | Path,
+    task: Task = "masked_lm",
+    strict: bool = False,
+    optional: tuple[str, ...] = (),
 ) -> nn.Module:
     """Load an HF-style folder (``config.json`` + ``model.safetensors`` or ``pytorch_model.bin``).
 
-    ``strict=False`` by default, like the original ``from_composer``: keys the task model does not
-    use (e.g. ``cls.*`` of a pretraining checkpoint) are ignored; missing keys still raise.
+    Tensors may be float32, float16 or bfloat16 (cast to float32 once) and keys may carry the
+    composer ``model.`` prefix. ``strict=False`` by default, like the original ``from_composer``:
+    keys the task model does not use (e.g. ``cls.*`` of a pretraining checkpoint) are ignored;
+    missing keys still raise unless under an ``optional`` prefix.
     """
     path = Path(path)
-    config = M2BertConfig.from_json(path / "config.json")
-    return model_from_state(config, read_checkpoint(path), task, strict=strict)
+    config = read_m2bert_config(path)
+    model = build_model(config, task)
+    load_state_dict(model, read_checkpoint(path), strict=strict, optional=optional)
+    return model
+
+
+def load_embedding_model(path: str | Path) -> nn.Module:
+    """The sequence-classification model of a folder, for sentence embeddings.
+
+    The classifier is not used by embeddings, and the pooler only without ``use_cls_token``, so
+    checkpoints without them (e.g. pretraining ones) load too.
+    """
+    config = read_m2bert_config(path)
+    optional = ("classifier.",) + (("bert.pooler.",) if config.use_cls_token else ())
+    return from_pretrained(path, "sequence_classification", optional=optional)

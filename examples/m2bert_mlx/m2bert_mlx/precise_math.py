@@ -17,6 +17,8 @@ LN2_HI = mx.array(6.93147180369123816490e-01, dtype=F64)
 LN2_LO = mx.array(1.90821492927058770002e-10, dtype=F64)
 SIN_TERMS = 15  # |r| <= pi: the first omitted term pi**31 / 31! is below 1e-18.
 EXP_TERMS = 16  # |r| <= ln(2)/2: the first omitted term is below 1e-21.
+EXPONENT_BIAS = 1023
+MANTISSA_BITS = 52
 
 
 def _inverse_factorials(count: int) -> mx.array:
@@ -52,6 +54,29 @@ def sin_float64(x: mx.array) -> mx.array:
 def exp_float64(x: mx.array) -> mx.array:
     """``exp(x)`` for float64 ``x`` in ``[-700, 700]`` with float64 relative accuracy."""
     k, r = _reduce(x, LN2_HI, LN2_LO)
-    # 2**k is exact for integral k in the float64 exponent range.
-    scale = mx.power(mx.array(2.0, dtype=F64), k)
-    return mx.multiply(_horner(r, _inverse_factorials(EXP_TERMS)), scale)
+    return mx.multiply(_horner(r, _inverse_factorials(EXP_TERMS)), _exp2_integer(k))
+
+
+def _exp2_integer(k: mx.array) -> mx.array:
+    """``2**k`` for integral float64 ``k`` in ``[-1022, 1023]``, built from its IEEE-754 bits.
+
+    Exact, like ``mx.power(2.0, k)``, and several times faster on the CPU: the biased exponent
+    ``k + 1023`` shifted into bits 52..62 of a zero mantissa is the float64 ``2**k``.
+    """
+    # k is integral (from mx.round) and in range: the conversion is exact.
+    exponent = k.astype(mx.int64)  # emberlint: ignore[EL402]  # reason: exact
+    biased = mx.add(exponent, mx.array(EXPONENT_BIAS, dtype=mx.int64))
+    bits = mx.left_shift(biased, mx.array(MANTISSA_BITS, dtype=mx.int64))
+    return mx.view(bits, F64)
+
+
+def tanh_float64(x: mx.array) -> mx.array:
+    """``tanh(x)`` for float64 ``x`` with float64 accuracy (MLX's float64 ``tanh`` is not).
+
+    ``tanh|x| = (1 - e) / (1 + e)`` with ``e = exp(-2|x|)``; the sign is restored at the end. The
+    subtraction loses at most ~1e-16 absolutely, far below a float32 ulp of the rounded result.
+    """
+    decay = exp_float64(mx.multiply(mx.array(-2.0, dtype=F64), mx.abs(x)))
+    one = mx.array(1.0, dtype=F64)
+    magnitude = mx.divide(mx.subtract(one, decay), mx.add(one, decay))
+    return mx.multiply(mx.sign(x), magnitude)
