@@ -257,8 +257,8 @@ class LightTree:
             return True
         elements = node.elements
         owns = self.tuple_owns_paren(start, elements[0].value if elements else None)
-        if owns is None:  # from its statement: ``materialize(node)`` would ask these bounds again
-            return node._parent is not None and bool(_materialize_from_statement(node).lpar)
+        if owns is None:
+            return node._parent is not None and bool(materialize(node).lpar)
         return owns
 
     def tuple_owns_paren(self, start, first: LightNode | None) -> bool | None:
@@ -469,23 +469,6 @@ def materialize(node: LightNode) -> cst.CSTNode:
             real_parent = materialize(parent)
             real = _follow(parent, real_parent, node)
     node._real = real
-    return real
-
-
-def _materialize_from_statement(node: LightNode) -> cst.CSTNode:
-    """The LibCST node of ``node`` found from its statement's parse, without asking for its own text."""
-    if node._real is not None:
-        return node._real
-    path = []
-    current = node
-    while current._parent is not None and type(current._parent).__name__ not in ("Module", "IndentedBlock"):
-        path.append(current)
-        current = current._parent
-    if current._parent is None:
-        raise AttributeError("the light module has no LibCST counterpart")
-    real = current._tree.real_statement(current)
-    for child in reversed(path):
-        real = _follow(child._parent, real, child)
     return real
 
 
