@@ -9,6 +9,9 @@ from typing import TYPE_CHECKING, Iterator
 import libcst as cst
 
 from emberlint.arrays import ArrayFacts, Inferred
+
+#: Appended to a finding whose fix is unsafe only because an operand's type is assumed.
+ASSUMED_NOTE = " (operand types assumed, not proven by dataflow: the fix is unsafe)"
 from emberlint.scope import Scope
 
 if TYPE_CHECKING:
@@ -111,6 +114,20 @@ class FileContext:
 
     def is_array(self, node: cst.CSTNode) -> bool:
         return self.facts.is_array(node, self.scope)
+
+    def proven_operands(self, backend: str, *nodes: cst.CSTNode) -> bool:
+        """Every node is proven by dataflow to be an array of ``backend`` or a Python number: what a safe fix that
+        rewrites an operation on them needs (an assumed fact, from a parameter or an annotation, is not enough)."""
+        for node in nodes:
+            inferred = self.infer(node)
+            if not inferred.proven:
+                return False
+            if inferred.is_array:
+                if inferred.backend != backend:
+                    return False
+            elif not inferred.kind.is_python_number:
+                return False
+        return True
 
     def qualified_name(self, node: cst.BaseExpression) -> str | None:
         scope = self.scope_stack[-1]
