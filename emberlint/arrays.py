@@ -408,6 +408,8 @@ class ArrayFacts:
                 return INT.weakened(operand.proven)
             return operand
         if isinstance(node, cst.Comparison):
+            if any(isinstance(c.operator, (cst.Is, cst.IsNot, cst.In, cst.NotIn)) for c in node.comparisons):
+                return BOOL  # identity and membership tests give Python bools, even on arrays
             values = [self.infer(node.left, scope)] + [self.infer(c.comparator, scope) for c in node.comparisons]
             for value in values:
                 if value.is_array:

@@ -152,3 +152,18 @@ def test_annotations_and_defaults_are_assumed():
     facts, scope = _facts(source, "use")
     assert (facts.name_value("r", scope).kind.value, facts.name_value("r", scope).proven) == ("array", False)
     assert (facts.name_value("p", scope).kind.value, facts.name_value("p", scope).proven) == ("array", True)
+
+
+def test_identity_tests_are_python_bools_not_arrays():
+    # transformers' `(input_ids is None) ^ (inputs_embeds is not None)`: `is` gives a Python bool even for a tensor
+    # parameter; torch.bitwise_xor(bool, bool) raises TypeError.
+    source = """\
+    import torch
+
+    class M(torch.nn.Module):
+        def forward(self, input_ids=None, inputs_embeds=None):
+            if (input_ids is None) ^ (inputs_embeds is not None):
+                raise ValueError("exactly one")
+            return input_ids, "x" in inputs_embeds.names
+    """
+    assert findings(source, "EL301") == []
