@@ -17,13 +17,24 @@ The rules, in order of the expression's form:
   ``return`` is an array.
 * ``x.shape`` is a shape, ``x.shape[i]``, ``x.ndim``, ``x.size`` are Python ints; ``x.T``, ``x.real`` are arrays.
 * arithmetic, comparisons and subscripts involving an array are arrays; int op int is an int (``/`` a float).
+
+Every fact has a strength (``Inferred.proven``). *Proven*: read off dataflow that fixes the value's type: a literal,
+a backend constructor or operation, a method or attribute of a proven array, a backend layer's call, ``len``/
+``int``/``float``/``range``, and arithmetic whose every operand is proven. *Assumed*: a parameter (of
+``__call__``/``forward``, annotated, or with a numeric default), an annotation (also a return annotation), a name
+or attribute whose bindings disagree or include an unknown value (``mask = None`` then ``mask = mx.ones(..)``),
+an operation with an assumed or unknown operand, the call of a local layer whose ``__call__`` is not proven to
+return an array. Assumed facts still give findings; only proven facts make a fix safe. ``x.shape``/``x.ndim`` of
+an assumed array are proven ints: every array type's shape holds ints, and a value without the attribute raises
+before the rewritten code runs. Backend functions that return several arrays (``mx.split``, ``torch.topk``) are
+``ARRAYS``: their elements are arrays, the sequence is not one.
 """
 
 from __future__ import annotations
 
 import enum
 import functools
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 import libcst as cst
 
@@ -40,6 +51,7 @@ class Kind(enum.Enum):
     COMPLEX = "complex"
     SHAPE = "shape"
     LAYER = "layer"
+    ARRAYS = "arrays"  # a tuple or list of arrays (``mx.split``): its elements are arrays
     OTHER = "other"
     UNKNOWN = "unknown"
 
@@ -52,10 +64,22 @@ class Kind(enum.Enum):
 class Inferred:
     kind: Kind
     backend: str | None = None
+    #: True: proven by dataflow; False: assumed (a parameter, an annotation, a guess). Only proven facts make a
+    #: fix safe (see the module docstring).
+    proven: bool = True
+    #: For layers: what constructed it (a backend class's qualified name or the local ``ClassDef``), else None.
+    origin: object = field(default=None, compare=False)
 
     @property
     def is_array(self) -> bool:
         return self.kind is Kind.ARRAY
+
+    def assumed(self) -> Inferred:
+        return replace(self, proven=False) if self.proven else self
+
+    def weakened(self, proven: bool) -> Inferred:
+        """This fact, assumed unless ``proven`` (and it was proven itself)."""
+        return self if proven or not self.proven else replace(self, proven=False)
 
 
 UNKNOWN = Inferred(Kind.UNKNOWN)
@@ -86,6 +110,9 @@ class _Facts:
     array_annotations: frozenset[str]
     module_bases: frozenset[str]
     module_methods: frozenset[str]
+    sequence_calls: frozenset[str]
+    ambiguous_calls: frozenset[str]
+    layers_not_returning_arrays: frozenset[str]
 
 
 @functools.lru_cache(maxsize=1)
@@ -106,6 +133,9 @@ def api_facts() -> _Facts:
         array_annotations=frozenset(t["array_annotations"]),
         module_bases=frozenset(t["module_bases"]),
         module_methods=frozenset(t["module_methods"]),
+        sequence_calls=frozenset(t["sequence_calls"]),
+        ambiguous_calls=frozenset(t["ambiguous_calls"]),
+        layers_not_returning_arrays=frozenset(t["layers_not_returning_arrays"]),
     )
 
 
@@ -117,37 +147,57 @@ _KIND_WORDS = {
     "shape": SHAPE,
     "other": OTHER,
     "unknown": UNKNOWN,
-    "scalar": Inferred(Kind.FLOAT),
+    "scalar": Inferred(Kind.FLOAT, proven=False),  # ``.item()``: an int for an integer array
+    "arrays": Inferred(Kind.ARRAYS),
 }
 
 
 def merge(values: list[Inferred]) -> Inferred:
-    """Flow-insensitive merge of the values a name may hold; an array anywhere makes it an array."""
-    values = [v for v in values if v.kind is not Kind.UNKNOWN or len(values) == 1]
-    if not values:
+    """Flow-insensitive merge of the values a name may hold; an array anywhere makes it an array.
+
+    The result is proven only when every value is known, proven and of the same kind (a name bound to an array
+    and to ``None`` is assumed to be an array)."""
+    known = [v for v in values if v.kind is not Kind.UNKNOWN]
+    if not known:
         return UNKNOWN
-    for value in values:
+    proven = len(known) == len(values) and all(v.proven for v in known) and len({v.kind for v in known}) == 1
+    for value in known:
         if value.is_array:
-            return value
-    kinds = {v.kind for v in values}
+            if proven and len({v.backend for v in known}) > 1:
+                return Inferred(Kind.ARRAY, None, proven=False)
+            return value.weakened(proven)
+    kinds = {v.kind for v in known}
     if len(kinds) == 1:
-        return values[0]
+        if kinds == {Kind.LAYER} and len({id(v.origin) for v in known}) > 1:
+            return Inferred(Kind.LAYER, None, proven=proven)
+        return known[0].weakened(proven)
     if kinds <= set(_NUMBER_ORDER):
-        return Inferred(max(kinds, key=_NUMBER_ORDER.index))
+        return Inferred(max(kinds, key=_NUMBER_ORDER.index), proven=False)
     numbers = kinds & set(_NUMBER_ORDER)
     if numbers and kinds - numbers == {Kind.OTHER}:
         # ``eps = None`` then ``eps = 1e-5``: a Python number when it is used in arithmetic.
-        return Inferred(max(numbers, key=_NUMBER_ORDER.index))
+        return Inferred(max(numbers, key=_NUMBER_ORDER.index), proven=False)
     return UNKNOWN
 
 
 def _number_result(op: cst.BaseBinaryOp, left: Kind, right: Kind) -> Inferred:
-    if isinstance(op, cst.Divide):
+    if isinstance(op, (cst.Divide, cst.DivideAssign)):
         return COMPLEX if Kind.COMPLEX in (left, right) else FLOAT
     kind = max((left, right), key=_NUMBER_ORDER.index)
     if kind is Kind.BOOL and not isinstance(op, (cst.BitAnd, cst.BitOr, cst.BitXor)):
         kind = Kind.INT
     return Inferred(kind)
+
+
+def _proven_operands(values: list[Inferred]) -> bool:
+    """Every operand proven, each an array or a Python number, the arrays of one backend."""
+    backends = {v.backend for v in values if v.is_array}
+    return len(backends) == 1 and all(v.proven and (v.is_array or v.kind.is_python_number) for v in values)
+
+
+def _exponent_keeps_int(node: cst.BinaryOperation) -> bool:
+    """``n ** 2`` stays an int; ``2 ** k`` is a float when ``k`` is negative."""
+    return not isinstance(node.operator, cst.Power) or isinstance(node.right, cst.Integer)
 
 
 @dataclass
@@ -158,6 +208,7 @@ class _Binding:
     element: int | None = None  # index into a tuple target, -1 for "some element"
     iterated: bool = False  # a for-loop target over ``value``
     augmented: cst.BaseAugOp | None = None
+    declared: Inferred | None = None  # an annotated assignment's annotation (used when the value is unknown)
 
 
 class ArrayFacts:
@@ -257,10 +308,32 @@ class ArrayFacts:
             return UNKNOWN
         self._active.add(key)
         try:
-            result = merge([self._binding_value(b) for b in bindings])
+            result = self._merge_bindings(bindings)
         finally:
             self._active.discard(key)
         self._memo[key] = result
+        return result
+
+    def _merge_bindings(self, bindings: list[_Binding]) -> Inferred:
+        """The merge of the plain bindings, then what augmented assignments do to it: ``h += 1`` keeps an array an
+        array, ``n /= 2`` makes an int a float, ``n += x`` with an array ``x`` makes it an array."""
+        plain = [b for b in bindings if b.augmented is None]
+        result = merge([self._binding_value(b) for b in plain]) if plain else UNKNOWN
+        for binding in bindings:
+            if binding.augmented is None:
+                continue
+            assert binding.value is not None
+            value = self.infer(binding.value, binding.scope)
+            if value.is_array:
+                if not result.is_array:
+                    result = value.assumed() if plain else UNKNOWN
+                else:
+                    result = result.weakened(value.proven and value.backend == result.backend)
+            elif value.kind.is_python_number and result.kind.is_python_number:
+                promoted = _number_result(binding.augmented, result.kind, value.kind)
+                result = promoted.weakened(result.proven and value.proven)
+            elif value.kind is Kind.UNKNOWN:
+                result = result.assumed()
         return result
 
     def _binding_value(self, binding: _Binding) -> Inferred:
@@ -268,12 +341,12 @@ class ArrayFacts:
             return binding.inferred
         assert binding.value is not None
         value = self.infer(binding.value, binding.scope)
-        if binding.augmented is not None:
-            return value if value.is_array else UNKNOWN
         if binding.iterated:
             return self._element_of_iteration(binding.value, value, binding.scope)
         if binding.element is not None:
             return self._element_of(binding.value, value, binding.element, binding.scope)
+        if value.kind is Kind.UNKNOWN and binding.declared is not None:
+            return binding.declared
         return value
 
     def _element_of(self, node: cst.CSTNode, value: Inferred, index: int, scope: Scope) -> Inferred:
@@ -281,21 +354,24 @@ class ArrayFacts:
             element = node.elements[index]
             if not isinstance(element, cst.StarredElement):
                 return self.infer(element.value, scope)
+        return self._element(value)
+
+    @staticmethod
+    def _element(value: Inferred) -> Inferred:
+        """An element of ``value`` (by unpacking, iteration or an integer subscript)."""
         if value.is_array:
             return value
+        if value.kind is Kind.ARRAYS:
+            return Inferred(Kind.ARRAY, value.backend, proven=value.proven)
         if value.kind is Kind.SHAPE:
-            return INT
+            return INT.weakened(value.proven)
         return UNKNOWN
 
     def _element_of_iteration(self, node: cst.CSTNode, value: Inferred, scope: Scope) -> Inferred:
         if isinstance(node, cst.Call) and isinstance(node.func, cst.Name) and node.func.value == "range":
             if scope.resolve("range") is None:
                 return INT
-        if value.is_array:
-            return value
-        if value.kind is Kind.SHAPE:
-            return INT
-        return UNKNOWN
+        return self._element(value)
 
     def _infer(self, node: cst.CSTNode, scope: Scope) -> Inferred:
         if isinstance(node, cst.Integer):
@@ -319,23 +395,25 @@ class ArrayFacts:
             right = self.infer(node.right, scope)
             for side in (left, right):
                 if side.is_array:
-                    return side
+                    return side.weakened(_proven_operands([left, right]))
             if left.kind.is_python_number and right.kind.is_python_number:
-                return _number_result(node.operator, left.kind, right.kind)
+                result = _number_result(node.operator, left.kind, right.kind)
+                return result.weakened(left.proven and right.proven and _exponent_keeps_int(node))
             return UNKNOWN
         if isinstance(node, cst.UnaryOperation):
             if isinstance(node.operator, cst.Not):
-                operand = self.infer(node.expression, scope)
-                return operand if operand.is_array else BOOL
+                return BOOL  # ``not`` always gives a Python bool (or raises)
             operand = self.infer(node.expression, scope)
             if operand.kind is Kind.BOOL:
-                return INT
+                return INT.weakened(operand.proven)
             return operand
         if isinstance(node, cst.Comparison):
+            if any(isinstance(c.operator, (cst.Is, cst.IsNot, cst.In, cst.NotIn)) for c in node.comparisons):
+                return BOOL  # identity and membership tests give Python bools, even on arrays
             values = [self.infer(node.left, scope)] + [self.infer(c.comparator, scope) for c in node.comparisons]
             for value in values:
                 if value.is_array:
-                    return value
+                    return value.weakened(_proven_operands(values))
             return BOOL
         if isinstance(node, cst.BooleanOperation):
             return merge([self.infer(node.left, scope), self.infer(node.right, scope)])
@@ -345,9 +423,9 @@ class ArrayFacts:
             value = self.infer(node.value, scope)
             if value.is_array:
                 return value
-            if value.kind is Kind.SHAPE:
+            if value.kind in (Kind.SHAPE, Kind.ARRAYS):
                 only = node.slice[0].slice if len(node.slice) == 1 else None
-                return INT if isinstance(only, cst.Index) else SHAPE
+                return self._element(value) if isinstance(only, cst.Index) else value
             return UNKNOWN
         if isinstance(node, cst.NamedExpr):
             return self.infer(node.value, scope)
@@ -375,16 +453,16 @@ class ArrayFacts:
             if attr in self.facts.shape_attributes:
                 return SHAPE
             if attr in self.facts.int_attributes:
-                return INT
+                return INT if attr == "ndim" else INT.weakened(owner.proven)
             if attr in self.facts.array_attributes:
                 return owner
             if attr in self.facts.other_attributes:
                 return OTHER
             return UNKNOWN
         if attr in self.facts.shape_attributes:
-            return SHAPE
+            return SHAPE.assumed()
         if attr in ("ndim",):
-            return INT
+            return INT.assumed()
         return UNKNOWN
 
     def _infer_call(self, node: cst.Call, scope: Scope) -> Inferred:
@@ -399,10 +477,12 @@ class ArrayFacts:
                 return self._function_result(local)
             cls = self._lookup_class(name, scope)
             if cls is not None:
-                return LAYER if self._class_is_module(cls[0], cls[1], set()) else OTHER
+                if self._class_is_module(cls[0], cls[1], set()):
+                    return Inferred(Kind.LAYER, origin=cls[0])
+                return OTHER
             value = self.name_value(name, scope)
             if value.kind is Kind.LAYER:
-                return Inferred(Kind.ARRAY, None)
+                return self._layer_result(value)
             if value.kind is Kind.UNKNOWN and name in self.facts.builtins and scope.resolve(name) is None:
                 return self._builtin_result(name, node, scope)
             return UNKNOWN
@@ -417,21 +497,39 @@ class ArrayFacts:
                         return self._function_result(fn)
                     attr = self._infer_attribute(func, scope)
                     if attr.kind is Kind.LAYER:
-                        return Inferred(Kind.ARRAY, None)
+                        return self._layer_result(attr)
                     return UNKNOWN
             owner = self.infer(base, scope)
             if owner.is_array:
                 if method in self.facts.python_value_methods:
                     word = self.facts.python_value_methods[method]
                     if word == "numpy-array":
-                        return Inferred(Kind.ARRAY, "numpy")
+                        return Inferred(Kind.ARRAY, "numpy", proven=owner.proven)
                     if word == "shape" and node.args:
-                        return INT
-                    return _KIND_WORDS.get(word, UNKNOWN)
+                        return INT.weakened(owner.proven)
+                    if word == "ambiguous":  # ``t.max(dim=1)`` is a (values, indices) pair in PyTorch
+                        return owner.assumed()
+                    return _KIND_WORDS.get(word, UNKNOWN).weakened(owner.proven)
                 return owner
             if owner.kind is Kind.LAYER:
                 return UNKNOWN
         return UNKNOWN
+
+    def _layer_result(self, layer: Inferred) -> Inferred:
+        """What calling a layer gives: a backend layer's array, a local layer's ``__call__`` result when that is
+        proven an array, else an assumed array."""
+        origin = layer.origin
+        if isinstance(origin, str) and origin not in self.facts.layers_not_returning_arrays:
+            return Inferred(Kind.ARRAY, backend_of(origin), proven=layer.proven)
+        if isinstance(origin, cst.ClassDef) and origin in self.scopes:
+            class_scope = self.scopes[origin]
+            for method in self.facts.module_methods:
+                fn = self.functions.get((id(class_scope), method))
+                if fn is not None:
+                    result = self._function_result(fn)
+                    if result.is_array:
+                        return result.weakened(layer.proven)
+        return Inferred(Kind.ARRAY, None, proven=False)
 
     def _infer_backend_call(self, qualified: str, node: cst.Call, scope: Scope) -> Inferred:
         backend = backend_of(qualified)
@@ -449,14 +547,21 @@ class ArrayFacts:
         if matches_prefix(qualified, self.facts.non_array_calls):
             return OTHER
         if last[:1].isupper():
-            return LAYER if ".nn." in f"{qualified}." else OTHER
+            return Inferred(Kind.LAYER, backend, origin=qualified) if ".nn." in f"{qualified}." else OTHER
+        if qualified in self.facts.sequence_calls:
+            return Inferred(Kind.ARRAYS, backend)
+        if qualified in self.facts.ambiguous_calls:
+            return Inferred(Kind.ARRAY, backend, proven=False)
         return Inferred(Kind.ARRAY, backend)
 
     def _builtin_result(self, name: str, node: cst.Call, scope: Scope) -> Inferred:
         word = self.facts.builtins[name]
         if word == "same":
             values = [self.infer(arg.value, scope) for arg in node.args if not arg.keyword]
-            return merge(values) if values else UNKNOWN
+            result = merge(values) if values else UNKNOWN
+            if name == "round" and len(node.args) == 1 and result.kind is Kind.FLOAT:
+                return INT.weakened(result.proven)  # round(2.5) is the int 2
+            return result
         if word == "float" and node.args:
             return FLOAT
         return _KIND_WORDS.get(word, UNKNOWN)
@@ -505,13 +610,10 @@ class ArrayFacts:
         return False
 
     def _function_result(self, fn: cst.FunctionDef) -> Inferred:
+        """An array when every ``return`` is one (proven when they all are); else the return annotation, assumed."""
         scope = self.function_scope.get(fn)
         if scope is None:
             return UNKNOWN
-        if fn.returns is not None:
-            declared = self.annotation_value(fn.returns.annotation, scope)
-            if declared.kind is not Kind.UNKNOWN:
-                return declared
         key = ("return", id(fn))
         if key in self._memo:
             return self._memo[key]
@@ -522,12 +624,23 @@ class ArrayFacts:
         try:
             values = [self.infer(expr, scope) for expr in self.returns.get(fn, [])]
             result = values[0] if values and all(v.is_array for v in values) else UNKNOWN
+            if result.is_array:
+                result = result.weakened(_proven_operands(values))
+            if not result.proven or result.kind is Kind.UNKNOWN:
+                if fn.returns is not None:
+                    declared = self.annotation_value(fn.returns.annotation, scope)
+                    if declared.kind is not Kind.UNKNOWN:
+                        result = declared
         finally:
             self._active.discard(key)
         self._memo[key] = result
         return result
 
     def annotation_value(self, annotation: cst.BaseExpression, scope: Scope) -> Inferred:
+        """What an annotation declares: always an assumed fact (nothing checks it at run time)."""
+        return self._annotation_value(annotation, scope).assumed()
+
+    def _annotation_value(self, annotation: cst.BaseExpression, scope: Scope) -> Inferred:
         if isinstance(annotation, cst.SimpleString):
             text = annotation.evaluated_value
             try:
@@ -628,6 +741,9 @@ class _FactCollector(FastVisitor):
         declared = self.facts.annotation_value(node.annotation.annotation, self.scope)
         if declared.kind in (Kind.UNKNOWN, Kind.OTHER) and node.value is not None:
             self._bind_target(node.target, node.value)
+        elif node.value is not None and isinstance(node.target, cst.Name):
+            # The value is the evidence; the annotation only stands in when the value is unknown.
+            self._bind(node.target.value, _Binding(self.scope, node.value, declared=declared))
         elif isinstance(node.target, cst.Name):
             self._bind(node.target.value, _Binding(self.scope, None, inferred=declared))
         elif isinstance(node.target, cst.Attribute) and node.value is not None:
@@ -691,6 +807,8 @@ class _FactCollector(FastVisitor):
                 inferred = UNKNOWN
             if in_module_method and inferred.kind in (Kind.UNKNOWN,):
                 inferred = Inferred(Kind.ARRAY, None)
+            if inferred.kind is not Kind.OTHER or param.annotation is not None:
+                inferred = inferred.assumed()  # a parameter holds whatever the caller passes
             self.facts.bindings.setdefault((id(inner), name), []).append(_Binding(inner, None, inferred=inferred))
         for star in (params.star_arg, params.star_kwarg):
             if isinstance(star, cst.Param):

@@ -12,6 +12,9 @@ from emberlint.arrays import ArrayFacts, Inferred
 from emberlint.layout import Layout
 from emberlint.scope import Scope
 
+#: Appended to a finding whose fix is unsafe only because an operand's type is assumed.
+ASSUMED_NOTE = " (operand types assumed, not proven by dataflow: the fix is unsafe)"
+
 if TYPE_CHECKING:
     from emberlint.config import Config
     from emberlint.rule import RawFinding
@@ -133,6 +136,19 @@ class FileContext:
         from emberlint.compute_path import in_compute_path
 
         return in_compute_path(self)
+    def proven_operands(self, backend: str, *nodes: cst.CSTNode) -> bool:
+        """Every node is proven by dataflow to be an array of ``backend`` or a Python number: what a safe fix that
+        rewrites an operation on them needs (an assumed fact, from a parameter or an annotation, is not enough)."""
+        for node in nodes:
+            inferred = self.infer(node)
+            if not inferred.proven:
+                return False
+            if inferred.is_array:
+                if inferred.backend != backend:
+                    return False
+            elif not inferred.kind.is_python_number:
+                return False
+        return True
 
     def qualified_name(self, node: cst.BaseExpression) -> str | None:
         scope = self.scope_stack[-1]

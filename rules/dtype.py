@@ -12,6 +12,7 @@ from emberlint.fixers.dtype_kwarg import (
     choose,
     constructor_family,
     constructor_table,
+    int_constant,
 )
 from emberlint.fixers.typed_scalar import bindings_of, is_plain_reference, number_family
 
@@ -78,9 +79,10 @@ class ConstructorWithoutDtype(Rule):
     Fix: write the dtype down. ``--fix`` adds the configured default for the data's family (``default-float-dtype``,
     ``default-int-dtype``, or bool): ``mx.array(0.1)`` -> ``mx.array(0.1, dtype=mx.float32)``. The fix is safe only
     when that dtype is exactly what the backend picked anyway (float32 for Python floats in both backends, int32
-    for ints in MLX); adding int32 to ``torch.tensor(3)`` (int64) is offered as an unsafe fix. A 0-d float
-    constructor that meets another array in arithmetic (``x * mx.array(d ** -0.5)``, directly or through the
-    name it is assigned to) never gets ``dtype=mx.float32``: that would lock in the promotion of a
+    for ints in MLX) and the data's type is proven by dataflow (a literal, ``len(..)``, ``x.shape[0]``; a parameter
+    annotated ``float`` may hold an int); adding int32 to ``torch.tensor(3)`` (int64) is offered as an unsafe fix.
+    A 0-d float constructor that meets another array in arithmetic (``x * mx.array(d ** -0.5)``, directly or
+    through the name it is assigned to) never gets ``dtype=mx.float32``: that would lock in the promotion of a
     bfloat16/float16 ``x`` to float32 (EL411); it gets ``dtype=x.dtype`` as an unsafe fix when it is a direct
     operand and ``x`` is a plain name, else no fix.
 
@@ -166,7 +168,7 @@ class ConstructorWithoutDtype(Rule):
             if choice is not None:
                 new = add_keyword(node, "dtype", cst.parse_expression(choice.text))
                 fix = RawFix(
-                    safe=choice.safe,
+                    safe=choice.safe and self._data_proven(node, entry),
                     replacements=[(node, new)],
                     imports=[choice.import_line] if choice.import_line else [],
                     description=f"Add dtype={choice.text}",
@@ -180,6 +182,23 @@ class ConstructorWithoutDtype(Rule):
         if isinstance(node.args[0].value, (cst.List, cst.Tuple)):
             return []
         return [p for p in arithmetic_partners(node, self.context) if number_family(p, self.context) is None]
+
+    def _data_proven(self, node: cst.Call, entry: dict) -> bool:
+        """Every data argument's type is proven (literals, or values proven by dataflow), not assumed."""
+        for position, keyword in entry.get("data", []):
+            value = argument(node, position, keyword)
+            if value is not None and not self._proven_value(value):
+                return False
+        return True
+
+    def _proven_value(self, node: cst.BaseExpression) -> bool:
+        if isinstance(node, (cst.List, cst.Tuple)):
+            return all(not isinstance(e, cst.StarredElement) and self._proven_value(e.value) for e in node.elements)
+        if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, (cst.Minus, cst.Plus)):
+            return self._proven_value(node.expression)
+        if isinstance(node, (cst.Integer, cst.Float)) or int_constant(node) is not None:
+            return True
+        return self.context.infer(node).proven
 
     def _copies_an_array(self, node: cst.Call, entry: dict) -> bool:
         """``mx.array(y)`` of an MLX/PyTorch array keeps its dtype, like ``zeros_like`` (NumPy data does not)."""

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import libcst as cst
 
+from emberlint.context import ASSUMED_NOTE
+from emberlint.model import Severity
 from emberlint.rule import Invalid, RawFix, Rule
 from emberlint.fixers.operators import (
     augmented_to_assign, binary_to_call, function_for, keeps_comments, operator_has_comment, symbol_of,
@@ -28,7 +30,10 @@ class BareOperatorOnArray(Rule):
     labelled finding of this rule is idiomatic code that computes the same numbers.
 
     Fix: call the backend function, ``mx.multiply(a, b)`` / ``torch.mul(a, b)``; ``-a`` becomes
-    ``mx.negative(a)`` / ``torch.neg(a)``. The rewrite is safe: the function is what the operator calls.
+    ``mx.negative(a)`` / ``torch.neg(a)``. The rewrite is safe when every operand is proven by dataflow to be an
+    array of that backend or a Python number: the function is then what the operator calls. When an operand's type
+    is only assumed (a parameter of ``__call__``, an annotation) the fix is unsafe: ``cache + [None] * n`` on a
+    list parameter is list concatenation, and ``mx.add`` would turn the list into an array.
     """
 
     CODE = "EL301"
@@ -46,10 +51,20 @@ class BareOperatorOnArray(Rule):
         Invalid(
             "import mlx.core as mx\ndef f(a: mx.array, b: mx.array):\n    return a * b",
             fixed="import mlx.core as mx\ndef f(a: mx.array, b: mx.array):\n    return mx.multiply(a, b)",
+            unsafe=True,
+        ),
+        Invalid(
+            "import mlx.core as mx\ndef f():\n    a = mx.ones((3,), dtype=mx.float32)\n    return a * 2",
+            fixed="import mlx.core as mx\ndef f():\n    a = mx.ones((3,), dtype=mx.float32)\n    return mx.multiply(a, 2)",
         ),
         Invalid(
             "import torch\ndef f(a: torch.Tensor):\n    return -a",
             fixed="import torch\ndef f(a: torch.Tensor):\n    return torch.neg(a)",
+            unsafe=True,
+        ),
+        Invalid(
+            "import torch\ndef f():\n    a = torch.randn(3)\n    return -a",
+            fixed="import torch\ndef f():\n    a = torch.randn(3)\n    return torch.neg(a)",
         ),
         Invalid(
             "from mlx.core import random\nimport mlx.core as core\nw = random.normal((3,)) @ random.normal((3,))",
@@ -67,13 +82,16 @@ class BareOperatorOnArray(Rule):
                     return self.context.array_backend()
         return None
 
-    def _fix(self, backend: str, operator: cst.CSTNode) -> tuple[str, RawFix]:
+    def _fix(self, backend: str, operator: cst.CSTNode, *operands: cst.BaseExpression) -> tuple[str, RawFix]:
         """The callee as this file spells it (``mx.multiply``, or ``multiply`` after ``from mlx.core import
-        multiply``) and a safe fix to fill with the replacement."""
+        multiply``) and a fix to fill with the replacement: safe when every operand's type is proven."""
         ref = self.context.function_ref(BACKEND_MODULE[backend], function_for(operator, backend))
-        fix = RawFix(safe=True, replacements=[], imports=[ref.import_line] if ref.import_line else [],
-                     description=f"Use {ref.text}")
+        fix = RawFix(safe=self.context.proven_operands(backend, *operands), replacements=[],
+                     imports=[ref.import_line] if ref.import_line else [], description=f"Use {ref.text}")
         return ref.text, fix
+
+    def _report(self, node: cst.CSTNode, fix: RawFix | None, unproven: bool, **fmt: str) -> None:
+        self.report(node, self.MESSAGE.format(**fmt) + (ASSUMED_NOTE if unproven else ""), fix=fix)
 
     @staticmethod
     def _with_replacement(fix: RawFix, node: cst.CSTNode, new: cst.CSTNode) -> RawFix | None:
@@ -87,7 +105,8 @@ class BareOperatorOnArray(Rule):
         backend = self._backend(node.left, node.right)
         if backend is None or function_for(node.operator, backend) is None:
             return
-        callee, fix = self._fix(backend, node.operator)
+        callee, fix = self._fix(backend, node.operator, node.left, node.right)
+        unproven = not fix.safe
         new = binary_to_call(node, callee)
         layout = self.context.layout
         if layout.spans_lines(node) and not operator_has_comment(node):
@@ -95,7 +114,7 @@ class BareOperatorOnArray(Rule):
             broken = layout.broken_call(node, [node.left, node.right], new)
             new = broken.apply(new) if broken is not None else new
         fix = self._with_replacement(fix, node, new)
-        self.report(node, symbol=symbol_of(node.operator), call=f"{callee}(a, b)", fix=fix)
+        self._report(node, fix, unproven, symbol=symbol_of(node.operator), call=f"{callee}(a, b)")
 
     def visit_UnaryOperation(self, node: cst.UnaryOperation) -> None:
         if isinstance(node.operator, (cst.Not, cst.Plus)):
@@ -103,15 +122,16 @@ class BareOperatorOnArray(Rule):
         backend = self._backend(node.expression)
         if backend is None or function_for(node.operator, backend) is None:
             return
-        callee, fix = self._fix(backend, node.operator)
+        callee, fix = self._fix(backend, node.operator, node.expression)
+        unproven = not fix.safe
         fix = self._with_replacement(fix, node, unary_to_call(node, callee))
-        self.report(node, symbol=symbol_of(node.operator), call=f"{callee}(a)", fix=fix)
+        self._report(node, fix, unproven, symbol=symbol_of(node.operator), call=f"{callee}(a)")
 
     def visit_AugAssign(self, node: cst.AugAssign) -> None:
         backend = self._backend(node.target, node.value)
         if backend is None or function_for(node.operator, backend) is None:
             return
-        callee, fix = self._fix(backend, node.operator)
+        callee, fix = self._fix(backend, node.operator, node.target, node.value)
         # Augmented assignment updates the object in place (visible through other references, and in PyTorch
         # it keeps the target's dtype); the rebinding form does not: unsafe.
         fix.safe = False

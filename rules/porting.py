@@ -84,7 +84,8 @@ class TorchKeywordInMlx(_PortRule):
     bidirectional Hyena filter) survives until that branch runs. A hurried fix that drops the keyword instead
     reduces over *all* axes, a scalar that broadcasts silently.
 
-    Fix: ``dim=`` -> ``axis=``, ``keepdim=`` -> ``keepdims=`` (the safe fix does exactly this).
+    Fix: ``dim=`` -> ``axis=``, ``keepdim=`` -> ``keepdims=`` (the fix does exactly this; it is safe for MLX
+    functions and for methods of a value proven to be an MLX array, unsafe when the receiver is only assumed one).
     """
 
     CODE = "EL801"
@@ -104,6 +105,11 @@ class TorchKeywordInMlx(_PortRule):
         Invalid(
             "import mlx.core as mx\ndef norm(x: mx.array):\n    return x.sum(dim=1)",
             fixed="import mlx.core as mx\ndef norm(x: mx.array):\n    return x.sum(axis=1)",
+            unsafe=True,
+        ),
+        Invalid(
+            "import mlx.core as mx\nx = mx.ones((2, 3), dtype=mx.float32)\ny = x.sum(dim=1)",
+            fixed="import mlx.core as mx\nx = mx.ones((2, 3), dtype=mx.float32)\ny = x.sum(axis=1)",
         ),
     ]
 
@@ -112,6 +118,7 @@ class TorchKeywordInMlx(_PortRule):
         if not any(a.keyword is not None and a.keyword.value in renames for a in node.args):
             return
         qualified = self.context.qualified_name(node.func)
+        proven = True
         if qualified is not None:
             if not qualified.startswith("mlx."):
                 return
@@ -119,10 +126,12 @@ class TorchKeywordInMlx(_PortRule):
             method = method_call(node)
             if method is None or not self.mlx_receiver(method[0]):
                 return
+            receiver = self.context.infer(method[0])
+            proven = receiver.is_array and receiver.backend == "mlx" and receiver.proven
         for arg in node.args:
             if arg.keyword is not None and arg.keyword.value in renames:
                 new = renames[arg.keyword.value]
-                fix = RawFix(safe=True, replacements=[(arg.keyword, rename_keyword(arg.keyword, new))],
+                fix = RawFix(safe=proven, replacements=[(arg.keyword, rename_keyword(arg.keyword, new))],
                              description=f"Rename {arg.keyword.value}= to {new}=")
                 self.report(arg, old=arg.keyword.value, new=new, call=code_of(node.func), fix=fix)
 

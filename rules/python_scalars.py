@@ -11,6 +11,8 @@ from emberlint.dtypes import is_int
 from emberlint.fixers.float_math import contains_host_math
 from emberlint.fixers.operators import symbol_of
 from emberlint.fixers.typed_scalar import number_family, scalar_replacement
+from emberlint.context import ASSUMED_NOTE
+from emberlint.model import Severity
 from emberlint.rule import Invalid, RawFix, Rule
 from emberlint.scope import backend_of
 
@@ -38,10 +40,11 @@ WEAK_TYPING_NOTES = """
     * code ported to NumPy or JAX (where Python floats are float64 or follow other rules) changes precision.
 
     A typed scalar, ``mx.array(0.5, dtype=x.dtype)`` / ``torch.tensor(0.5, dtype=x.dtype, device=x.device)``,
-    states the dtype the constant is rounded to. The fix is safe when the array operand is a name whose dtype
-    family is known locally to be floating (or integer with an integer number): then the typed scalar reproduces
-    the weakly typed result exactly. Otherwise (integer or bool operands, operands whose dtype is unknown, or
-    operands that are not plain names, which get the configured default dtype) it is offered as unsafe.
+    states the dtype the constant is rounded to. The fix is safe when the array operand is a name proven by
+    dataflow to be an array whose dtype family is known locally to be floating (or integer with an integer number),
+    and the number is proven a Python number: then the typed scalar reproduces the weakly typed result exactly.
+    Otherwise (integer or bool operands, operands whose dtype is unknown, types only assumed from a parameter or an
+    annotation, or operands that are not plain names, which get the configured default dtype) it is unsafe.
 """
 
 
@@ -97,13 +100,21 @@ class _PythonScalarRule(Rule):
 
     def fix_for(self, number: cst.BaseExpression, operand: cst.BaseExpression | None, backend: str):
         typed = scalar_replacement(self.context, number, operand, backend)
+        proven = operand is not None and self.context.proven_operands(backend, number, operand)
         fix = RawFix(
-            safe=typed.safe,
+            safe=typed.safe and proven,
             replacements=[(number, typed.node)],
             imports=typed.imports,
             description=f"Use a typed scalar with dtype {typed.dtype_text}",
         )
         return fix, cst.Module([]).code_for_node(typed.node)
+
+    def note(self, fix: RawFix, number: cst.BaseExpression, operand: cst.BaseExpression | None, backend: str) -> str:
+        """The message's note when the fix would be safe but for an assumed operand type."""
+        if fix.safe or operand is None:
+            return ""
+        typed = scalar_replacement(self.context, number, operand, backend)
+        return ASSUMED_NOTE if typed.safe else ""
 
 
 def _text(node: cst.CSTNode) -> str:
@@ -197,6 +208,13 @@ class PythonScalarOperand(_PythonScalarRule):
             "    return y / scale",
             fixed="import mlx.core as mx\ndef f(x: mx.array, scale: float):\n    y = x.astype(mx.float16)\n"
             "    return y / mx.array(scale, dtype=y.dtype)",
+            unsafe=True,  # x and scale are assumed (annotations): scale may be an array, x a NumPy array
+        ),
+        Invalid(
+            "import mlx.core as mx\ndef f(n: int):\n    y = mx.zeros((n,), dtype=mx.float16)\n    scale = float(n)\n"
+            "    return y / scale",
+            fixed="import mlx.core as mx\ndef f(n: int):\n    y = mx.zeros((n,), dtype=mx.float16)\n    scale = float(n)\n"
+            "    return y / mx.array(scale, dtype=y.dtype)",
         ),
         Invalid(
             "import torch\ndef f(x: torch.Tensor):\n    y = torch.randn(3)\n    return y * 0.5",
@@ -214,7 +232,8 @@ class PythonScalarOperand(_PythonScalarRule):
             return
         fix, typed = self.fix_for(number, other, backend)
         symbol = symbol_of(operator)
-        self.report(number, kind=family, number=_text(number), symbol=symbol, typed=typed, fix=fix)
+        text = self.MESSAGE.format(kind=family, number=_text(number), symbol=symbol, typed=typed)
+        self.report(number, text + self.note(fix, number, other, backend), fix=fix)
 
     def visit_BinaryOperation(self, node: cst.BinaryOperation) -> None:
         if not isinstance(node.operator, _ARITHMETIC):
@@ -381,7 +400,8 @@ class PythonScalarArgument(_PythonScalarRule):
                 continue
             operand_backend = self.backend(operand) if operand is not None else None
             fix, typed = self.fix_for(arg.value, operand, operand_backend or backend)
-            self.report(arg.value, kind=family, number=_text(arg.value), function=function, typed=typed, fix=fix)
+            text = self.MESSAGE.format(kind=family, number=_text(arg.value), function=function, typed=typed)
+            self.report(arg.value, text + self.note(fix, arg.value, operand, operand_backend or backend), fix=fix)
 
 
 def _nearest(arrays: list[int], index: int | None, positional: list[cst.Arg]) -> cst.BaseExpression | None:

@@ -12,7 +12,7 @@ from emberlint.cli import main
 from emberlint.reporters.github import command
 from tests.conftest import shared_dir
 
-VIOLATING = "import mlx.core as mx\n\ndef f(a: mx.array, b: mx.array):\n    return a * b\n"
+VIOLATING = "import mlx.core as mx\na, b = mx.ones((2,)), mx.zeros((2,))\ndef f():\n    return a * b\n"
 BROKEN = "import mlx.core as mx\ndef g(:\n"
 
 

@@ -17,12 +17,12 @@ from tests.conftest import shared_dir
 VIOLATING = textwrap.dedent(
     """\
     import mlx.core as mx
-
-    def f(a: mx.array, b: mx.array):
+    a, b = mx.ones((2,), dtype=mx.float32), mx.zeros((2,), dtype=mx.float32)
+    def f():
         return a * b
     """
 )
-CLEAN = "import mlx.core as mx\n\ndef f(a: mx.array, b: mx.array):\n    return mx.multiply(a, b)\n"
+CLEAN = "import mlx.core as mx\na, b = mx.ones((2,), dtype=mx.float32), mx.zeros((2,), dtype=mx.float32)\ndef f():\n    return mx.multiply(a, b)\n"
 
 
 def run(*args: str, cwd: Path | None = None):

@@ -51,7 +51,8 @@ def test_mlx_constructors_positions_messages_and_safety():
         ("EL401", 9, 5, ctor("mx.array", "the dtype of its data"), None),
         # a Python int parameter of unknown size: int32, or int64 when it is larger -> unsafe
         ("EL401", 11, 12, ctor("mx.array", "int32 (int64 when the value does not fit)"), False),
-        ("EL401", 11, 25, ctor("mx.full", "float32"), True),
+        # `s: float` is an annotation, not evidence: k(1, 2) would make an int32 array -> unsafe
+        ("EL401", 11, 25, ctor("mx.full", "float32"), False),
     ]
 
 
@@ -70,7 +71,7 @@ def test_mlx_constructors_fixed_text():
             return mx.array(n, dtype=mx.int32), mx.full((2,), s, dtype=mx.float32)
         """)
     # Without --unsafe-fixes the Python-int parameter keeps its inferred dtype.
-    assert "mx.array(n)," in fixed(MLX_CONSTRUCTORS, unsafe=False)
+    assert "mx.array(n), mx.full((2,), s)" in fixed(MLX_CONSTRUCTORS, unsafe=False)
 
 
 @pytest.mark.parametrize(

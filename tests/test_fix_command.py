@@ -17,11 +17,11 @@ from emberlint.cli import main
 from emberlint.edits import apply_edits
 from emberlint.model import Edit, Position
 
-BAD = "import mlx.core as mx\n\ndef f(a: mx.array, b: mx.array):\n    return a * b  # product\n"
-FIXED = "import mlx.core as mx\n\ndef f(a: mx.array, b: mx.array):\n    return mx.multiply(a, b)  # product\n"
+BAD = "import mlx.core as mx\na, b = mx.ones((2,)), mx.zeros((2,))\ndef f():\n    return a * b  # product\n"
+FIXED = "import mlx.core as mx\na, b = mx.ones((2,)), mx.zeros((2,))\ndef f():\n    return mx.multiply(a, b)  # product\n"
 AUG = "import mlx.core as mx\n\ndef f(a: mx.array, b: mx.array):\n    a += b\n    return a\n"
 AUG_FIXED = "import mlx.core as mx\n\ndef f(a: mx.array, b: mx.array):\n    a = mx.add(a, b)\n    return a\n"
-CLEAN = "import mlx.core as mx\n\ndef f(a: mx.array, b: mx.array):\n    return mx.multiply(a, b)\n"
+CLEAN = "import mlx.core as mx\na, b = mx.ones((2,)), mx.zeros((2,))\ndef f():\n    return mx.multiply(a, b)\n"
 SEL = ("--select", "EL301")
 
 
@@ -52,8 +52,8 @@ def test_diff_prints_and_writes_nothing(bad: Path):
     result = fix(str(bad), "--diff", *SEL)
     assert result.exit_code == 1  # as ruff's --diff: a fix would apply
     assert result.stdout == (
-        f"--- a/{bad}\n+++ b/{bad}\n@@ -1,4 +1,4 @@\n import mlx.core as mx\n \n"
-        " def f(a: mx.array, b: mx.array):\n-    return a * b  # product\n+    return mx.multiply(a, b)  # product\n"
+        f"--- a/{bad}\n+++ b/{bad}\n@@ -1,4 +1,4 @@\n import mlx.core as mx\n a, b = mx.ones((2,)), mx.zeros((2,))\n"
+        " def f():\n-    return a * b  # product\n+    return mx.multiply(a, b)  # product\n"
     )
     assert "Would fix" in result.stderr
     assert bad.read_text() == BAD and bad.stat().st_mtime_ns == before
@@ -127,10 +127,10 @@ def test_write_keeps_crlf(tmp_path: Path):
 
 
 def test_write_keeps_crlf_when_adding_an_import(tmp_path: Path):
-    source = "from mlx.core import array\r\n\r\ndef f(a: array, b: array):\r\n    return a * b\r\n"
+    source = "from mlx.core import array\r\n\r\ndef f(a_in: array, b_in: array):\r\n    a, b = array(a_in), array(b_in)\r\n    return a * b\r\n"
     expected = (
-        "from mlx.core import array\r\nimport mlx.core as mx\r\n\r\ndef f(a: array, b: array):\r\n"
-        "    return mx.multiply(a, b)\r\n"
+        "from mlx.core import array\r\nimport mlx.core as mx\r\n\r\ndef f(a_in: array, b_in: array):\r\n"
+        "    a, b = array(a_in), array(b_in)\r\n    return mx.multiply(a, b)\r\n"
     )
     assert _round_trip(tmp_path, source.encode()) == expected.encode()
 
@@ -243,7 +243,7 @@ def test_oscillating_fixes_are_refused(monkeypatch):
 
 def test_json_edits_applied_by_an_editor_equal_fix_output(tmp_path: Path):
     source = (
-        "import mlx.core as mx\n\ndef f(a: mx.array, b: mx.array):\n    y = a * b\n"
+        "import mlx.core as mx\na, b = mx.ones((2,)), mx.zeros((2,))\ndef f():\n    y = a * b\n"
         "    z = (a - b)  # keep\n    return -y, z\n"
     )
     path = tmp_path / "editor.py"
@@ -271,7 +271,7 @@ def _strict_el301():
 
 
 def test_json_edits_with_an_import_equal_fix_output(tmp_path: Path):
-    source = "from mlx.core import array\n\ndef f(a: array, b: array):\n    return a * b\n"
+    source = "from mlx.core import array\n\ndef f(a_in: array, b_in: array):\n    a, b = array(a_in), array(b_in)\n    return a * b\n"
     path = tmp_path / "imports.py"
     path.write_text(source)
     report = json.loads(CliRunner().invoke(main, ["check", str(path), *SEL, "--format", "json"]).stdout)
@@ -284,7 +284,8 @@ def test_json_edits_with_an_import_equal_fix_output(tmp_path: Path):
     ])
     fix(str(path), *SEL)
     assert path.read_text() == by_editor == (
-        "from mlx.core import array\nimport mlx.core as mx\n\ndef f(a: array, b: array):\n    return mx.multiply(a, b)\n"
+        "from mlx.core import array\nimport mlx.core as mx\n\ndef f(a_in: array, b_in: array):\n"
+        "    a, b = array(a_in), array(b_in)\n    return mx.multiply(a, b)\n"
     )
 
 
@@ -300,7 +301,7 @@ def test_deadline_is_checked_between_rounds_off_the_main_thread(monkeypatch):
         return real(*args, **kwargs)
 
     monkeypatch.setattr(fixing, "lint_text", slow)
-    nested = "import mlx.core as mx\n\ndef f(a: mx.array, b: mx.array):\n    return a - (b - a)\n"
+    nested = "import mlx.core as mx\na, b = mx.ones((2,)), mx.zeros((2,))\ndef f():\n    return a - (b - a)\n"
     caught = []
 
     def work():
@@ -325,7 +326,7 @@ def test_many_files_in_parallel(tmp_path: Path):
 
 
 def test_write_keeps_form_feeds_and_lone_cr(tmp_path: Path):
-    source = "import mlx.core as mx\r\x0c\rdef f(a: mx.array, b: mx.array):\r    return a * b\r"
+    source = "import mlx.core as mx\r\x0c\ra, b = mx.ones((2,)), mx.zeros((2,))\rdef f():\r    return a * b\r"
     assert _round_trip(tmp_path, source.encode()) == source.replace("a * b", "mx.multiply(a, b)").encode()
 
 

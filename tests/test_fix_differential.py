@@ -26,7 +26,12 @@ mx = pytest.importorskip("mlx.core")
 STRICT = Config(profile="strict")
 DTYPES = {"float32": mx.float32, "float16": mx.float16, "bfloat16": mx.bfloat16, "int32": mx.int32}
 NAMES = ("a", "b", "c")
-HEADER = "import math\nimport mlx.core as mx\n\n\ndef f(a: mx.array, b: mx.array, c: mx.array):\n    "
+# The parameters are only assumed arrays (a caller may pass anything); copying them with ``mx.array`` proves it,
+# so the safe fixes apply to ``a``, ``b`` and ``c``.
+HEADER = (
+    "import math\nimport mlx.core as mx\n\n\ndef f(a_in: mx.array, b_in: mx.array, c_in: mx.array):\n"
+    "    a, b, c = mx.array(a_in), mx.array(b_in), mx.array(c_in)\n    "
+)
 EXAMPLES = 200
 
 # --- expressions ---------------------------------------------------------------------------------------------

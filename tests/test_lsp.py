@@ -18,8 +18,8 @@ from pytest_lsp.client import DEFAULT_CLIENT_FEATURES, register_lsp_features
 from emberlint.lsp import FIX_ALL_TITLE, code_units, from_lsp_position, split_lines, to_lsp_position
 from emberlint.model import Position
 
-DOC = "import mlx.core as mx\n\n\ndef scale(a: mx.array, b: mx.array):\n    return a * b\n"
-FIXED = "import mlx.core as mx\n\n\ndef scale(a: mx.array, b: mx.array):\n    return mx.multiply(a, b)\n"
+DOC = "import mlx.core as mx\na, b = mx.ones((2,), dtype=mx.float32), mx.ones((2,), dtype=mx.float32)\n\ndef scale():\n    return a * b\n"
+FIXED = "import mlx.core as mx\na, b = mx.ones((2,), dtype=mx.float32), mx.ones((2,), dtype=mx.float32)\n\ndef scale():\n    return mx.multiply(a, b)\n"
 FINDING_RANGE = ((4, 11), (4, 16))  # `a * b`, 0-based line and UTF-16 character
 WAIT = 30.0
 
@@ -148,7 +148,7 @@ async def test_diagnostics_on_open_change_and_save(client: LanguageClient, tmp_p
 
 
 async def test_non_bmp_character_before_a_finding(client: LanguageClient, tmp_path: Path) -> None:
-    text = 'import mlx.core as mx\n\n\ndef scale(a: mx.array, b: mx.array):\n    return ("\U0001F600", a * b)\n'
+    text = 'import mlx.core as mx\na, b = mx.ones((2,), dtype=mx.float32), mx.ones((2,), dtype=mx.float32)\n\ndef scale():\n    return ("\U0001F600", a * b)\n'
     uri = open_doc(client, tmp_path / "emoji.py", text)
     result = await published(client, uri, 1)
     # `a` is code point 17 (0-based) of the line; the emoji before it takes two UTF-16 units

@@ -14,8 +14,8 @@ import pytest
 
 REPO = Path(__file__).resolve().parent.parent
 
-VIOLATING = "import mlx.core as mx\n\n\ndef scale(a: mx.array, b: mx.array):\n    return a * b\n"
-FIXED = "import mlx.core as mx\n\n\ndef scale(a: mx.array, b: mx.array):\n    return mx.multiply(a, b)\n"
+VIOLATING = "import mlx.core as mx\na, b = mx.ones((2,), dtype=mx.float32), mx.ones((2,), dtype=mx.float32)\n\ndef scale():\n    return a * b\n"
+FIXED = "import mlx.core as mx\na, b = mx.ones((2,), dtype=mx.float32), mx.ones((2,), dtype=mx.float32)\n\ndef scale():\n    return mx.multiply(a, b)\n"
 CLEAN = "import mlx.core as mx\n\n\ndef total(a: mx.array):\n    return mx.sum(a)\n"
 
 pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")

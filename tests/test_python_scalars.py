@@ -117,8 +117,9 @@ def test_safe_fixes_with_known_float_operands():
     src = """\
     import torch
 
-    def f(x: torch.Tensor, scale: float):
-        y = x.to(torch.float16)
+    def f(n: int):
+        y = torch.randn(4).to(torch.float16)
+        scale = float(n)
         z = torch.randn(4)
         return y / scale, torch.where(z > 0, z, 0.0), z.clamp(min=1e-6)
     """

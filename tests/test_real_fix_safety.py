@@ -1,0 +1,63 @@
+"""CI subset of benchmarks/real_fix_safety.py: safe fixes leave real mlx-lm models bit-identical.
+
+A few architectures (Gemma 4, whose list cache a "safe" fix once turned into an array, and llama, qwen3, mamba) are
+built from tiny configs with seeded weights and run (forward, prompt, one cached decoding step) in float32 and
+float16 from a pristine copy of mlx_lm and from a copy rewritten by ``emberlint fix --profile strict``. The full run
+over every architecture is the benchmark.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+SCRIPT = REPO / "benchmarks" / "real_fix_safety.py"
+ARCHS = ["gemma4_text", "llama", "qwen3", "mamba"]
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory) -> dict:
+    pytest.importorskip("mlx_lm")
+    out = tmp_path_factory.mktemp("real_fix_safety") / "report.json"
+    done = subprocess.run(
+        [sys.executable, str(SCRIPT), "--arch", ",".join(ARCHS), "--dtypes", "float32,float16", "--no-unsafe",
+         "--no-torch", "--fix-only-archs", "--jobs", "2", "--json", str(out)],
+        capture_output=True, text=True, timeout=600, cwd=REPO,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    return json.loads(out.read_text())
+
+
+def test_safe_fixes_keep_real_models_bit_identical(report):
+    safe = report["mlx"]["variants"]["safe"]
+    assert safe["counts"] == {"identical": len(ARCHS), "differs": 0, "could-not-build": 0}, safe["per_arch"]
+    # the fix did rewrite the models (otherwise the comparison proves nothing)
+    changed = report["mlx"]["fixes"]["safe"]["changed_files"]
+    assert any(Path(path).stem in ARCHS for path in changed), changed
+
+
+def test_gemma4_cache_padding_is_left_alone(report):
+    spec = importlib.util.find_spec("mlx_lm")
+    source = (Path(spec.origin).parent / "models" / "gemma4_text.py").read_text()
+    assert "cache = cache + [None] * (len(self.layers) - len(cache))" in source
+    # cached decoding ran on both copies without an exception, and gave the same logits
+    assert report["mlx"]["variants"]["safe"]["per_arch"]["gemma4_text"] == {"status": "identical"}
+
+
+def test_tiny_configs_fill_required_fields():
+    spec = importlib.util.spec_from_file_location("real_fix_safety", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    pytest.importorskip("mlx_lm")
+    llama = importlib.import_module("mlx_lm.models.llama")
+    config = module.tiny_config("llama", llama)
+    assert config["num_hidden_layers"] == 2 and config["vocab_size"] == 256 and config["model_type"] == "llama"
+    gemma = importlib.import_module("mlx_lm.models.gemma4")
+    nested = module.tiny_config("gemma4", gemma)["text_config"]
+    assert nested["num_kv_shared_layers"] == 2 and nested["hidden_size"] == 64
