@@ -17,8 +17,8 @@ from emberlint.engine import lint_source
 # Line 4 (74 columns) gets longer when fixed: the EL202 findings that remain sit after the rewritten operators.
 LONG = (
     "import mlx.core as mx\n"
-    "\n"
-    "def gelu(x: mx.array):\n"
+    "x = mx.ones((3,), dtype=mx.float32)\n"  # proven an array: the operator fixes are safe (issue 12)
+    "def gelu():\n"
     "    return 0.5 * x * (1.0 + mx.tanh(0.79788456 * (x + 0.044715 * x ** 3)))\n"
 )
 STRICT = ("--profile", "strict")
@@ -58,9 +58,9 @@ def test_dry_run_places_remaining_findings_in_the_file_on_disk(long_file: Path, 
     remaining = [f for f in located(output, long_file) if f[2] == "EL202"]
     line = LONG.splitlines()[3]
     assert len(line) == 74
-    # each literal the rewrite kept is reported where it is on disk, on a line of 74 columns
-    assert sorted(column for _, column, _ in remaining) == literal_columns(line, "0.5", "1.0", "0.79788456",
-                                                                           "0.044715", "3)")
+    # each literal the rewrite kept is reported where it is on disk, on a line of 74 columns (`0.5 * x` and
+    # `x ** 3` get safe typed scalars of x's proven dtype; the float32 default of the others is unsafe)
+    assert sorted(column for _, column, _ in remaining) == literal_columns(line, "1.0", "0.79788456", "0.044715")
     assert all(row == 4 for row, _, _ in remaining)
     assert long_file.read_text() == LONG
 
@@ -78,10 +78,11 @@ def test_position_map_follows_every_round():
     outcome = fixing.fix_text(LONG, "gelu.py", Config(profile="strict"))
     assert outcome.rounds >= 2
     original = lint_source(LONG, "gelu.py", Config(profile="strict", select=("EL201",)))
-    literals = sorted((f.start.line, f.start.column) for f in original.findings)
+    literals = sorted((f.start.line, f.start.column) for f in original.findings if not f.fix.safe)
     mapped = sorted((outcome.on_source(f).start.line, outcome.on_source(f).start.column)
                     for f in outcome.remaining.findings if f.code == "EL202")
-    assert mapped == literals  # EL201 on the source and EL202 after the fix name the same five literals
+    assert len(literals) == 3  # EL201 on the source and EL202 after the fix name the same three literals
+    assert mapped == literals
 
 
 # --- exit codes of --check and --diff -----------------------------------------------------------------------
@@ -215,7 +216,7 @@ def apply_unified_diff(before: str, diff: str) -> str:
 def test_diff_of_a_fix_compares_only_the_changed_regions():
     from emberlint.diffs import unified_diff
 
-    source = "import mlx.core as mx\n\ndef f(t: mx.array):\n" + "".join(
+    source = "import mlx.core as mx\nt = mx.ones((3,), dtype=mx.float32)\ndef f():\n" + "".join(
         f"    a{i} = (\n        t * t\n        + t\n    )\n" + "    b = t\n" * 7 + f"    c{i} = mx.zeros(\n        (3,)\n    )\n" + "    b = t\n" * 7
         for i in range(40)) + "    return t\n"
     outcome = fixing.fix_text(source, "many.py", Config(profile="strict"))
