@@ -1,4 +1,4 @@
-"""A per-file time budget for ``check``: a file whose analysis runs too long becomes that file's error instead of
+"""A per-file time budget for ``check`` and ``fix``: a file whose analysis runs too long becomes that file's error instead of
 stalling the run (the worker process goes on with the next file).
 
 The budget is CPU time of the process (``ITIMER_PROF``), not wall time: what never ends in an analysis is a loop
@@ -30,15 +30,15 @@ def can_interrupt() -> bool:
 
 
 @contextlib.contextmanager
-def time_budget(seconds: float | None, message: str) -> Iterator[None]:
-    """Raise ``OverBudget(message)`` in the body once it has used ``seconds`` of CPU time (no limit when
-    ``seconds`` is None or <= 0)."""
+def time_budget(seconds: float | None, message: str, error: type[BaseException] = OverBudget) -> Iterator[None]:
+    """Raise ``error(message)`` (``OverBudget`` for ``check``, ``FixTimeout`` for ``fix``) in the body once it has
+    used ``seconds`` of CPU time (no limit when ``seconds`` is None or <= 0)."""
     if not seconds or seconds <= 0 or not can_interrupt():
         yield
         return
 
     def on_alarm(signum, frame):
-        raise OverBudget(message)
+        raise error(message)
 
     previous = signal.signal(signal.SIGPROF, on_alarm)
     signal.setitimer(signal.ITIMER_PROF, seconds)

@@ -10,14 +10,13 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import gc
-import signal
-import threading
 import time
 from dataclasses import dataclass, field
 from typing import Iterator
 
 import libcst as cst
 
+from emberlint.budget import time_budget
 from emberlint.config import Config
 from emberlint.edits import PositionMap, apply_edits, compatible_fixes, edit_spans, merge_fix_edits
 from emberlint.engine import lint_text
@@ -69,30 +68,6 @@ class FixOutcome:
 def fixable(findings: list[Finding], unsafe: bool) -> list[Finding]:
     """The findings whose fix is applied (safe ones; unsafe ones too with ``unsafe``)."""
     return [f for f in findings if f.fix is not None and f.fix.edits and (unsafe or f.fix.safe)]
-
-
-@contextlib.contextmanager
-def time_budget(seconds: float | None, path: str) -> Iterator[None]:
-    """Interrupt the body after ``seconds`` with ``FixTimeout`` (SIGALRM, main thread of a POSIX process);
-    elsewhere the fix loop still checks the deadline between rounds."""
-    usable = (
-        seconds is not None and seconds > 0 and hasattr(signal, "setitimer")
-        and threading.current_thread() is threading.main_thread()
-    )
-    if not usable:
-        yield
-        return
-
-    def on_alarm(signum, frame):
-        raise FixTimeout(f"{path}: fixing took longer than {seconds:g}s; file left unchanged")
-
-    previous = signal.signal(signal.SIGALRM, on_alarm)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 @contextlib.contextmanager
@@ -154,8 +129,11 @@ def fix_text(
 
 
 def _fix_loop(source: str, path: str, config: Config, unsafe: bool, timeout: float | None, state: dict) -> FixOutcome:
+    over = f"{path}: fixing took longer than {timeout:g}s; file left unchanged" if timeout else ""
+    # CPU time through the signal in the main thread (as ``check``); between rounds, wall time, the only bound a
+    # thread (the LSP server's) can have
     deadline = time.monotonic() + timeout if timeout else None
-    with time_budget(timeout, path):
+    with time_budget(timeout, over, FixTimeout):
         text = source
         applied = 0
         codes: dict[str, int] = {}
@@ -170,7 +148,7 @@ def _fix_loop(source: str, path: str, config: Config, unsafe: bool, timeout: flo
             if not candidates:
                 return FixOutcome(text, applied, result, codes, round_number, positions)
             if deadline is not None and time.monotonic() > deadline:
-                raise FixTimeout(f"{path}: fixing took longer than {timeout:g}s; file left unchanged")
+                raise FixTimeout(over)
             by_fix = {id(f.fix): f for f in candidates}
             chosen = compatible_fixes(f.fix for f in candidates)
             try:
