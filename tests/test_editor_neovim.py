@@ -31,6 +31,8 @@ def nvim() -> str:
 def test_neovim_shows_emberlint_diagnostics(nvim: str, tmp_path: Path) -> None:
     source = tmp_path / "model.py"
     source.write_text(VIOLATING)
+    # EL301 is strict-only (issue 14); the project's config selects it, as a user adopting the strict policy would
+    (tmp_path / "pyproject.toml").write_text('[tool.emberlint]\nprofile = "strict"\nselect = ["EL301"]\n')
     out = tmp_path / "diagnostics.json"
     env = dict(
         os.environ,
@@ -48,5 +50,7 @@ def test_neovim_shows_emberlint_diagnostics(nvim: str, tmp_path: Path) -> None:
     assert [(d["code"], d["source"], d["lnum"], d["col"], d["end_lnum"], d["end_col"]) for d in diagnostics] == [
         ("EL301", "emberlint", 4, 11, 4, 16)
     ]
-    assert diagnostics[0]["message"] == "Bare operator `*` on an array; use mx.multiply(a, b)"
-    assert diagnostics[0]["severity"] == 2  # vim.diagnostic.severity.WARN
+    # `a` and `b` are parameters: assumed arrays, so the message says the fix is unsafe (issue 12)
+    assert diagnostics[0]["message"] == ("Bare operator `*` on an array; use mx.multiply(a, b) (operand types assumed, "
+                                         "not proven by dataflow: the fix is unsafe)")
+    assert diagnostics[0]["severity"] == 1  # vim.diagnostic.severity.ERROR: every strict finding is an error
