@@ -1,5 +1,5 @@
-"""A per-file time budget for ``check`` and ``fix``: a file whose analysis runs too long becomes that file's error instead of
-stalling the run (the worker process goes on with the next file).
+"""A per-file time budget for ``check`` and ``fix``: a file whose analysis runs too long becomes that file's error
+instead of stalling the run (the worker process goes on with the next file).
 
 The budget is CPU time of the process (``ITIMER_PROF``), not wall time: what never ends in an analysis is a loop
 that burns CPU, and on a loaded machine (a shared CI runner, ``nice``) wall time stretches many times over. The

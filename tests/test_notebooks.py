@@ -229,7 +229,8 @@ def test_stdin_fix_prints_the_fixed_source(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.chdir(tmp_path)
     code = b"import mlx.core as mx\n\na = mx.ones((2,), dtype=mx.float32)\nb = a * a\n"
     result = CliRunner().invoke(main, ["fix", "--profile", "strict", "-", "--stdin-filename", "m.py"], input=code)
-    assert result.stdout_bytes == b"import mlx.core as mx\n\na = mx.ones((2,), dtype=mx.float32)\nb = mx.multiply(a, a)\n"
+    assert result.stdout_bytes == (b"import mlx.core as mx\n\na = mx.ones((2,), dtype=mx.float32)\n"
+                                   b"b = mx.multiply(a, a)\n")
     assert result.exit_code == 0
     broken = CliRunner().invoke(main, ["fix", "-", "--stdin-filename", "m.py"], input=b"def (:\n  mx\n")
     assert broken.stdout_bytes == b"def (:\n  mx\n"  # a formatter chain never loses the buffer
