@@ -107,14 +107,9 @@ class _PythonScalarRule(Rule):
             imports=typed.imports,
             description=f"Use a typed scalar with dtype {typed.dtype_text}",
         )
-        return fix, cst.Module([]).code_for_node(typed.node)
-
-    def note(self, fix: RawFix, number: cst.BaseExpression, operand: cst.BaseExpression | None, backend: str) -> str:
-        """The message's note when the fix would be safe but for an assumed operand type."""
-        if fix.safe or operand is None:
-            return ""
-        typed = scalar_replacement(self.context, number, operand, backend)
-        return ASSUMED_NOTE if typed.safe else ""
+        # the message's note when the fix would be safe but for an assumed operand type
+        note = ASSUMED_NOTE if typed.safe and operand is not None and not proven else ""
+        return fix, cst.Module([]).code_for_node(typed.node), note
 
 
 def _text(node: cst.CSTNode) -> str:
@@ -230,10 +225,10 @@ class PythonScalarOperand(_PythonScalarRule):
         backend = self.backend(other)
         if backend is None:
             return
-        fix, typed = self.fix_for(number, other, backend)
+        fix, typed, note = self.fix_for(number, other, backend)
         symbol = symbol_of(operator)
         text = self.MESSAGE.format(kind=family, number=_text(number), symbol=symbol, typed=typed)
-        self.report(number, text + self.note(fix, number, other, backend), fix=fix)
+        self.report(number, text + note, fix=fix)
 
     def visit_BinaryOperation(self, node: cst.BinaryOperation) -> None:
         if not isinstance(node.operator, _ARITHMETIC):
@@ -399,9 +394,9 @@ class PythonScalarArgument(_PythonScalarRule):
             if self.integer_arithmetic(family, operand):
                 continue
             operand_backend = self.backend(operand) if operand is not None else None
-            fix, typed = self.fix_for(arg.value, operand, operand_backend or backend)
+            fix, typed, note = self.fix_for(arg.value, operand, operand_backend or backend)
             text = self.MESSAGE.format(kind=family, number=_text(arg.value), function=function, typed=typed)
-            self.report(arg.value, text + self.note(fix, arg.value, operand, operand_backend or backend), fix=fix)
+            self.report(arg.value, text + note, fix=fix)
 
 
 def _nearest(arrays: list[int], index: int | None, positional: list[cst.Arg]) -> cst.BaseExpression | None:
