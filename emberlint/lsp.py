@@ -455,6 +455,10 @@ class EmberlintServer(LanguageServer):
         if timer is not None:
             timer.cancel()
 
+    def clear_diagnostics(self, *uris: str) -> None:
+        for uri in uris:
+            self.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
+
     async def relint_all(self) -> None:
         self.forget_configs()
         for uri in list(self.workspace.text_documents):
@@ -625,7 +629,7 @@ def create_server() -> EmberlintServer:
         uri = params.text_document.uri
         ls.cancel_pending(uri)
         ls.linted.pop(uri, None)
-        ls.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
+        ls.clear_diagnostics(uri)
 
     @server.feature(types.NOTEBOOK_DOCUMENT_DID_OPEN)
     async def did_open_notebook(ls: EmberlintServer, params: types.DidOpenNotebookDocumentParams) -> None:
@@ -635,8 +639,8 @@ def create_server() -> EmberlintServer:
     def did_change_notebook(ls: EmberlintServer, params: types.DidChangeNotebookDocumentParams) -> None:
         uri = params.notebook_document.uri
         structure = params.change.cells.structure if params.change.cells else None
-        for closed in (structure.did_close or []) if structure else []:  # cells deleted: clear their diagnostics
-            ls.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=closed.uri, diagnostics=[]))
+        if structure and structure.did_close:  # cells deleted: clear their diagnostics
+            ls.clear_diagnostics(*(closed.uri for closed in structure.did_close))
         ls.schedule_notebook(uri)
 
     @server.feature(types.NOTEBOOK_DOCUMENT_DID_SAVE)
@@ -648,8 +652,7 @@ def create_server() -> EmberlintServer:
         uri = params.notebook_document.uri
         ls.cancel_pending(uri)
         ls.notebooks.pop(uri, None)
-        for cell in params.cell_text_documents:
-            ls.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri=cell.uri, diagnostics=[]))
+        ls.clear_diagnostics(*(cell.uri for cell in params.cell_text_documents))
 
     @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
     async def did_change_configuration(ls: EmberlintServer, params: types.DidChangeConfigurationParams) -> None:
