@@ -30,7 +30,12 @@ import functools
 import libcst as cst
 
 from emberlint.api_facts import load_table
-from emberlint.backends import ARRAY_BACKENDS, BACKEND_MODULES, MLX_AND_TORCH, backend_of
+from emberlint.backends import (
+    ARRAY_BACKENDS,
+    BACKEND_MODULES,
+    MLX_AND_TORCH,
+    backend_of,
+)
 from emberlint.syntax import argument
 from emberlint.walk import subtree
 
