@@ -18,6 +18,7 @@ ASSUMED_NOTE = " (operand types assumed, not proven by dataflow: the fix is unsa
 
 if TYPE_CHECKING:
     from emberlint.config import Config
+    from emberlint.parsed_file import ParsedFile
     from emberlint.rule import RawFinding
 
 _UNSET = object()
@@ -41,7 +42,7 @@ class FileContext:
         scopes: dict[cst.CSTNode, Scope],
         facts: ArrayFacts,
         imported_roots: set[str],
-        tree=None,
+        parsed: ParsedFile,
     ) -> None:
         self.path = path
         self.source = source
@@ -50,12 +51,11 @@ class FileContext:
         self.scopes = scopes
         self.facts = facts
         self.imported_roots = imported_roots
-        self.tree = tree  # the light tree of ``module`` (None when rules run on LibCST's own tree)
+        #: The parsed file ``module`` is the root of (positions, parents, source lines).
+        self.parsed = parsed
         self.scope_stack: list[Scope] = [scopes[module]]
-        #: The node being visited; on a light tree its ancestors are read from its parent links.
+        #: The node being visited.
         self.current: cst.CSTNode | None = None
-        #: The path from the module to the node being visited, kept by a full walk (LibCST's tree).
-        self.stack: list[cst.CSTNode] | None = None if tree is not None else []
         self.findings: list[RawFinding] = []
         self._layout: Layout | None = None
         self._qualified: dict[tuple[int, int], str | None] = {}
@@ -64,10 +64,15 @@ class FileContext:
     def layout(self) -> Layout:
         """Lines, indentation and ranges for fixes that keep the file's layout (``emberlint.layout``)."""
         if self._layout is None:
-            self._layout = Layout(self.source, self.module, self.tree)
+            self._layout = Layout(self.source, self.module, self.parsed)
         return self._layout
 
     # --- traversal state ---------------------------------------------------------------------------------
+    @property
+    def tree(self) -> ParsedFile:
+        """The former name of ``parsed``."""
+        return self.parsed
+
     @property
     def scope(self) -> Scope:
         return self.scope_stack[-1]
@@ -78,20 +83,16 @@ class FileContext:
 
     def _upward(self) -> Iterator[cst.CSTNode]:
         """The node being visited, its parent, ..., the module."""
-        if self.stack is not None:
-            yield from reversed(self.stack)
-            return
+        parent_of = self.parsed.parent_of
         node = self.current
         while node is not None:
             yield node
-            node = node._parent
+            node = parent_of(node)
 
     @property
     def ancestors(self) -> list[cst.CSTNode]:
         """The module, ..., the parent, the node being visited."""
-        if self.stack is not None:
-            return self.stack
-        return list(self._upward())[::-1]
+        return self.parsed.ancestors(self.current) if self.current is not None else []
 
     def parent(self, depth: int = 1) -> cst.CSTNode | None:
         """The ancestor ``depth`` levels above the node being visited (1: its parent)."""
@@ -197,11 +198,11 @@ class FileContext:
 
     def line_of(self, node: cst.CSTNode) -> int:
         """The line a node starts on."""
-        if self.tree is not None:
-            return self.tree.range_of(node).start.line
-        from emberlint.positions import resolve_positions
+        return self.parsed.range_of(node).start.line
 
-        return resolve_positions(self.module, [node])[node].start.line
+    def parent_of(self, node: cst.CSTNode) -> cst.CSTNode | None:
+        """The node holding ``node`` (any node, not only the one being visited)."""
+        return self.parsed.parent_of(node)
 
     def add(self, finding: RawFinding) -> None:
         self.findings.append(finding)

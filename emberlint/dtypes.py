@@ -198,7 +198,7 @@ def _name_dtype(node: cst.Name, context, depth: int) -> str | None:
     if found is None or found[1]:
         return None
     bindings = context.facts.bindings[(id(found[0]), node.value)]
-    if len(bindings) > 1 and found[0] is context.scope and context.tree is not None:
+    if len(bindings) > 1 and found[0] is context.scope:
         bindings = _latest_before(bindings, node, context)
     dtypes = set()
     for binding in bindings:
@@ -229,9 +229,9 @@ def _latest_before(bindings: list, use: cst.CSTNode, context) -> list:
             return bindings
         node = binding.value
         while node is not None and not isinstance(node, (cst.SimpleStatementLine, cst.FunctionDef)):
-            node = node._parent
-        if node is None or not isinstance(getattr(node, "_parent", None), cst.IndentedBlock) or not isinstance(
-                node._parent._parent, cst.FunctionDef):
+            node = context.parent_of(node)
+        block = context.parent_of(node) if node is not None else None
+        if not isinstance(block, cst.IndentedBlock) or not isinstance(context.parent_of(block), cst.FunctionDef):
             return bindings  # not a top-level statement of the function body
         start = context.line_of(binding.value)
         if start < line:
@@ -395,7 +395,7 @@ def arithmetic_partners(node: cst.CSTNode, context) -> list[cst.BaseExpression]:
     """The other operands ``node`` (a constructor call being visited) meets in arithmetic: directly
     (``x * mx.array(0.5)``), or through the one name or ``self.attr`` it is assigned to, in the same function
     (or class)."""
-    parent = getattr(node, "_parent", None) if context.tree is not None else context.parent()
+    parent = context.parent_of(node)
     if isinstance(parent, cst.BinaryOperation):
         return [parent.right if parent.left is node else parent.left]
     if not isinstance(parent, cst.Assign) or len(parent.targets) != 1:

@@ -4,7 +4,6 @@ then filter by suppressions and per-file ignores."""
 from __future__ import annotations
 
 import ast
-import os
 import re
 import warnings
 from typing import Callable
@@ -13,19 +12,17 @@ import libcst as cst
 
 from emberlint import light
 from emberlint.arrays import collect_facts
+from emberlint.backends import ARRAY_BACKENDS
 from emberlint.config import Config
 from emberlint.context import FileContext
 from emberlint.model import FileError, FileResult, Finding, Position, Severity
-from emberlint.positions import build_fix, end_of, fix_nodes, resolve_positions, start_of
+from emberlint.parsed_file import ParsedFile
+from emberlint.positions import build_fix, end_of, fix_nodes, start_of
 from emberlint.registry import enabled_rules
 from emberlint.rule import Rule
-from emberlint.scope import ARRAY_BACKENDS, SCOPE_KINDS, build_scopes
-from emberlint.suppress import build_suppressions, is_directive, parse_suppressions
-from emberlint.walk import is_too_deep, nesting_error, parse_at_default_depth, walk, walk_kinds
-
-#: ``libcst``: detect on LibCST's own tree instead of the light tree (the reference the light tree is tested
-#: against, ``EMBERLINT_TREE=libcst``).
-TREE = os.environ.get("EMBERLINT_TREE", "light")
+from emberlint.scope import SCOPE_KINDS, build_scopes
+from emberlint.suppress import parse_suppressions
+from emberlint.walk import is_too_deep, parse_at_default_depth
 
 UNUSED_SUPPRESSION = "EL901"
 UNEXPLAINED_SUPPRESSION = "EL902"
@@ -34,7 +31,9 @@ _BACKEND_WORD = re.compile(r"\b(?:mlx|torch|numpy)\b")
 
 
 class _Dispatcher(cst.CSTVisitor):
-    """Calls each rule's ``visit_<Node>``/``leave_<Node>`` while keeping the context's scope and ancestors."""
+    """Calls each rule's ``visit_<Node>``/``leave_<Node>`` while keeping the context's current node and scope.
+    Driven by ``ParsedFile.dispatch``: it sees only the nodes some rule has a method for and the nodes that open
+    a scope; the context reads ancestors from the parsed file."""
 
     def __init__(self, context: FileContext, rules: list[Rule], on_crash: Callable[[Rule, BaseException], None]):
         self.context = context
@@ -43,7 +42,6 @@ class _Dispatcher(cst.CSTVisitor):
         self.broken: set[int] = set()
         self._visit: dict[type, list[tuple[Rule, Callable]]] = {}
         self._leave: dict[type, list[tuple[Rule, Callable]]] = {}
-        self.directives: list[cst.Comment] = []  # comments holding a suppression directive (no tokenize needed)
 
     def _methods(self, table: dict, prefix: str, node: cst.CSTNode) -> list[tuple[Rule, Callable]]:
         kind = type(node)
@@ -68,46 +66,24 @@ class _Dispatcher(cst.CSTVisitor):
                 self.on_crash(rule, exc)
 
     def on_visit(self, node: cst.CSTNode) -> bool:
-        self.context.stack.append(node)
-        if type(node) is cst.Comment and is_directive(node.value):
-            self.directives.append(node)
-        self._enter(node)
-        return True
-
-    def on_leave(self, original_node: cst.CSTNode) -> None:
-        self._exit(original_node)
-        self.context.stack.pop()
-
-    def _enter(self, node: cst.CSTNode) -> None:
         context = self.context
+        context.current = node
         scope = context.scopes.get(node)
         if scope is not None and scope is not context.scope_stack[0]:  # the module's scope is always there
             context.scope_stack.append(scope)
         methods = self._methods(self._visit, "visit_", node)
         if methods:
             self._call(methods, node)
-
-    def _exit(self, node: cst.CSTNode) -> None:
-        methods = self._methods(self._leave, "leave_", node)
-        if methods:
-            self._call(methods, node)
-        stack = self.context.scope_stack
-        if stack[-1].node is node and len(stack) > 1:
-            stack.pop()
-
-
-class _LightDispatcher(_Dispatcher):
-    """The dispatcher of a light tree, driven by ``walk_kinds``: it sees only the nodes some rule has a method
-    for and the nodes that open a scope; the context reads ancestors from parent links."""
-
-    def on_visit(self, node: cst.CSTNode) -> bool:
-        self.context.current = node
-        self._enter(node)
         return True
 
     def on_leave(self, original_node: cst.CSTNode) -> None:
         self.context.current = original_node
-        self._exit(original_node)
+        methods = self._methods(self._leave, "leave_", original_node)
+        if methods:
+            self._call(methods, original_node)
+        stack = self.context.scope_stack
+        if stack[-1].node is original_node and len(stack) > 1:
+            stack.pop()
 
 
 def _cannot_fire_without_backend(rule: type[Rule], source: str) -> bool:
@@ -120,36 +96,9 @@ def _cannot_fire_without_backend(rule: type[Rule], source: str) -> bool:
     return any(re.search(pattern, source) is None for pattern in patterns)
 
 
-def _parse_error(path: str, source: str, exc: cst.ParserSyntaxError) -> FileError:
-    """Python's own message and position when it agrees the code is invalid (LibCST's are often less precise)."""
-    try:
-        compile(source, path, "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
-    except SyntaxError as python_error:
-        found = _python_syntax_error(path, python_error)
-        if found is not None:
-            return found
-    except (ValueError, RecursionError, MemoryError):
-        pass
-    message = exc.message if exc.message else "invalid syntax"
-    return FileError(path, f"syntax error: {message}", "parse", exc.raw_line, exc.raw_column + 1)
-
-
-def _parse_libcst(source: str, path: str, result: FileResult) -> cst.Module | None:
-    too_deep = nesting_error(source)  # LibCST's parser would crash the process on these
-    if too_deep:
-        result.errors.append(FileError(path, too_deep, "parse"))
-        return None
-    try:
-        return cst.parse_module(source)
-    except cst.ParserSyntaxError as exc:
-        result.errors.append(_parse_error(path, source, exc))
-    except (RecursionError, MemoryError) as exc:
-        result.errors.append(FileError(path, f"cannot parse: {type(exc).__name__}", "parse"))
-    return None
-
-
-def _parse_light(source: str, path: str, result: FileResult) -> light.LightTree | None:
-    """CPython's parser (at the default recursion limit) and the light tree built from its ``ast``."""
+def parse_file(source: str, path: str, result: FileResult) -> ParsedFile | None:
+    """CPython's parser (at the default recursion limit) and the light tree built from its ``ast``; None (and the
+    parse error in ``result``) when the source does not parse."""
     try:
         parsed = parse_at_default_depth(source)
     except SyntaxError as exc:
@@ -181,7 +130,7 @@ def _syntax_errors(source: str, path: str) -> list[FileError]:
         parse_at_default_depth(source, _compile)
     except (SyntaxError, ValueError, RecursionError, MemoryError, OverflowError):
         result = FileResult(path)
-        _parse_light(source, path, result)
+        parse_file(source, path, result)
         return result.errors
     return []
 
@@ -209,14 +158,10 @@ def lint_module_text(source: str, path: str, config: Config) -> tuple[FileResult
     if not _BACKEND_WORD.search(source) and all(_cannot_fire_without_backend(rule, source) for rule in active):
         result.errors.extend(_syntax_errors(source, path))
         return result, None
-    tree: light.LightTree | None = None
-    if TREE == "libcst":
-        module = _parse_libcst(source, path, result)
-    else:
-        tree = _parse_light(source, path, result)
-        module = tree.module if tree is not None else None
-    if module is None:
+    parsed = parse_file(source, path, result)
+    if parsed is None:
         return result, None
+    module = parsed.module
     scopes = build_scopes(module)
     has_backend = bool(scopes.imported_roots & set(ARRAY_BACKENDS))
     if not has_backend:
@@ -224,29 +169,22 @@ def lint_module_text(source: str, path: str, config: Config) -> tuple[FileResult
         if not active:
             return result, module
     facts = collect_facts(module, scopes.scopes)
-    context = FileContext(path, source, module, config, scopes.scopes, facts, scopes.imported_roots, tree)
+    context = FileContext(path, source, module, config, scopes.scopes, facts, scopes.imported_roots, parsed)
     crashes: list[tuple[Rule, BaseException, cst.CSTNode | None]] = []
 
     def on_crash(rule: Rule, exc: BaseException) -> None:
-        crashes.append((rule, exc, context.ancestors[-1] if context.ancestors else None))
+        crashes.append((rule, exc, context.current))
 
     instances = [rule(context) for rule in active]
-    if tree is not None:
-        dispatcher = _LightDispatcher(context, instances, on_crash)
-        walk_kinds(module, dispatcher, SCOPE_KINDS.union(*(rule.node_kinds() for rule in active)))
-    else:
-        dispatcher = _Dispatcher(context, instances, on_crash)
-        walk(module, dispatcher)
+    dispatcher = _Dispatcher(context, instances, on_crash)
+    parsed.dispatch(dispatcher, SCOPE_KINDS.union(*(rule.node_kinds() for rule in active)))
 
     raw = context.findings
-    wanted = [f.node for f in raw] + [node for _, _, node in crashes if node is not None] + dispatcher.directives
+    wanted = [f.node for f in raw] + [node for _, _, node in crashes if node is not None]
     for finding in raw:
         if finding.fix is not None:
             wanted.extend(fix_nodes(finding.fix, module))
-    if tree is not None:
-        positions = tree.positions(wanted)
-    else:
-        positions = resolve_positions(module, wanted) if wanted else {}
+    positions = parsed.positions(wanted)
 
     for rule, exc, node in crashes:
         where = positions.get(node) if node is not None else None
@@ -261,13 +199,7 @@ def lint_module_text(source: str, path: str, config: Config) -> tuple[FileResult
             )
         )
 
-    if tree is not None:
-        suppressions = parse_suppressions(source)
-    else:
-        suppressions = build_suppressions(
-            (positions[comment].start.line, positions[comment].start.column, comment.value)
-            for comment in dispatcher.directives
-        )
+    suppressions = parsed.suppressions()
     seen: set[tuple] = set()
     for finding in raw:
         code_range = positions.get(finding.node)
@@ -283,7 +215,7 @@ def lint_module_text(source: str, path: str, config: Config) -> tuple[FileResult
         if match is not None:
             match.used.add(finding.rule.CODE)
             continue
-        fix = build_fix(finding.fix, module, positions, tree, context.layout) if finding.fix is not None else None
+        fix = build_fix(finding.fix, parsed, positions, context.layout) if finding.fix is not None else None
         result.findings.append(
             Finding(path, start, end, finding.rule.CODE, severities[finding.rule], finding.message, fix)
         )

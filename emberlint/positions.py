@@ -1,143 +1,19 @@
-"""Source positions for reported nodes, and turning node replacements into text edits."""
+"""Turning node replacements into text edits, at the positions the parsed file gives."""
 
 from __future__ import annotations
 
-import contextlib
-import re
-from typing import Iterable
+from typing import TYPE_CHECKING
 
 import libcst as cst
-from libcst.metadata import CodePosition, CodeRange, MetadataWrapper, PositionProvider
+from libcst.metadata import CodeRange
 
-from emberlint import walk
 from emberlint.layout import code_for, droppable_parens
 from emberlint.model import Edit, Fix, Position
 from emberlint.rule import RawFix
 
-
-class _Done(Exception):
-    """Every wanted node has its final position: the rest of the code generation is skipped."""
-
-
-class _Recording:
-    """Context manager of ``record_syntactic_position`` for a node whose position is kept."""
-
-    __slots__ = ("end_node", "node", "start", "start_node", "state")
-
-    def __init__(self, state: _PositionState, node, start_node, end_node) -> None:
-        self.state, self.node, self.start_node, self.end_node = state, node, start_node, end_node
-
-    def __enter__(self) -> None:
-        self.start = CodePosition(self.state.line, self.state.column)
-
-    def __exit__(self, exc_type, exc, traceback) -> None:
-        if exc_type is not None:  # stopping early (or failing): nothing to record
-            return
-        state = self.state
-        computed = state.computed
-        start = computed[self.start_node].start if self.start_node is not None else self.start
-        end = computed[self.end_node].end if self.end_node is not None else CodePosition(state.line, state.column)
-        computed[self.node] = CodeRange(start, end)
-
-
-class _PositionState:
-    """A LibCST code-generation state that tracks line/column like ``PositionProvider`` but records ranges only
-    for the wanted nodes (and the children LibCST takes their start or end from), and stops as
-    soon as every wanted node is done. Ranges are identical to ``PositionProvider``'s (tested)."""
-
-    def __init__(self, module: cst.Module, wanted: set[cst.CSTNode]) -> None:
-        self.default_indent = module.default_indent
-        self.default_newline = module.default_newline
-        self.indent_tokens: list[str] = []
-        self.tokens: list[str] = []
-        self.line = 1
-        self.column = 0
-        self.wanted = wanted
-        self.remaining = len(wanted)
-        self.computed: dict[cst.CSTNode, CodeRange] = {}
-        self.hoisted: set[cst.CSTNode] = set()  # children whose ranges a kept node's range is made of
-        self._stack: list[CodePosition] = []
-
-    def _advance(self, value: str) -> None:
-        if "\n" in value or "\r" in value:
-            segments = _NEWLINE.split(value)
-            self.line += len(segments) - 1
-            self.column = len(segments[-1])
-        else:
-            self.column += len(value)
-
-    def add_token(self, value: str) -> None:
-        self.tokens.append(value)
-        self._advance(value)
-
-    def add_indent_tokens(self) -> None:
-        for token in self.indent_tokens:
-            self.tokens.append(token)
-            self._advance(token)
-
-    def increase_indent(self, value: str) -> None:
-        self.indent_tokens.append(value)
-
-    def decrease_indent(self) -> None:
-        self.indent_tokens.pop()
-
-    def pop_trailing_newline(self) -> None:
-        if self.tokens:  # like LibCST: the token goes, the position stays
-            self.tokens.pop()
-
-    def _keeps(self, node: cst.CSTNode) -> bool:
-        return node in self.wanted or node in self.hoisted
-
-    def before_codegen(self, node: cst.CSTNode) -> None:
-        if self._keeps(node):
-            self._stack.append(CodePosition(self.line, self.column))
-
-    def after_codegen(self, node: cst.CSTNode) -> None:
-        if not self._keeps(node):
-            return
-        start = self._stack.pop()
-        if node not in self.computed:
-            self.computed[node] = CodeRange(start, CodePosition(self.line, self.column))
-        if node in self.wanted:
-            self.remaining -= 1
-            if self.remaining == 0:
-                raise _Done
-
-    def record_syntactic_position(self, node, *, start_node=None, end_node=None):
-        if not self._keeps(node):
-            return _NOTHING
-        if start_node is not None:  # the range comes from children's: keep theirs too
-            self.hoisted.add(start_node)
-        if end_node is not None:
-            self.hoisted.add(end_node)
-        return _Recording(self, node, start_node, end_node)
-
-
-_NEWLINE = re.compile(r"\r\n?|\n")
-_NOTHING = contextlib.nullcontext()
-
-
-def resolve_positions(module: cst.Module, nodes: Iterable[cst.CSTNode]) -> dict[cst.CSTNode, CodeRange]:
-    """Positions of ``nodes`` (computed only when a file has something to report), the same ranges LibCST's
-    ``PositionProvider`` gives, from one code-generation pass that records only what is asked for."""
-    wanted = set(nodes)
-    if not wanted:
-        return {}
-    if walk.REFERENCE:
-        return full_positions(module, wanted)
-    state = _PositionState(module, wanted)
-    try:
-        module._codegen(state)
-    except _Done:
-        pass
-    computed = state.computed
-    return {node: computed[node] for node in wanted if node in computed}
-
-
-def full_positions(module: cst.Module, nodes: Iterable[cst.CSTNode]) -> dict[cst.CSTNode, CodeRange]:
-    """The reference: LibCST's ``PositionProvider`` over the whole tree."""
-    positions = MetadataWrapper(module, unsafe_skip_copy=True).resolve(PositionProvider)
-    return {node: positions[node] for node in nodes if node in positions}
+if TYPE_CHECKING:
+    from emberlint.layout import Layout
+    from emberlint.parsed_file import ParsedFile
 
 
 def start_of(code_range: CodeRange) -> Position:
@@ -176,13 +52,13 @@ def fix_nodes(fix: RawFix, module: cst.Module) -> list[cst.CSTNode]:
     return nodes
 
 
-def build_fix(fix: RawFix, module: cst.Module, positions: dict[cst.CSTNode, CodeRange], tree=None,
-              layout=None) -> Fix | None:
-    """The text edits of a fix. ``tree``: the light tree ``module`` belongs to (None for a LibCST module);
-    ``layout``: the file's ``emberlint.layout.Layout`` (continuation lines keep their block's indentation,
-    parentheses a call does not need are dropped)."""
-    newline = tree.default_newline if tree is not None else module.default_newline
-    default_indent = module.default_indent if tree is None else (layout.indent_unit if layout else "    ")
+def build_fix(fix: RawFix, parsed: ParsedFile, positions: dict[cst.CSTNode, CodeRange],
+              layout: Layout | None = None) -> Fix | None:
+    """The text edits of a fix in the file ``parsed``. ``layout``: the file's ``emberlint.layout.Layout``
+    (continuation lines keep their block's indentation, parentheses a call does not need are dropped)."""
+    module = parsed.module
+    newline = parsed.default_newline
+    default_indent = layout.indent_unit if layout else "    "
     edits: list[Edit] = []
     for old, new in fix.replacements:
         code_range = positions.get(old)

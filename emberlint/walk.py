@@ -20,8 +20,6 @@ import ast
 import dataclasses
 import itertools
 import operator
-import os
-import re
 import sys
 
 from typing import Any, Callable, Iterator
@@ -56,18 +54,10 @@ def _learn_order(node: cst.CSTNode) -> tuple[str, ...]:
     return order
 
 
-#: True: ``walk`` and ``positions.resolve_positions`` use LibCST's own ``visit``/``PositionProvider`` (the
-#: reference the fast paths are tested against; also ``EMBERLINT_REFERENCE_TRAVERSAL=1``).
-REFERENCE = os.environ.get("EMBERLINT_REFERENCE_TRAVERSAL") == "1"
-
-
 def walk(node: cst.CSTNode, visitor: cst.CSTVisitor) -> None:
     """Visit ``node`` and its descendants with ``visitor`` exactly as ``node.visit(visitor)`` would, read-only.
     The tree's pre-order is computed once and replayed by later walks over the same root (the engine walks each
     module three times), without recursion."""
-    if REFERENCE and not getattr(type(node), "LIGHT", False):
-        node.visit(visitor)
-        return
     order = _preorder(node)[0]
     on_visit, on_leave = visitor.on_visit, visitor.on_leave
     open_nodes: list[tuple[cst.CSTNode, int]] = []
@@ -88,9 +78,6 @@ def walk_kinds(node: cst.CSTNode, visitor: cst.CSTVisitor, kinds: set[str] | fro
     """``walk`` restricted to the nodes whose type is named in ``kinds``: ``visitor.on_visit``/``on_leave`` see
     only those, in the same relative order as in a full walk, at a cost proportional to their number. Nothing is
     skipped (``on_visit``'s result is ignored), so it serves visitors that never prune a subtree."""
-    if REFERENCE and not getattr(type(node), "LIGHT", False):
-        node.visit(_Filtered(visitor, kinds))
-        return
     order, by_type = _preorder(node)
     positions = _positions(by_type, kinds)
     on_visit, on_leave = visitor.on_visit, visitor.on_leave
@@ -103,22 +90,6 @@ def walk_kinds(node: cst.CSTNode, visitor: cst.CSTVisitor, kinds: set[str] | fro
         open_nodes.append((current, end))
     while open_nodes:
         on_leave(open_nodes.pop()[0])
-
-
-class _Filtered(cst.CSTVisitor):
-    """LibCST's own traversal, forwarding only the nodes ``walk_kinds`` would (the reference traversal)."""
-
-    def __init__(self, visitor: cst.CSTVisitor, kinds) -> None:
-        self.visitor, self.kinds = visitor, kinds
-
-    def on_visit(self, node: cst.CSTNode) -> bool:
-        if type(node).__name__ in self.kinds:
-            self.visitor.on_visit(node)
-        return True
-
-    def on_leave(self, original_node: cst.CSTNode) -> None:
-        if type(original_node).__name__ in self.kinds:
-            self.visitor.on_leave(original_node)
 
 
 def nodes_of(root: cst.CSTNode, *kinds: str) -> list[cst.CSTNode]:
@@ -225,12 +196,6 @@ def _learn_kind(kind: type) -> bool:
     return result
 
 
-#: CPython's own limit on nested brackets; LibCST's native parser overflows its stack (a segfault that takes
-#: the whole process down) on a few thousand.
-MAX_BRACKET_DEPTH = 200
-_BRACKET = re.compile(r"[()\[\]{}]")
-
-
 #: The recursion limit CPython's parser is consulted at. Its AST construction allows three C levels per unit of
 #: the limit, and LibCST handles what CPython accepts at the default limit; a raised limit (Hypothesis raises it
 #: while a test runs) would let through nesting that overflows the C stack in either parser.
@@ -259,30 +224,7 @@ def is_too_deep(exc: SyntaxError) -> bool:
     return "too many nested" in str(exc) or "too complex" in str(exc)
 
 
-def nesting_error(source: str) -> str | None:
-    """Why ``source`` is too deeply nested to hand to LibCST, or None. CPython's parser is the judge (it fails
-    cleanly, and LibCST handles whatever it accepts); for source it rejects for another reason (e.g. syntax of a
-    newer Python) a bracket count stands in."""
-    try:
-        parse_at_default_depth(source)
-    except (RecursionError, MemoryError):
-        return "too deeply nested to analyse"
-    except SyntaxError as exc:
-        if is_too_deep(exc):
-            return "too deeply nested to analyse"
-        if sum(source.count(c) for c in "([{") > MAX_BRACKET_DEPTH:
-            depth = deepest = 0
-            for match in _BRACKET.finditer(source):
-                depth += 1 if match.group() in "([{" else -1
-                deepest = max(deepest, depth)
-            if deepest > MAX_BRACKET_DEPTH:
-                return "too deeply nested to analyse"
-    except ValueError:  # NUL bytes: LibCST reports them
-        return None
-    return None
-
-
-__all__ = ["FastVisitor", "children", "handled_kinds", "nesting_error", "nodes_of", "subtree", "walk", "walk_kinds"]
+__all__ = ["FastVisitor", "children", "handled_kinds", "nodes_of", "subtree", "walk", "walk_kinds"]
 
 
 def subtree(node: cst.CSTNode) -> Iterator[cst.CSTNode]:

@@ -10,6 +10,7 @@ import libcst as cst
 import pytest
 
 import emberlint.engine as engine
+from tests.libcst_oracle import use_libcst_oracle
 from emberlint.config import Config
 from emberlint.engine import lint_source
 from emberlint.fixing import fix_text
@@ -224,7 +225,7 @@ LAYOUT_SOURCES = [
 @pytest.mark.parametrize("source", LAYOUT_SOURCES)
 def test_light_tree_and_libcst_lay_fixes_out_alike(source: str, monkeypatch):
     light = fix_text(source, "case.py", STRICT).text
-    monkeypatch.setattr(engine, "TREE", "libcst")
+    use_libcst_oracle(monkeypatch)
     assert fix_text(source, "case.py", STRICT).text == light
 
 
@@ -328,7 +329,7 @@ def test_generated_multi_line_operations_fix_to_code_that_parses_and_settles(exp
 
     patch = _pytest.monkeypatch.MonkeyPatch()
     try:
-        patch.setattr(engine, "TREE", "libcst")
+        use_libcst_oracle(patch)
         assert fix_text(source, "case.py", EL301).text == outcome.text
     finally:
         patch.undo()

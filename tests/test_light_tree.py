@@ -1,5 +1,5 @@
 """Detection on the light tree (``emberlint/light.py``) gives exactly the findings, positions, messages and fixes
-of detection on LibCST's own tree (``EMBERLINT_TREE=libcst``), on rule examples, real files and generated code."""
+of detection on LibCST's own tree (the oracle ``tests/libcst_oracle.py``), on rule examples, real files and generated code."""
 
 from __future__ import annotations
 
@@ -24,6 +24,8 @@ from emberlint.walk import children, nodes_of, subtree, walk, walk_kinds
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
 import corpus
 
+from tests.libcst_oracle import use_libcst_oracle
+
 STRICT = Config(profile="strict")
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -37,7 +39,7 @@ def _report(source: str, path: str = "case.py") -> tuple:
 
 def _both(source: str, monkeypatch, path: str = "case.py") -> tuple[tuple, tuple]:
     with monkeypatch.context() as patch:
-        patch.setattr(engine, "TREE", "libcst")
+        use_libcst_oracle(patch)
         reference = _report(source, path)
     return _report(source, path), reference
 
@@ -81,7 +83,7 @@ def test_real_files_fix_to_the_same_text(monkeypatch):
         source = path.read_text(encoding="utf-8")
         fixed = fix_text(source, str(path), STRICT, unsafe=True).text
         with monkeypatch.context() as patch:
-            patch.setattr(engine, "TREE", "libcst")
+            use_libcst_oracle(patch)
             assert fix_text(source, str(path), STRICT, unsafe=True).text == fixed, path
 
 
@@ -226,4 +228,4 @@ def test_visitor_kinds_come_from_their_methods():
     ("'a' # c\n'b'", ["'a' # c\n'b'"]),
 ])
 def test_concatenated_strings_split_into_their_tokens(text, pieces):
-    assert light._string_pieces(text) == pieces
+    assert light.builder._string_pieces(text) == pieces
