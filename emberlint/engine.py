@@ -3,7 +3,6 @@ then filter by suppressions and per-file ignores."""
 
 from __future__ import annotations
 
-import ast
 import re
 import warnings
 from typing import Callable

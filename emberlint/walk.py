@@ -21,7 +21,6 @@ import dataclasses
 import itertools
 import operator
 import sys
-
 from typing import Any, Callable, Iterator
 
 import libcst as cst

@@ -9,11 +9,10 @@ import textwrap
 import libcst as cst
 import pytest
 
-import emberlint.engine as engine
-from tests.libcst_oracle import use_libcst_oracle
 from emberlint.config import Config
 from emberlint.engine import lint_source
 from emberlint.fixing import fix_text
+from tests.libcst_oracle import use_libcst_oracle
 
 STRICT = Config(profile="strict")
 EL301 = Config(profile="strict", select=("EL301",))
