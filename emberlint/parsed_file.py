@@ -3,7 +3,7 @@ implements it; the equivalence tests implement it on LibCST's own tree, as the o
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
     import libcst as cst
@@ -12,6 +12,7 @@ if TYPE_CHECKING:
     from emberlint.suppress import Suppressions
 
 
+@runtime_checkable
 class ParsedFile(Protocol):
     #: The source text it was parsed from, and its lines (with their line ends; ``emberlint.lines``).
     source: str

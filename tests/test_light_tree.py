@@ -229,3 +229,18 @@ def test_visitor_kinds_come_from_their_methods():
 ])
 def test_concatenated_strings_split_into_their_tokens(text, pieces):
     assert light.builder._string_pieces(text) == pieces
+
+
+def test_the_light_tree_and_the_oracle_are_parsed_files():
+    from emberlint.parsed_file import ParsedFile
+    from tests.libcst_oracle import LibcstFile
+
+    source = "import mlx.core as mx\nx = mx.zeros(3)  # emberlint: ignore[EL301]\n"
+    for parsed in (light.build(source, ast.parse(source)), LibcstFile(source, cst.parse_module(source))):
+        assert isinstance(parsed, ParsedFile)
+        call = parsed.nodes_of("Call")[0]
+        assert parsed.ancestors(call)[0] is parsed.module and parsed.ancestors(call)[-1] is call
+        assert parsed.parent_of(call) is parsed.ancestors(call)[-2]
+        assert (parsed.range_of(call).start.line, parsed.range_of(call).start.column) == (2, 4)
+        assert [entry.line for entry in parsed.suppressions().all()] == [2]
+        assert parsed.lines[1] == "x = mx.zeros(3)  # emberlint: ignore[EL301]\n" and parsed.default_newline == "\n"
