@@ -90,7 +90,8 @@ def main() -> None:
                 times[name].append(timed(command, folder, env))
         print(f"warm one-file `emberlint check {source.name}` ({source.stat().st_size} bytes), {args.repeat} runs "
               f"each, alternating; python {sys.version.split()[0]}")
-        print(f"{'':24} {'wall median':>11} {'wall best':>10} {'CPU median':>11} {'CPU best':>9} {'LibCST modules':>15}")
+        print(f"{'':24} {'wall median':>11} {'wall best':>10} {'CPU median':>11} {'CPU best':>9} "
+              f"{'LibCST modules':>15}")
         medians = {}
         for name, folder in projects.items():
             walls, cpus = [t[0] for t in times[name]], [t[1] for t in times[name]]

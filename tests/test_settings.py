@@ -145,7 +145,8 @@ class _Stream:
 
 def test_terminal_colour_and_exit_codes(monkeypatch):
     monkeypatch.delenv("NO_COLOR", raising=False)
-    assert use_color(False, _Stream(True)) and not use_color(True, _Stream(True)) and not use_color(False, _Stream(False))
+    assert use_color(False, _Stream(True))
+    assert not use_color(True, _Stream(True)) and not use_color(False, _Stream(False))
     monkeypatch.setenv("NO_COLOR", "1")
     assert not use_color(False, _Stream(True))
 
