@@ -33,7 +33,8 @@ def _is_type_checking(node: ast.If) -> bool:
 
 def imported_names(module: str, file: Path) -> set[str]:
     """Every name an ``import`` statement of the file can load at run time (module level or inside a function;
-    not under ``if TYPE_CHECKING:``): ``from a import b`` gives ``a`` and ``a.b``."""
+    not under ``if TYPE_CHECKING:``): ``import a.b`` gives ``a.b``, ``from a import b`` ``a.b`` (a module, or the
+    name ``b`` of module ``a``)."""
     package = module if file.name == "__init__.py" else module.rpartition(".")[0]
     names: set[str] = set()
 
@@ -51,12 +52,22 @@ def imported_names(module: str, file: Path) -> set[str]:
                     source = ".".join([*base, *([child.module] if child.module else [])])
                 else:
                     source = child.module or ""
-                names.add(source)
-                names.update(f"{source}.{alias.name}" for alias in child.names)
+                names.update(f"{source}.{alias.name}" for alias in child.names)  # a module, or a name in source
             visit(child)
 
     visit(ast.parse(file.read_text(encoding="utf-8"), str(file)))
     return names
+
+
+def imported_modules(module: str, file: Path, modules: set[str]) -> set[str]:
+    """The modules among ``modules`` that ``module`` imports (``emberlint.model.Severity``: ``emberlint.model``)."""
+    found = set()
+    for name in imported_names(module, file):
+        while name and name not in modules:
+            name = name.rpartition(".")[0]
+        if name and name != module:
+            found.add(name)
+    return found
 
 
 def dynamic_imports(modules: dict[str, Path]) -> dict[str, set[str]]:
@@ -69,19 +80,10 @@ def dynamic_imports(modules: dict[str, Path]) -> dict[str, set[str]]:
 
 
 def import_graph() -> dict[str, set[str]]:
-    """Module -> the emberlint modules it imports (importing ``a.b.c`` imports the packages ``a.b`` and ``a``)."""
+    """Module -> the emberlint modules it imports names from. (A package's ``__init__`` runs before its modules
+    without an edge: it is finished before any of them runs unless it imports them itself.)"""
     modules = module_files()
-    graph: dict[str, set[str]] = {}
-    for module, file in modules.items():
-        edges: set[str] = set()
-        for name in imported_names(module, file):
-            while name and name not in modules:  # ``from emberlint.model import Severity``: the module
-                name = name.rpartition(".")[0]
-            while name:
-                if name in modules:
-                    edges.add(name)
-                name = name.rpartition(".")[0]
-        graph[module] = edges - {module}
+    graph = {module: imported_modules(module, file, set(modules)) for module, file in modules.items()}
     for module, extra in dynamic_imports(modules).items():
         graph[module] |= extra
     return graph
@@ -127,7 +129,7 @@ def test_the_cycle_finder_names_a_cycle_through_function_level_imports(tmp_path)
     (tmp_path / "b.py").write_text("def f():\n    from c import x\n")
     (tmp_path / "c.py").write_text("from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    import b\n"
                                    "def g():\n    import a\n")
-    graph = {name: {n for n in imported_names(name, tmp_path / f"{name}.py") if n in "abc"} for name in "abc"}
+    graph = {name: imported_modules(name, tmp_path / f"{name}.py", set("abc")) for name in "abc"}
     assert graph == {"a": {"b"}, "b": {"c"}, "c": {"a"}}
     assert find_cycle(graph) == ["a", "b", "c", "a"]
     assert find_cycle({"a": {"b"}, "b": set()}) is None
