@@ -73,9 +73,9 @@ def emberlint(*args: str) -> subprocess.CompletedProcess:
 
 def check_files(files: list[Path], jobs: int, counts: Counts) -> set[Path]:
     """Lint in-process; returns the files with findings."""
-    from emberlint.runner import ConfigResolver, discover_targets, lint_targets
+    from emberlint.runner import ConfigResolver, Overrides, discover_targets, lint_targets
 
-    targets, _ = discover_targets([str(p) for p in files], ConfigResolver({"profile": "strict"}))
+    targets, _ = discover_targets([str(p) for p in files], ConfigResolver(Overrides(profile="strict")))
     with_findings = set()
     for result in lint_targets(targets, jobs):
         counts.findings += len(result.findings)

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from emberlint import __version__
-from emberlint.model import Edit, FileError, FileResult, Finding, Fix, Position, Severity
+from emberlint.model import Edit, ErrorKind, FileError, FileResult, Finding, Fix, Position, Severity
 from emberlint.sources import replace_atomically
 
 CACHE_DIR_ENV = "EMBERLINT_CACHE_DIR"
@@ -105,7 +105,7 @@ def result_from_json(path: str, data: dict[str, Any]) -> FileResult:
             )
         )
     errors = [
-        FileError(path, str(e["message"]), str(e["kind"]), e.get("line"), e.get("column"), e.get("code"),
+        FileError(path, str(e["message"]), ErrorKind(e["kind"]), e.get("line"), e.get("column"), e.get("code"),
                   e.get("end_line"), e.get("end_column"), e.get("cell"))
         for e in data["errors"]
     ]
@@ -131,7 +131,7 @@ class ResultCache:
 
     def put(self, key: str, result: FileResult) -> None:
         """Store ``result`` atomically; a cache that cannot be written is silently skipped."""
-        if any(error.kind == "internal" for error in result.errors):
+        if any(error.kind is ErrorKind.INTERNAL for error in result.errors):
             return  # a crash may be transient (memory, recursion): recompute it next time
         target = self._file(key)
         try:

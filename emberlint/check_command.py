@@ -7,15 +7,14 @@ from pathlib import Path
 
 import click
 
-from emberlint.cli import use_color
-from emberlint.config import ConfigError
+from emberlint.config import ConfigError, Overrides
 from emberlint.options import config_path, overrides_from, selection_options
+from emberlint.terminal import EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS, exit_code, use_color
 
-EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 PROGRESS_MIN_FILES = 200
 
 
-def run_check(paths, overrides, explicit_config, jobs, progress_enabled, cache=False):
+def run_check(paths, overrides: Overrides, explicit_config, jobs, progress_enabled, cache=False):
     """Lint ``paths``; returns (report, targets). Raises ConfigError for bad configuration."""
     from emberlint.reporters import Report
     from emberlint.runner import ConfigResolver, discover_targets, lint_targets
@@ -44,15 +43,6 @@ def show_progress(output_format: str, output_file) -> bool:
 
     return (output_format == "text" and output_file is None and sys.stderr.isatty()
             and not os.environ.get("CI") and not os.environ.get("GITHUB_ACTIONS"))
-
-
-def exit_code(report, warnings_as_errors: bool) -> int:
-    if report.errors:
-        return EXIT_ERROR
-    for finding in report.findings:
-        if finding.severity.fails or warnings_as_errors:
-            return EXIT_FINDINGS
-    return EXIT_CLEAN
 
 
 def write_report_file(name: str, write) -> object:
@@ -118,15 +108,15 @@ def _apply_baseline(report, baseline_file, write_baseline_file) -> None:
               help="Record today's findings in this baseline file and exit 0.")
 @click.option("--stdin-filename", help="With PATH `-`: the file name the code on stdin stands for (its config, "
               "per-file ignores and excludes apply; `.ipynb` reads a notebook).")
-def check(paths, select, ignore, profile, config_file, exclude, output_format, output_file, statistics,
-          warnings_as_errors, no_color, coach, jobs, timeout, baseline_file, write_baseline_file, no_cache,
-          stdin_filename):
+def check(paths, select, ignore, profile, config_file, exclude, force_exclude, output_format, output_file,
+          statistics, warnings_as_errors, no_color, coach, jobs, timeout, baseline_file, write_baseline_file,
+          no_cache, stdin_filename):
     """Check PATHS (files or folders; default: the current folder; `-`: stdin)."""
     from emberlint.reporters import RenderOptions, reporter
     from emberlint.stdin_input import check_stdin, wants_stdin
 
     try:
-        overrides = overrides_from(select, ignore, profile, exclude, warnings_as_errors, timeout)
+        overrides = overrides_from(select, ignore, profile, exclude, warnings_as_errors, timeout, force_exclude)
         if wants_stdin(paths):
             report, targets = check_stdin(paths, stdin_filename, overrides, config_path(config_file))
         else:
@@ -160,3 +150,6 @@ def check(paths, select, ignore, profile, config_file, exclude, output_format, o
         click.echo(text, nl=False)
     fail_on_warnings = warnings_as_errors or any(t.config.warnings_as_errors for t in targets)
     sys.exit(exit_code(report, fail_on_warnings))
+
+
+__all__ = ["check", "run_check", "exit_code", "EXIT_CLEAN", "EXIT_FINDINGS", "EXIT_ERROR"]  # exit codes: terminal's

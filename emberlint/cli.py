@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import importlib
-import os
 import sys
-from pathlib import Path
 
 import click
 
 from emberlint import __version__
+from emberlint.terminal import EXIT_ERROR
 
 #: subcommand -> "module:attribute" of a click command, imported only when used.
 LAZY_COMMANDS = {
@@ -20,7 +19,6 @@ LAZY_COMMANDS = {
     "lsp": "emberlint.lsp:lsp_command",
 }
 DEFAULT_COMMAND = "check"
-INTERNAL_ERROR_EXIT = 2
 
 
 class LazyGroup(click.Group):
@@ -52,7 +50,7 @@ class LazyGroup(click.Group):
 
             traceback.print_exc()
             click.echo(f"emberlint: internal error: {type(exc).__name__}: {exc} (please report it)", err=True)
-            sys.exit(INTERNAL_ERROR_EXIT)
+            sys.exit(EXIT_ERROR)
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         if not args:
@@ -70,17 +68,6 @@ def main() -> None:
     Finds Python scalars, host round trips, bare operators and untyped constants in array code.
     `emberlint PATH...` is short for `emberlint check PATH...`.
     """
-
-
-def use_color(no_color: bool, stream=None) -> bool:
-    stream = stream or sys.stdout
-    if no_color or os.environ.get("NO_COLOR"):
-        return False
-    return bool(getattr(stream, "isatty", lambda: False)())
-
-
-def existing_config_path(value: str | None) -> Path | None:
-    return Path(value) if value else None
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -1,4 +1,10 @@
-"""Configuration: ``[tool.emberlint]`` in ``pyproject.toml`` or ``.emberlint.yaml``, found by walking up."""
+"""Configuration: ``[tool.emberlint]`` in ``pyproject.toml`` or ``.emberlint.yaml``, found by walking up, and the
+overrides of the command line or the editor on top of it.
+
+Only the shape of the settings is validated here (no rule is imported: a warm cached run stays light). The rule
+codes a configuration names are kept in ``Config.rule_codes`` with where they were written, and checked against
+the registry where the rules are loaded anyway (``registry.check_codes``, before anything is linted).
+"""
 
 from __future__ import annotations
 
@@ -46,10 +52,9 @@ class Config:
     source: str | None = None  # the config file
     # seconds one file may take (check and fix); 0: no limit. Not part of the repr: the cache key ignores it
     timeout: float = field(default=DEFAULT_TIMEOUT, repr=False)
-
-    def with_overrides(self, **overrides: Any) -> Config:
-        cleaned = {k: v for k, v in overrides.items() if v is not None}
-        return replace(self, **cleaned)
+    # every rule code the settings name (also those an override replaced), with where: ("--select", codes),
+    # ("pyproject.toml [tool.emberlint]: 'select'", codes)...; in the repr, so a cached result implies they passed
+    rule_codes: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     def relative(self, path: str | Path) -> str:
         path = Path(path)
@@ -75,6 +80,44 @@ class Config:
 
     def exempt_parameters(self) -> dict[str, tuple[str, ...]]:
         return dict(self.exempt_apis)
+
+
+@dataclass(frozen=True)
+class Overrides:
+    """Settings given on the command line (``options.overrides_from``) or by the editor (``lsp``), applied on top
+    of each folder's configuration by ``runner.ConfigResolver``. None / empty: the configuration's value."""
+
+    select: tuple[str, ...] | None = None
+    ignore: tuple[str, ...] | None = None
+    profile: str | None = None
+    extra_exclude: tuple[str, ...] = ()  # --exclude: matched against the path as given
+    force_exclude: bool = False
+    warnings_as_errors: bool = False
+    timeout: float | None = None
+    #: how an error names the setting a rule code came from: "--select", "editor setting emberlint.select"
+    origin: str = "--{}"
+
+    def apply(self, config: Config) -> Config:
+        changes: dict[str, Any] = {}
+        if self.select is not None:
+            changes["select"] = self.select
+        if self.ignore is not None:
+            changes["ignore"] = self.ignore
+        if self.profile is not None:
+            changes["profile"] = self.profile
+        if self.extra_exclude:
+            changes["extra_exclude"] = self.extra_exclude
+        if self.force_exclude:
+            changes["force_exclude"] = True
+        if self.warnings_as_errors:
+            changes["warnings_as_errors"] = True
+        if self.timeout is not None:
+            changes["timeout"] = self.timeout
+        named = tuple((self.origin.format(key), codes) for key, codes in (("select", self.select),
+                                                                           ("ignore", self.ignore)) if codes)
+        if named:
+            changes["rule_codes"] = named + config.rule_codes
+        return replace(config, **changes) if changes else config
 
 
 def _matches_any(rel: str, patterns: tuple[str, ...]) -> bool:
@@ -114,9 +157,8 @@ def _string_list(key: str, value: Any, where: str) -> tuple[str, ...]:
 
 
 def parse_config(data: Any, where: str, root: str | None = None) -> Config:
-    """Validate a mapping of settings (as written in the file) into a ``Config``."""
-    from emberlint.registry import validate_codes
-
+    """Validate the shape of a mapping of settings (as written in the file) into a ``Config``; its rule codes are
+    recorded in ``rule_codes``, not checked."""
     if data is None:
         data = {}
     if not isinstance(data, dict):
@@ -125,6 +167,7 @@ def parse_config(data: Any, where: str, root: str | None = None) -> Config:
     if unknown:
         raise ConfigError(f"{where}: unknown setting(s) {', '.join(unknown)}; known: {', '.join(sorted(_KEYS))}")
     config = Config(root=root, source=where)
+    rule_codes: list[tuple[str, tuple[str, ...]]] = []
     if "profile" in data:
         if data["profile"] not in PROFILES:
             raise ConfigError(f"{where}: profile must be one of {', '.join(PROFILES)}, got {data['profile']!r}")
@@ -132,7 +175,7 @@ def parse_config(data: Any, where: str, root: str | None = None) -> Config:
     for key in ("select", "ignore"):
         if key in data:
             codes = _string_list(key, data[key], where)
-            validate_codes(codes, f"{where}: '{key}'")
+            rule_codes.append((f"{where}: '{key}'", codes))
             config = replace(config, **{key: codes})
     if "exclude" in data:
         config = replace(config, exclude=_string_list("exclude", data["exclude"], where))
@@ -143,7 +186,7 @@ def parse_config(data: Any, where: str, root: str | None = None) -> Config:
         entries = []
         for pattern, codes in table.items():
             codes = _string_list(f"per-file-ignores.{pattern}", codes, where)
-            validate_codes(codes, f"{where}: 'per-file-ignores' for {pattern!r}")
+            rule_codes.append((f"{where}: 'per-file-ignores' for {pattern!r}", codes))
             entries.append((str(pattern), codes))
         config = replace(config, per_file_ignores=tuple(entries))
     if "exempt-apis" in data:
@@ -178,7 +221,7 @@ def parse_config(data: Any, where: str, root: str | None = None) -> Config:
         if not isinstance(data["warnings-as-errors"], bool):
             raise ConfigError(f"{where}: 'warnings-as-errors' must be true or false")
         config = replace(config, warnings_as_errors=data["warnings-as-errors"])
-    return config
+    return replace(config, rule_codes=tuple(rule_codes))
 
 
 def load_file(path: Path) -> Config | None:

@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from emberlint.cli import use_color
+from emberlint.terminal import EXIT_ERROR, use_color
 
 
 def explain_text(code: str) -> str | None:
@@ -44,7 +44,7 @@ def explain(code: str, no_color: bool) -> None:
     text = explain_text(code)
     if text is None:
         click.echo(f"emberlint: unknown rule code {code!r} (see `emberlint rules`)", err=True)
-        sys.exit(2)
+        sys.exit(EXIT_ERROR)
     click.echo(text, nl=False)
 
 

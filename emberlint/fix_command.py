@@ -19,11 +19,11 @@ from dataclasses import dataclass, field
 
 import click
 
-from emberlint.check_command import EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS, exit_code
 from emberlint.config import ConfigError
 from emberlint.diffs import unified_diff
 from emberlint.model import FileError, Finding
 from emberlint.options import config_path, overrides_from, selection_options
+from emberlint.terminal import EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS, exit_code, use_color
 
 DEFAULT_TIMEOUT = 30.0
 
@@ -203,29 +203,28 @@ def run_fix(paths, overrides, explicit_config, jobs, unsafe, timeout, cache: boo
               help="Neither read nor write the result cache (.emberlint_cache/ or $EMBERLINT_CACHE_DIR).")
 @click.option("--stdin-filename", help="With PATH `-`: the file name stdin stands for (its config applies); the "
               "fixed source is printed on stdout, what remains on stderr.")
-def fix(paths, select, ignore, profile, config_file, exclude, unsafe_fixes, show_diff, check_only, timeout,
-        warnings_as_errors, no_color, jobs, no_cache, stdin_filename):
+def fix(paths, select, ignore, profile, config_file, exclude, force_exclude, unsafe_fixes, show_diff, check_only,
+        timeout, warnings_as_errors, no_color, jobs, no_cache, stdin_filename):
     """Apply fixes to PATHS (files or folders; default: the current folder; `-`: stdin) and report what remains.
 
     Exit status: 0 nothing remains, 1 failing findings remain, 2 errors (a file that cannot be read, parsed,
     fixed or written). With --diff or --check (nothing written), as ruff's --diff: 0 no fix would apply, 1 a fix
     would apply, 2 errors; the findings no fix removes are listed but do not set the status.
     """
-    from emberlint.cli import use_color
     from emberlint.reporters import RenderOptions, Report, reporter
     from emberlint.stdin_input import fix_stdin, wants_stdin
 
     if wants_stdin(paths):
         try:
-            overrides = overrides_from(select, ignore, profile, exclude, warnings_as_errors, timeout)
+            overrides = overrides_from(select, ignore, profile, exclude, warnings_as_errors, timeout, force_exclude)
             sys.exit(fix_stdin(paths, stdin_filename, overrides, config_path(config_file), unsafe_fixes, timeout,
-                               show_diff, check_only, warnings_as_errors))
+                               show_diff, check_only, warnings_as_errors, fix_file=fix_target))
         except ConfigError as exc:
             click.echo(f"emberlint: configuration error: {exc}", err=True)
             sys.exit(EXIT_ERROR)
 
     try:
-        overrides = overrides_from(select, ignore, profile, exclude, warnings_as_errors, timeout)
+        overrides = overrides_from(select, ignore, profile, exclude, warnings_as_errors, timeout, force_exclude)
         results, errors, targets = run_fix(list(paths) or ["."], overrides, config_path(config_file), jobs,
                                            unsafe_fixes, timeout, cache=not no_cache)
     except ConfigError as exc:

@@ -62,6 +62,7 @@ class Layout:
         self.tree = tree
         self._lines: list[str] | None = tree.lines if tree is not None else None
         self._parents: dict | None = None
+        self._positions: dict | None = None
         self._unit: str | None = None
 
     @property
@@ -94,10 +95,11 @@ class Layout:
     def ranges(self, nodes: list[cst.CSTNode]) -> list[CodeRange | None]:
         if self.tree is not None:
             return [self.tree.range_of(node) for node in nodes]
-        from emberlint.positions import resolve_positions
+        if self._positions is None:  # LibCST's own tree (the reference path): its PositionProvider
+            from libcst.metadata import MetadataWrapper, PositionProvider
 
-        found = resolve_positions(self.module, [n for n in nodes if n is not None])
-        return [found.get(node) for node in nodes]
+            self._positions = dict(MetadataWrapper(self.module, unsafe_skip_copy=True).resolve(PositionProvider))
+        return [self._positions.get(node) for node in nodes]
 
     def spans_lines(self, node: cst.CSTNode) -> bool:
         if self.tree is not None:

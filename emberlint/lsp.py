@@ -31,9 +31,10 @@ from pygls.protocol import LanguageServerProtocol
 from pygls.uris import to_fs_path
 
 from emberlint import __version__
-from emberlint.config import CONFIG_FILES, Config, ConfigError, discover
-from emberlint.model import FileError, FileResult, Finding, Position, Severity
-from emberlint.registry import validate_codes
+from emberlint.config import CONFIG_FILES, PROFILES, Config, ConfigError, Overrides
+from emberlint.model import ErrorKind, FileError, FileResult, Finding, Position, Severity
+from emberlint.runner import ConfigResolver, check_codes
+from emberlint.suppress import ignore_edit as suppression_edit
 
 SOURCE = "emberlint"
 DEBOUNCE_SECONDS = 0.05
@@ -67,7 +68,6 @@ def torch_step(a: torch.Tensor, b: torch.Tensor):
 FIX_ALL_KIND = "source.fixAll.emberlint"
 FIX_ALL_TITLE = "Fix all safe emberlint fixes in this file"
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
-_IGNORE_DIRECTIVE = re.compile(r"#\s*emberlint:\s*ignore\[(?P<codes>[^\]]*)\]", re.IGNORECASE)
 _SEVERITY = {Severity.ERROR: types.DiagnosticSeverity.Error, Severity.WARNING: types.DiagnosticSeverity.Warning}
 
 
@@ -145,18 +145,7 @@ def error_diagnostic(error: FileError, lines: list[str], encoding: str) -> types
 
 def ignore_edit(line_text: str, line_index: int, code: str, encoding: str) -> types.TextEdit:
     """Append ``  # emberlint: ignore[CODE]`` to the line, or add CODE to the directive already there."""
-    match = _IGNORE_DIRECTIVE.search(line_text)
-    if match is not None:
-        codes = [c.strip() for c in match.group("codes").split(",") if c.strip()]
-        if code not in codes:
-            codes.append(code)
-        start, end = match.span("codes")
-        new = ", ".join(codes)
-    else:
-        stripped = line_text.rstrip()
-        start = end = len(stripped)
-        new = f"  # emberlint: ignore[{code}]"
-        end = len(line_text)  # trailing whitespace goes
+    start, end, new = suppression_edit(line_text, code)
     return types.TextEdit(
         range=types.Range(
             start=types.Position(line=line_index, character=code_units(line_text[:start], encoding)),
@@ -229,7 +218,7 @@ class EmberlintServer(LanguageServer):
         self.settings: dict[str, Any] = {}
         self.linted: dict[str, Linted] = {}
         self.notebooks: dict[str, LintedNotebook] = {}
-        self._configs: dict[Path, Config] = {}
+        self._resolver: ConfigResolver | None = None  # for the current settings
         self._timers: dict[str, asyncio.TimerHandle] = {}
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="emberlint-lint")
         self._lock = threading.Lock()
@@ -266,31 +255,35 @@ class EmberlintServer(LanguageServer):
         return self.workspace.position_encoding or types.PositionEncodingKind.Utf16
 
     # configuration
-    def overrides(self) -> dict[str, Any]:
+    def overrides(self) -> Overrides:
+        """The client's settings (``select``, ``ignore``, ``profile``) over the configuration files'."""
         settings = self.settings.get("emberlint", self.settings) if isinstance(self.settings, dict) else {}
-        overrides: dict[str, Any] = {}
+        if not isinstance(settings, dict):
+            settings = {}
+        codes = {}
         for key in ("select", "ignore"):
-            value = settings.get(key) if isinstance(settings, dict) else None
+            value = settings.get(key)
             if isinstance(value, list) and all(isinstance(v, str) for v in value):
-                overrides[key] = tuple(v.upper() for v in value)
-                validate_codes(overrides[key], f"editor setting emberlint.{key}")  # ConfigError: a diagnostic
-        profile = settings.get("profile") if isinstance(settings, dict) else None
-        if profile in ("recommended", "strict"):
-            overrides["profile"] = profile
-        return overrides
+                codes[key] = tuple(v.upper() for v in value)
+        profile = settings.get("profile")
+        return Overrides(**codes, profile=profile if profile in PROFILES else None,
+                         origin="editor setting emberlint.{}")
 
     def config_for(self, path: Path | None) -> Config:
+        """The file's configuration, as ``check`` resolves it, with the client's settings; raises ConfigError
+        (shown as a diagnostic), also for an unknown rule code."""
         if path is None:  # an unsaved buffer: the workspace's configuration
             path = Path(self.workspace.root_path or Path.cwd()) / "untitled.py"
-        folder = path.parent.resolve()
         with self._lock:
-            if folder not in self._configs:
-                self._configs[folder] = discover(folder).with_overrides(**self.overrides())
-            return self._configs[folder]
+            if self._resolver is None:
+                self._resolver = ConfigResolver(self.overrides())
+            config = self._resolver.for_path(path)
+        check_codes([config])
+        return config
 
     def forget_configs(self) -> None:
         with self._lock:
-            self._configs.clear()
+            self._resolver = None
             self.linted.clear()
             self.notebooks.clear()
 
@@ -323,7 +316,7 @@ class EmberlintServer(LanguageServer):
                 result = lint_source(text, str(path or uri), config)
             except RecursionError:
                 result = FileResult(str(path or uri), errors=[FileError(str(path), "too deeply nested to analyse",
-                                                                         "internal")])
+                                                                         ErrorKind.INTERNAL)])
             linted = Linted(version, text, result, config)
         self.linted[uri] = linted
         return linted
@@ -356,7 +349,7 @@ class EmberlintServer(LanguageServer):
             try:
                 result = map_result(lint_source(module.text, path, config), module, path)
             except RecursionError:
-                result = FileResult(path, errors=[FileError(path, "too deeply nested to analyse", "internal")])
+                result = FileResult(path, errors=[FileError(path, "too deeply nested to analyse", ErrorKind.INTERNAL)])
             first = code[0][0] if code else None
             linted = {}
             for number, uri in code:

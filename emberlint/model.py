@@ -94,19 +94,39 @@ class Finding:
         }, self.cell)
 
 
+class ErrorKind(str, enum.Enum):
+    """What went wrong with a file (JSON ``"kind"``, SARIF/GitHub titles, the LSP's ``<kind>-error`` code)."""
+
+    READ = "read"  # missing, unreadable or undecodable
+    PARSE = "parse"  # a syntax error, or nested too deeply to parse
+    INTERNAL = "internal"  # a crash of emberlint on this file (never cached)
+    TIMEOUT = "timeout"  # over the per-file time budget
+    FIX = "fix"  # fixing failed; the file is left unchanged
+    WRITE = "write"  # the fixed file could not be written
+
+    def __str__(self) -> str:
+        return self.value
+
+    __format__ = str.__format__
+
+
 @dataclass(frozen=True)
 class FileError:
     """A file that could not be read or parsed, or a rule that crashed on it."""
 
     path: str
     message: str
-    kind: str = "parse"  # "read" | "parse" | "internal" | "config" | "timeout" | "write" | "fix"
+    kind: ErrorKind = ErrorKind.PARSE  # a plain string is converted (ValueError if it names no kind)
     line: int | None = None
     column: int | None = None
     code: str | None = None
     end_line: int | None = None  # where Python says a syntax error ends, when it says so
     end_column: int | None = None
     cell: int | None = None  # in a notebook: the 1-based cell that line counts lines of
+
+    def __post_init__(self) -> None:
+        if type(self.kind) is not ErrorKind:
+            object.__setattr__(self, "kind", ErrorKind(self.kind))
 
     @property
     def location(self) -> str:
@@ -115,7 +135,7 @@ class FileError:
     def to_json(self) -> dict[str, Any]:
         return _with_cell({
             "path": self.path,
-            "kind": self.kind,
+            "kind": self.kind.value,
             "message": self.message,
             "line": self.line,
             "column": self.column,

@@ -1,4 +1,5 @@
-"""Options shared by ``check`` and ``fix``: rule selection, profile, config file, exclusion."""
+"""Options shared by ``check`` and ``fix``: rule selection, profile, config file, exclusion, read into
+``config.Overrides``."""
 
 from __future__ import annotations
 
@@ -7,21 +8,14 @@ from typing import Callable
 
 import click
 
-from emberlint.config import PROFILES, ConfigError
+from emberlint.config import PROFILES, ConfigError, Overrides
 
 
-def _codes(value: str | None, name: str) -> tuple[str, ...] | None:
+def _codes(value: str | None) -> tuple[str, ...] | None:
+    """``--select``/``--ignore``'s codes (checked against the rules where they are loaded: ``runner.check_codes``)."""
     if not value:
         return None
-    codes = tuple(c.strip().upper() for c in value.split(",") if c.strip())
-    from emberlint.registry import validate_codes  # lazy: imports every rule (and LibCST)
-
-    validate_codes(codes, f"--{name}")
-    return codes
-
-
-def _remember_force_exclude(ctx: click.Context, param: click.Parameter, value: bool) -> None:
-    ctx.meta["emberlint.force_exclude"] = value
+    return tuple(c.strip().upper() for c in value.split(",") if c.strip())
 
 
 def selection_options(function: Callable) -> Callable:
@@ -32,7 +26,7 @@ def selection_options(function: Callable) -> Callable:
         click.option("--config", "config_file", type=click.Path(dir_okay=False), help="Use this config file."),
         click.option("--exclude", multiple=True, help="Glob of paths to skip (repeatable)."),
         click.option(
-            "--force-exclude", is_flag=True, expose_value=False, callback=_remember_force_exclude,
+            "--force-exclude", is_flag=True,
             help="Apply excludes to files named on the command line too (for pre-commit, which passes file names).",
         ),
     ]
@@ -41,23 +35,18 @@ def selection_options(function: Callable) -> Callable:
     return function
 
 
-def overrides_from(select, ignore, profile, exclude, warnings_as_errors=None, timeout=None) -> dict:
-    """Config overrides from the command line; raises ConfigError on an unknown code."""
-    overrides: dict = {
-        "select": _codes(select, "select"),
-        "ignore": _codes(ignore, "ignore"),
-        "profile": profile,
-    }
-    if warnings_as_errors:
-        overrides["warnings_as_errors"] = True
-    if timeout is not None:
-        overrides["timeout"] = float(timeout)
-    if exclude:
-        overrides["extra_exclude"] = tuple(exclude)
-    context = click.get_current_context(silent=True)
-    if context is not None and context.meta.get("emberlint.force_exclude"):
-        overrides["force_exclude"] = True
-    return overrides
+def overrides_from(select, ignore, profile, exclude, warnings_as_errors=False, timeout=None,
+                   force_exclude=False) -> Overrides:
+    """The command line's overrides of the configuration."""
+    return Overrides(
+        select=_codes(select),
+        ignore=_codes(ignore),
+        profile=profile,
+        extra_exclude=tuple(exclude or ()),
+        force_exclude=bool(force_exclude),
+        warnings_as_errors=bool(warnings_as_errors),
+        timeout=float(timeout) if timeout is not None else None,
+    )
 
 
 def config_path(value: str | None) -> Path | None:

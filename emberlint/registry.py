@@ -10,13 +10,11 @@ import pkgutil
 import re
 from importlib.metadata import entry_points
 from types import ModuleType
-from typing import TYPE_CHECKING, Iterable
+from typing import Iterable
 
+from emberlint.config import Config, ConfigError
 from emberlint.model import Severity
 from emberlint.rule import Rule
-
-if TYPE_CHECKING:
-    from emberlint.config import Config
 
 ENTRY_POINT_GROUP = "emberlint.rules"
 CODE_PATTERN = re.compile(r"^[A-Z]+[0-9]{3}$")
@@ -73,14 +71,19 @@ def _matches(code: str, selectors: Iterable[str]) -> bool:
 
 
 def validate_codes(codes: Iterable[str], where: str) -> None:
-    from emberlint.config import ConfigError
-
     known = [rule.CODE for rule in all_rules()]
     for code in codes:
         if code == "ALL":
             continue
         if not any(k.startswith(code) for k in known):
             raise ConfigError(f"{where}: unknown rule code or prefix {code!r} (see `emberlint rules`)")
+
+
+def check_codes(config: Config) -> None:
+    """Raise ConfigError for the first rule code the configuration names (``Config.rule_codes``: its file's and
+    the overrides') that no rule has."""
+    for where, codes in config.rule_codes:
+        validate_codes(codes, where)
 
 
 def enabled_rules(config: Config) -> dict[type[Rule], Severity]:

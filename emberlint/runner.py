@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
-from emberlint.config import Config, ConfigError, discover
-from emberlint.model import FileError, FileResult
+from emberlint.config import Config, ConfigError, Overrides, discover
+from emberlint.model import ErrorKind, FileError, FileResult
 from emberlint.sources import SourceError, read_source
 
 SKIP_DIRS = {".git", ".hg", ".svn", "__pycache__", ".venv", "venv", ".tox", ".nox", "node_modules", ".mypy_cache",
@@ -25,9 +25,11 @@ class Target:
 
 
 class ConfigResolver:
-    """The configuration of each folder (nearest config file upwards), with the command line's overrides."""
+    """The configuration of each folder (nearest config file upwards, or ``explicit``), with the overrides of the
+    command line or the editor; used by ``check``, ``fix``, stdin and the LSP. Raises ConfigError for a config file
+    that cannot be read or has a bad shape; rule codes are checked by ``check_codes`` (it loads every rule)."""
 
-    def __init__(self, overrides: dict, explicit: Path | None = None) -> None:
+    def __init__(self, overrides: Overrides = Overrides(), explicit: Path | None = None) -> None:
         self.overrides = overrides
         self.explicit = explicit
         self._cache: dict[Path, Config] = {}
@@ -36,20 +38,32 @@ class ConfigResolver:
         folder = path.parent if not path.is_dir() else path
         folder = folder.resolve()
         if folder not in self._cache:
-            base = discover(folder, self.explicit)
-            self._cache[folder] = base.with_overrides(**self.overrides)
+            self._cache[folder] = self.overrides.apply(discover(folder, self.explicit))
         return self._cache[folder]
+
+    def check_codes(self) -> None:
+        """Check the rule codes of the overrides and of every configuration resolved so far (ConfigError)."""
+        check_codes([self.overrides.apply(Config()), *self._cache.values()])
+
+
+def check_codes(configs: Iterable[Config]) -> None:
+    """Raise ConfigError for the first unknown rule code the configurations name (imports every rule)."""
+    from emberlint.registry import check_codes as check_config  # lazy: imports every rule (and LibCST)
+
+    for config in dict.fromkeys(configs):
+        check_config(config)
 
 
 def discover_targets(paths: Iterable[str], resolver: ConfigResolver) -> tuple[list[Target], list[FileError]]:
     """Python files under ``paths``: folders are walked minus excludes; files named explicitly are always taken,
-    unless ``force_exclude`` is set (pre-commit passes every file name explicitly)."""
+    unless ``force_exclude`` is set (pre-commit passes every file name explicitly). When there is none, the rule
+    codes of the settings are checked here (``lint_targets`` checks them otherwise)."""
     targets: dict[str, Target] = {}
     errors: list[FileError] = []
     for raw in paths:
         path = Path(raw)
         if not path.exists():
-            errors.append(FileError(raw, "no such file or directory", "read"))
+            errors.append(FileError(raw, "no such file or directory", ErrorKind.READ))
             continue
         if path.is_file():
             config = resolver.for_path(path)
@@ -58,6 +72,8 @@ def discover_targets(paths: Iterable[str], resolver: ConfigResolver) -> tuple[li
             continue
         for file in _walk(path, resolver):
             targets.setdefault(str(file), Target(str(file), resolver.for_path(file)))
+    if not targets:
+        resolver.check_codes()
     return sorted(targets.values(), key=lambda t: t.path), errors
 
 
@@ -90,7 +106,7 @@ def lint_target(target: Target, store: bool = False) -> FileResult:
     try:
         source = read_source(target.path)
     except SourceError as exc:
-        return FileResult(target.path, errors=[FileError(target.path, without_path(target.path, exc), "read")])
+        return FileResult(target.path, errors=[FileError(target.path, without_path(target.path, exc), ErrorKind.READ)])
     from emberlint.budget import OverBudget, time_budget
 
     seconds = target.config.timeout
@@ -104,10 +120,10 @@ def lint_target(target: Target, store: bool = False) -> FileResult:
             else:
                 result, _ = lint_text(source.text, target.path, target.config)
     except OverBudget as exc:  # reported, never cached: a later run with a larger budget tries again
-        return FileResult(target.path, errors=[FileError(target.path, str(exc), "timeout")])
+        return FileResult(target.path, errors=[FileError(target.path, str(exc), ErrorKind.TIMEOUT)])
     except Exception as exc:  # an engine bug on one file must not stop the run
         message = f"internal error: {type(exc).__name__}: {exc}"
-        result = FileResult(target.path, errors=[FileError(target.path, message, "internal")])
+        result = FileResult(target.path, errors=[FileError(target.path, message, ErrorKind.INTERNAL)])
     if store:
         from emberlint.cache import ResultCache, cache_root, entry_key
 
@@ -133,11 +149,16 @@ def lint_targets(
     """Results of ``work`` (default: linting) in the order of ``targets`` whatever the number of processes;
     ``work`` must be picklable (a module-level function or a partial of one). With ``cache`` (linting only),
     files whose bytes were linted before with the same settings are answered from the cache in this process and
-    only the others are linted (and stored)."""
+    only the others are linted (and stored). Before anything is linted, the rule codes of the targets' settings
+    are checked (ConfigError); a run answered wholly from the cache skips that: its settings, rule codes included,
+    are part of the cache key, and they passed the check in the run that stored the results."""
     if not cache or work is not lint_target:
+        check_codes(target.config for target in targets)
         return _run(targets, work, jobs, progress)
     results: list[Any] = [cached_result(target) for target in targets]
     missing = [index for index, result in enumerate(results) if result is None]
+    if missing:
+        check_codes(target.config for target in targets)
     if progress and len(targets) > len(missing):
         progress(len(targets) - len(missing))
     fresh = _run([targets[i] for i in missing], functools.partial(lint_target, store=True), jobs, progress)
@@ -176,4 +197,5 @@ def _run(targets: list[Target], work: Callable[[Target], Any], jobs: int | None,
     return results
 
 
-__all__ = ["ConfigError", "ConfigResolver", "Target", "discover_targets", "cached_result", "lint_targets", "lint_target"]
+__all__ = ["ConfigError", "ConfigResolver", "Overrides", "Target", "check_codes", "discover_targets", "cached_result",
+           "lint_targets", "lint_target"]

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import click
 
+from emberlint.terminal import EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS, exit_code
+
 STDIN = "-"
 
 
@@ -33,13 +35,15 @@ def _check_arguments(paths: tuple[str, ...]) -> None:
         raise click.UsageError("`-` (read stdin) cannot be combined with other paths")
 
 
-def _target(stdin_filename: str | None, overrides: dict, explicit_config):
-    """The Target stdin stands for (config found from the file name's folder), or None when excluded."""
-    from emberlint.runner import ConfigResolver, Target
+def _target(stdin_filename: str | None, overrides, explicit_config):
+    """The Target stdin stands for (config found from the file name's folder), or None when excluded; raises
+    ConfigError for bad settings (rule codes included)."""
+    from emberlint.runner import ConfigResolver, Target, check_codes
 
     name = stdin_filename or STDIN
     path = Path(stdin_filename) if stdin_filename else Path.cwd() / "stdin.py"
     config = ConfigResolver(overrides, explicit_config).for_path(path)
+    check_codes([config])
     if stdin_filename and config.force_exclude and config.is_excluded(path):
         return None
     return Target(name, config)
@@ -56,7 +60,7 @@ def _lint(text: str, target):
 
 def check_stdin(paths, stdin_filename, overrides, explicit_config):
     """(report, targets) for the code on stdin, as ``check_command.run_check`` returns them."""
-    from emberlint.model import FileError
+    from emberlint.model import ErrorKind, FileError
     from emberlint.reporters import Report
     from emberlint.sources import SourceError
 
@@ -69,7 +73,7 @@ def check_stdin(paths, stdin_filename, overrides, explicit_config):
     try:
         source = _read(stdin_filename)
     except SourceError as exc:
-        report.errors.append(FileError(target.path, str(exc).removeprefix(f"{target.path}: "), "read"))
+        report.errors.append(FileError(target.path, str(exc).removeprefix(f"{target.path}: "), ErrorKind.READ))
         return report, [target]
     report.sources[target.path] = source.text
     result = _lint(source.text, target)
@@ -79,12 +83,12 @@ def check_stdin(paths, stdin_filename, overrides, explicit_config):
 
 
 def fix_stdin(paths, stdin_filename, overrides, explicit_config, unsafe: bool, timeout, show_diff: bool,
-              check_only: bool, warnings_as_errors: bool) -> int:
-    """Fix the code on stdin; prints the fixed source (or a diff with ``show_diff``, nothing with ``check_only``)
-    on stdout and what remains on stderr. Returns the exit status."""
-    from emberlint.check_command import EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS, exit_code
-    from emberlint.fix_command import fix_target, unified_diff
-    from emberlint.model import FileError
+              check_only: bool, warnings_as_errors: bool, fix_file) -> int:
+    """Fix the code on stdin with ``fix_file`` (``fix_command.fix_target``); prints the fixed source (or a diff
+    with ``show_diff``, nothing with ``check_only``) on stdout and what remains on stderr. Returns the exit
+    status."""
+    from emberlint.diffs import unified_diff
+    from emberlint.model import ErrorKind, FileError
     from emberlint.reporters import RenderOptions, Report, reporter
     from emberlint.sources import SourceError
 
@@ -103,10 +107,10 @@ def fix_stdin(paths, stdin_filename, overrides, explicit_config, unsafe: bool, t
     except SourceError as exc:
         if not (show_diff or check_only):
             sys.stdout.buffer.write(raw)
-        report.errors.append(FileError(target.path, str(exc).removeprefix(f"{target.path}: "), "read"))
+        report.errors.append(FileError(target.path, str(exc).removeprefix(f"{target.path}: "), ErrorKind.READ))
         click.echo(reporter("text")(report, RenderOptions()), nl=False, err=True)
         return EXIT_ERROR
-    outcome = fix_target(target, unsafe=unsafe, timeout=timeout, source=source)
+    outcome = fix_file(target, unsafe=unsafe, timeout=timeout, source=source)
     new_text = outcome.new_text if outcome.changed else source.text
     if show_diff:
         if outcome.changed:

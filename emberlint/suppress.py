@@ -1,5 +1,6 @@
 """Suppression comments: ``# emberlint: ignore[EL101,EL201]``, ``# noqa: EL101``, a bare ``# emberlint: ignore``
-(every code on the line), and ``# emberlint: ignore-file[...]`` (the whole file)."""
+(every code on the line), and ``# emberlint: ignore-file[...]`` (the whole file): read (``build_suppressions``,
+``parse_suppressions``) and written (``ignore_edit``, the LSP's "ignore CODE on this line")."""
 
 from __future__ import annotations
 
@@ -109,3 +110,19 @@ def parse_suppressions(source: str) -> Suppressions:
     return build_suppressions(
         (token.start[0], token.start[1], token.string) for token in tokens if token.type == tokenize.COMMENT
     )
+
+
+def ignore_edit(line: str, code: str) -> tuple[int, int, str]:
+    """How to make ``line`` (its text without the line break) suppress ``code``: replace ``line[start:end]`` by
+    ``text``. ``code`` joins the codes of the line's ``# emberlint: ignore[...]``, else ``  # emberlint:
+    ignore[CODE]`` is appended in place of the trailing whitespace."""
+    for match in _DIRECTIVE.finditer(line):
+        bracket = match.group("codes")
+        if (match.group("kind") or "").lower() != "ignore" or not bracket or not bracket.lstrip().startswith("["):
+            continue
+        start, end = match.start("codes") + bracket.index("[") + 1, match.end("codes") - 1
+        codes = [c.strip() for c in line[start:end].split(",") if c.strip()]
+        if code not in codes:
+            codes.append(code)
+        return start, end, ", ".join(codes)
+    return len(line.rstrip()), len(line), f"  # emberlint: ignore[{code}]"

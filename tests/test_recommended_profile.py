@@ -351,10 +351,10 @@ def test_long_cumsum_in_bfloat16():
 def test_examples_stay_strict_clean():
     from pathlib import Path
 
-    from emberlint.runner import ConfigResolver, discover_targets, lint_targets
+    from emberlint.runner import ConfigResolver, Overrides, discover_targets, lint_targets
 
     root = Path(__file__).resolve().parent.parent / "examples" / "m2bert_mlx"
-    targets, errors = discover_targets([str(root)], ConfigResolver({"profile": "strict"}))
+    targets, errors = discover_targets([str(root)], ConfigResolver(Overrides(profile="strict")))
     assert not errors and targets
     results = lint_targets(targets, jobs=1)
     assert [f for r in results for f in r.findings] == []
