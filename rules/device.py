@@ -15,7 +15,7 @@ from emberlint.rules._coach import (
     table,
 )
 
-from emberlint.rule import Invalid, Rule
+from emberlint.rule import FixAvailability, Invalid, Rule
 from emberlint.walk import subtree
 
 
@@ -48,23 +48,56 @@ class HostTransferInCompute(Rule):
     NAME = "host-transfer-in-compute"
     MESSAGE = "`{call}` inside `{method}` moves data between devices on every call; {how}"
     SEVERITY = None  # strict only: on real code its findings were `.to(x.device)` of placed buffers (no move)
+    FIX = FixAvailability.NONE
     VALID = [
-        ("import torch\nclass M(torch.nn.Module):\n    def forward(self, u):\n        return self.proj(u.to(torch.float32))"),
-        ("import torch\nmodel = M().to('cuda')\ny = model(x).cpu().numpy()"),
-        ("import mlx.core as mx\nimport mlx.nn as nn\nclass M(nn.Module):\n    def __call__(self, u):\n"
-         "        return mx.multiply(u, u)"),
-        ("import torch\nclass M(torch.nn.Module):\n    def forward(self, x):\n"
-         "        if x.device != self.w.device:\n            x = x.to(self.w.device)\n        return x @ self.w"),
+        """
+        import torch
+        class M(torch.nn.Module):
+            def forward(self, u):
+                return self.proj(u.to(torch.float32))
+        """,
+        """
+        import torch
+        model = M().to('cuda')
+        y = model(x).cpu().numpy()
+        """,
+        """
+        import mlx.core as mx
+        import mlx.nn as nn
+        class M(nn.Module):
+            def __call__(self, u):
+                return mx.multiply(u, u)
+        """,
+        """
+        import torch
+        class M(torch.nn.Module):
+            def forward(self, x):
+                if x.device != self.w.device:
+                    x = x.to(self.w.device)
+                return x @ self.w
+        """,
     ]
     INVALID = [
         Invalid(
-            "import torch\nimport torch.nn as nn\nclass HyenaFilter(nn.Module):\n    def forward(self, x, L):\n"
-            "        k = self.filter(L).to(x.device)\n        return k.cpu()",
-            count=2,
+            """
+            import torch
+            import torch.nn as nn
+            class HyenaFilter(nn.Module):
+                def forward(self, x, L):
+                    k = self.filter(L).to(x.device)
+                        ^^^^^^^^^^^^^^^^^^^^^^^^^^^ EL701
+                    return k.cpu()
+                           ^^^^^^^ EL701
+            """,
         ),
         Invalid(
-            "import torch\nclass FFTConv(torch.nn.Module):\n    def forward(self, u, k):\n"
-            "        return torch.fft.irfft(u * k, norm='forward').to('cpu')"
+            """
+            import torch
+            class FFTConv(torch.nn.Module):
+                def forward(self, u, k):
+                    return torch.fft.irfft(u * k, norm='forward').to('cpu')
+                           ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^ EL701
+            """,
         ),
     ]
 
@@ -131,17 +164,36 @@ class TensorWithoutDevice(Rule):
     CODE = "EL702"
     NAME = "tensor-without-device"
     MESSAGE = "`{call}(...)` without `device=` in `{method}` makes a CPU tensor in code that uses a device; {how}"
+    FIX = FixAvailability.NONE
     VALID = [
-        ("import torch\nclass M(torch.nn.Module):\n    def forward(self, x):\n"
-         "        t = torch.arange(x.shape[-1], device=x.device)\n        return x.to(device=x.device) + t"),
-        ("import torch\nclass M(torch.nn.Module):\n    def forward(self, x):\n        return x + torch.zeros(3)"),
+        """
+        import torch
+        class M(torch.nn.Module):
+            def forward(self, x):
+                t = torch.arange(x.shape[-1], device=x.device)
+                return x.to(device=x.device) + t
+        """,
+        """
+        import torch
+        class M(torch.nn.Module):
+            def forward(self, x):
+                return x + torch.zeros(3)
+        """,
     ]
     INVALID = [
         Invalid(
-            "import torch\nimport torch.nn as nn\nclass PositionalEmbedding(nn.Module):\n"
-            "    def __init__(self, L, device='cuda'):\n        super().__init__()\n"
-            "        self.t = torch.linspace(0, 1, L, device=device)\n    def forward(self, L):\n"
-            "        w = 2 * 3.14159 * torch.arange(L) / L\n        return self.t[:, :L], w"
+            """
+            import torch
+            import torch.nn as nn
+            class PositionalEmbedding(nn.Module):
+                def __init__(self, L, device='cuda'):
+                    super().__init__()
+                    self.t = torch.linspace(0, 1, L, device=device)
+                def forward(self, L):
+                    w = 2 * 3.14159 * torch.arange(L) / L
+                                      ^^^^^^^^^^^^^^^ EL702
+                    return self.t[:, :L], w
+            """,
         ),
     ]
 
@@ -191,20 +243,54 @@ class MultipleDevices(Rule):
     CODE = "EL703"
     NAME = "multiple-devices"
     MESSAGE = "Second device `{device}` in this module (first: `{first}` on line {line}); {how}"
+    FIX = FixAvailability.NONE
     VALID = [
-        ("import torch\ndevice = torch.device('cuda' if torch.cuda.is_available() else 'cpu')\n"
-         "state = torch.load(path, map_location='cpu')\nx = x.to(device)"),
-        "import mlx.core as mx\nwith mx.stream(mx.cpu):\n    y = mx.exp(x)",
-        "import mlx.core as mx\ndevice = mx.gpu if mx.metal.is_available() else mx.cpu\nmx.set_default_device(device)",
-        ("import torch\nif torch.cuda.is_available():\n    device = torch.device('cuda')\n"
-         "elif torch.backends.mps.is_available():\n    device = torch.device('mps')\nelse:\n    device = torch.device('cpu')"),
+        """
+        import torch
+        device = torch.device('cuda' if torch.cuda.is_available() else 'cpu')
+        state = torch.load(path, map_location='cpu')
+        x = x.to(device)
+        """,
+        """
+        import mlx.core as mx
+        with mx.stream(mx.cpu):
+            y = mx.exp(x)
+        """,
+        """
+        import mlx.core as mx
+        device = mx.gpu if mx.metal.is_available() else mx.cpu
+        mx.set_default_device(device)
+        """,
+        """
+        import torch
+        if torch.cuda.is_available():
+            device = torch.device('cuda')
+        elif torch.backends.mps.is_available():
+            device = torch.device('mps')
+        else:
+            device = torch.device('cpu')
+        """,
     ]
     INVALID = [
         Invalid(
-            "import torch\nclass FFTConv(torch.nn.Module):\n    def forward(self, u, k):\n"
-            "        k_f = torch.fft.rfft(k.to('cuda'), n=2 * u.shape[-1])\n        return k_f.to('cpu')"
+            """
+            import torch
+            class FFTConv(torch.nn.Module):
+                def forward(self, u, k):
+                    k_f = torch.fft.rfft(k.to('cuda'), n=2 * u.shape[-1])
+                    return k_f.to('cpu')
+                                  ^^^^^ EL703
+            """,
         ),
-        Invalid("import mlx.core as mx\nwith mx.stream(mx.cpu):\n    k = mx.exp(x)\nmx.set_default_device(mx.gpu)"),
+        Invalid(
+            """
+            import mlx.core as mx
+            with mx.stream(mx.cpu):
+                k = mx.exp(x)
+            mx.set_default_device(mx.gpu)
+                                  ^^^^^^ EL703
+            """,
+        ),
     ]
 
     def visit_Module(self, node: cst.Module) -> None:
@@ -282,19 +368,51 @@ class EvalInElementLoop(Rule):
     CODE = "EL704"
     NAME = "eval-in-element-loop"
     MESSAGE = "`{call}` inside a loop over {what}: one graph evaluation per element; call it once after the loop"
+    FIX = FixAvailability.NONE
     VALID = [
-        "import mlx.core as mx\nfor batch in loader:\n    loss = step(batch)\n    mx.eval(model.parameters())",
-        "import mlx.core as mx\nrows = [mx.exp(x[i]) for i in range(x.shape[0])]\nmx.eval(rows)",
-        "import mlx.core as mx\ndef copy(w: mx.array, step: int):\n    parts = []\n"
-        "    for i in range(0, w.shape[0], step):\n        parts.append(mx.contiguous(w[i : i + step]))\n"
-        "        mx.eval(parts[-1])\n    return parts",
+        """
+        import mlx.core as mx
+        for batch in loader:
+            loss = step(batch)
+            mx.eval(model.parameters())
+        """,
+        """
+        import mlx.core as mx
+        rows = [mx.exp(x[i]) for i in range(x.shape[0])]
+        mx.eval(rows)
+        """,
+        """
+        import mlx.core as mx
+        def copy(w: mx.array, step: int):
+            parts = []
+            for i in range(0, w.shape[0], step):
+                parts.append(mx.contiguous(w[i : i + step]))
+                mx.eval(parts[-1])
+            return parts
+        """,
     ]
     INVALID = [
         Invalid(
-            "import mlx.core as mx\ndef filters(k):\n    out = []\n    for i in range(k.shape[0]):\n"
-            "        out.append(mx.fft.rfft(k[i], norm=\"backward\"))\n        mx.eval(out[-1])\n    return out"
+            """
+            import mlx.core as mx
+            def filters(k):
+                out = []
+                for i in range(k.shape[0]):
+                    out.append(mx.fft.rfft(k[i], norm="backward"))
+                    mx.eval(out[-1])
+                    ^^^^^^^^^^^^^^^^ EL704
+                return out
+            """,
         ),
-        Invalid("import mlx.core as mx\ndef rows(x: mx.array):\n    for row in x:\n        mx.eval(mx.exp(row))"),
+        Invalid(
+            """
+            import mlx.core as mx
+            def rows(x: mx.array):
+                for row in x:
+                    mx.eval(mx.exp(row))
+                    ^^^^^^^^^^^^^^^^^^^^ EL704
+            """,
+        ),
     ]
 
     def visit_Call(self, node: cst.Call) -> None:
@@ -349,23 +467,51 @@ class PythonLoopOverDimension(Rule):
     CODE = "EL705"
     NAME = "python-loop-over-dimension"
     MESSAGE = "Python loop over {what} in `{method}` builds `{name}` for `{stack}`; vectorise along the axis ({how})"
+    FIX = FixAvailability.NONE
     VALID = [
-        ("import mlx.core as mx\nimport mlx.nn as nn\nclass F(nn.Module):\n    def __call__(self, k):\n"
-         "        return mx.fft.rfft(k, n=2 * k.shape[0], axis=0, norm=\"backward\")"),
-        ("import mlx.core as mx\nimport mlx.nn as nn\nclass F(nn.Module):\n    def __call__(self, x):\n"
-         "        for layer in self.layers:\n            x = layer(x)\n        return x"),
+        """
+        import mlx.core as mx
+        import mlx.nn as nn
+        class F(nn.Module):
+            def __call__(self, k):
+                return mx.fft.rfft(k, n=2 * k.shape[0], axis=0, norm="backward")
+        """,
+        """
+        import mlx.core as mx
+        import mlx.nn as nn
+        class F(nn.Module):
+            def __call__(self, x):
+                for layer in self.layers:
+                    x = layer(x)
+                return x
+        """,
     ]
     INVALID = [
         Invalid(
-            "import torch\nimport torch.nn as nn\nclass LongConv(nn.Module):\n    def forward(self, u, k):\n"
-            "        ys = []\n        for c in range(u.shape[1]):\n"
-            "            ys.append(torch.fft.irfft(torch.fft.rfft(u[:, c], n=2 * u.shape[-1], norm=\"backward\") * k[c],"
-            " norm=\"backward\"))\n        return torch.stack(ys, dim=1)"
+            """
+            import torch
+            import torch.nn as nn
+            class LongConv(nn.Module):
+                def forward(self, u, k):
+                    ys = []
+                    for c in range(u.shape[1]):
+                    ^^^^^^^^^^^^^^^^^^^^^^^^^^^ EL705
+                        ys.append(torch.fft.irfft(torch.fft.rfft(u[:, c], n=2 * u.shape[-1], norm="backward") * k[c], norm="backward"))
+                    return torch.stack(ys, dim=1)
+            """,
         ),
         Invalid(
-            "import mlx.core as mx\nimport mlx.nn as nn\nclass Mix(nn.Module):\n    def __call__(self, x):\n"
-            "        rows = []\n        for i in range(x.shape[0]):\n            rows.append(mx.exp(x[i]))\n"
-            "        return mx.stack(rows)"
+            """
+            import mlx.core as mx
+            import mlx.nn as nn
+            class Mix(nn.Module):
+                def __call__(self, x):
+                    rows = []
+                    for i in range(x.shape[0]):
+                    ^^^^^^^^^^^^^^^^^^^^^^^^^^^ EL705
+                        rows.append(mx.exp(x[i]))
+                    return mx.stack(rows)
+            """,
         ),
     ]
 

@@ -18,7 +18,7 @@ from emberlint.fixers.typed_scalar import bindings_of, is_plain_reference, numbe
 
 from emberlint.api_facts import load_table
 from emberlint.dtypes import FLOATS, arithmetic_partners, canonical
-from emberlint.rule import Invalid, RawFix, Rule
+from emberlint.rule import FixAvailability, Invalid, RawFix, Rule
 from emberlint.scope import backend_of
 
 _EMPTY = cst.Module([])
@@ -96,46 +96,131 @@ class ConstructorWithoutDtype(Rule):
     NAME = "constructor-without-dtype"
     MESSAGE = "`{name}(...)` without an explicit dtype: the backend picks {picked}; pass dtype="
     SEVERITY = None
+    FIX = FixAvailability.SAFE_WHEN_PROVEN
     VALID = [
-        "import mlx.core as mx\nx = mx.zeros((3,), dtype=mx.float32)",
-        "import mlx.core as mx\nx = mx.zeros((3,), mx.float16)",
-        "import mlx.core as mx\ny = mx.zeros_like(x)",
-        "import mlx.core as mx\ndef f(x: mx.array):\n    return mx.array(x)",
-        "import mlx.core as mx\nx = mx.arange(0, 10, 1, mx.int32)",
-        "import torch\nx = torch.ones_like(y)\nz = torch.full((2,), 0.5, dtype=torch.float32)",
-        "import mlx.core as mx\nx = mx.zeros(**options)",
-        "import numpy as np\nx = np.zeros(3)",
+        """
+        import mlx.core as mx
+        x = mx.zeros((3,), dtype=mx.float32)
+        """,
+        """
+        import mlx.core as mx
+        x = mx.zeros((3,), mx.float16)
+        """,
+        """
+        import mlx.core as mx
+        y = mx.zeros_like(x)
+        """,
+        """
+        import mlx.core as mx
+        def f(x: mx.array):
+            return mx.array(x)
+        """,
+        """
+        import mlx.core as mx
+        x = mx.arange(0, 10, 1, mx.int32)
+        """,
+        """
+        import torch
+        x = torch.ones_like(y)
+        z = torch.full((2,), 0.5, dtype=torch.float32)
+        """,
+        """
+        import mlx.core as mx
+        x = mx.zeros(**options)
+        """,
+        """
+        import numpy as np
+        x = np.zeros(3)
+        """,
     ]
     INVALID = [
         Invalid(
-            "import mlx.core as mx\nx = mx.array(0.1)",
-            fixed="import mlx.core as mx\nx = mx.array(0.1, dtype=mx.float32)",
+            """
+            import mlx.core as mx
+            x = mx.array(0.1)
+                ^^^^^^^^^^^^^ EL401
+            """,
+            fixed="""
+            import mlx.core as mx
+            x = mx.array(0.1, dtype=mx.float32)
+            """,
         ),
         Invalid(
-            "from mlx.core import array, zeros\nx = zeros((2, 3))",
-            fixed="from mlx.core import array, zeros\nimport mlx.core as mx\nx = zeros((2, 3), dtype=mx.float32)",
+            """
+            from mlx.core import array, zeros
+            x = zeros((2, 3))
+                ^^^^^^^^^^^^^ EL401
+            """,
+            fixed="""
+            from mlx.core import array, zeros
+            import mlx.core as mx
+            x = zeros((2, 3), dtype=mx.float32)
+            """,
         ),
         Invalid(
-            "import mlx.core as core\ni = core.arange(10)",
-            fixed="import mlx.core as core\ni = core.arange(10, dtype=core.int32)",
+            """
+            import mlx.core as core
+            i = core.arange(10)
+                ^^^^^^^^^^^^^^^ EL401
+            """,
+            fixed="""
+            import mlx.core as core
+            i = core.arange(10, dtype=core.int32)
+            """,
         ),
         Invalid(
-            "import torch as T\nm = T.tensor([True, False])",
-            fixed="import torch as T\nm = T.tensor([True, False], dtype=T.bool)",
+            """
+            import torch as T
+            m = T.tensor([True, False])
+                ^^^^^^^^^^^^^^^^^^^^^^^ EL401
+            """,
+            fixed="""
+            import torch as T
+            m = T.tensor([True, False], dtype=T.bool)
+            """,
         ),
         Invalid(
-            "import torch\nn = torch.tensor(3)",
-            fixed="import torch\nn = torch.tensor(3, dtype=torch.int32)",
+            """
+            import torch
+            n = torch.tensor(3)
+                ^^^^^^^^^^^^^^^ EL401
+            """,
+            fixed="""
+            import torch
+            n = torch.tensor(3, dtype=torch.int32)
+            """,
             unsafe=True,
         ),
-        Invalid("import mlx.core as mx\ndef load(w):\n    return mx.array(w)"),
         Invalid(
-            "import mlx.core as mx\ndef f(x: mx.array, d: int):\n    return x * mx.array(d ** -0.5)",
-            fixed="import mlx.core as mx\ndef f(x: mx.array, d: int):\n    return x * mx.array(d ** -0.5, dtype=x.dtype)",
+            """
+            import mlx.core as mx
+            def load(w):
+                return mx.array(w)
+                       ^^^^^^^^^^^ EL401
+            """,
+        ),
+        Invalid(
+            """
+            import mlx.core as mx
+            def f(x: mx.array, d: int):
+                return x * mx.array(d ** -0.5)
+                           ^^^^^^^^^^^^^^^^^^^ EL401
+            """,
+            fixed="""
+            import mlx.core as mx
+            def f(x: mx.array, d: int):
+                return x * mx.array(d ** -0.5, dtype=x.dtype)
+            """,
             unsafe=True,
         ),
         Invalid(
-            "import mlx.core as mx\ndef f(x: mx.array, d: int):\n    scale = mx.array(d ** -0.5)\n    return (x @ x.T) * scale"
+            """
+            import mlx.core as mx
+            def f(x: mx.array, d: int):
+                scale = mx.array(d ** -0.5)
+                        ^^^^^^^^^^^^^^^^^^^ EL401
+                return (x @ x.T) * scale
+            """,
         ),
     ]
 
@@ -247,18 +332,65 @@ class ExplicitCast(Rule):
     MESSAGE = ("Cast to {target} with `.{method}()`: a rounding step the data flow does not show; create the value "
                "in that dtype, or keep the cast with a suppression that says why")
     SEVERITY = None
+    FIX = FixAvailability.NONE
     VALID = [
-        "import mlx.core as mx\ndef f(x: mx.array, m: mx.array):\n    return m.astype(x.dtype)",
-        "import torch\ndef f(t: torch.Tensor):\n    return t.to('cuda')",
-        "import torch\ndef f(t: torch.Tensor, d: torch.device):\n    return t.to(d)",
-        "import numpy as np\nimport mlx.core as mx\nw = np.load('w.npy').astype(np.float32)",
-        "import torch\nvalue = config.float()",
+        """
+        import mlx.core as mx
+        def f(x: mx.array, m: mx.array):
+            return m.astype(x.dtype)
+        """,
+        """
+        import torch
+        def f(t: torch.Tensor):
+            return t.to('cuda')
+        """,
+        """
+        import torch
+        def f(t: torch.Tensor, d: torch.device):
+            return t.to(d)
+        """,
+        """
+        import numpy as np
+        import mlx.core as mx
+        w = np.load('w.npy').astype(np.float32)
+        """,
+        """
+        import torch
+        value = config.float()
+        """,
     ]
     INVALID = [
-        Invalid("import mlx.core as mx\ny = x.astype(mx.float32)"),
-        Invalid("import torch\ndef f(t: torch.Tensor):\n    return t.half()"),
-        Invalid("import torch as T\ndef f(t: T.Tensor):\n    return t.to(dtype=T.bfloat16)"),
-        Invalid("from mlx.core import float16\nimport mlx.core as core\nh = core.ones((2,), dtype=core.float32).astype(float16)"),
+        Invalid(
+            """
+            import mlx.core as mx
+            y = x.astype(mx.float32)
+                ^^^^^^^^^^^^^^^^^^^^ EL402
+            """,
+        ),
+        Invalid(
+            """
+            import torch
+            def f(t: torch.Tensor):
+                return t.half()
+                       ^^^^^^^^ EL402
+            """,
+        ),
+        Invalid(
+            """
+            import torch as T
+            def f(t: T.Tensor):
+                return t.to(dtype=T.bfloat16)
+                       ^^^^^^^^^^^^^^^^^^^^^^ EL402
+            """,
+        ),
+        Invalid(
+            """
+            from mlx.core import float16
+            import mlx.core as core
+            h = core.ones((2,), dtype=core.float32).astype(float16)
+                ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^ EL402
+            """,
+        ),
     ]
 
     def visit_Call(self, node: cst.Call) -> None:
@@ -331,15 +463,50 @@ class UntypedFloatConstant(Rule):
     NAME = "untyped-float-constant"
     MESSAGE = "Untyped float constant `{name} = {value}` is used as an array operand; give it a dtype"
     SEVERITY = None
+    FIX = FixAvailability.NONE
     VALID = [
-        "import mlx.core as mx\neps = 1e-8\nn = 4 * eps",
-        "import mlx.core as mx\ndef f(x: mx.array, eps: float = 1e-5):\n    return x + eps",
-        "import mlx.core as mx\nEPS = mx.array(1e-8, dtype=mx.float32)\ndef f(x: mx.array):\n    return x + EPS",
-        "import mlx.core as mx\nn = 4\ndef f(x: mx.array):\n    return x * n",
+        """
+        import mlx.core as mx
+        eps = 1e-8
+        n = 4 * eps
+        """,
+        """
+        import mlx.core as mx
+        def f(x: mx.array, eps: float = 1e-5):
+            return x + eps
+        """,
+        """
+        import mlx.core as mx
+        EPS = mx.array(1e-8, dtype=mx.float32)
+        def f(x: mx.array):
+            return x + EPS
+        """,
+        """
+        import mlx.core as mx
+        n = 4
+        def f(x: mx.array):
+            return x * n
+        """,
     ]
     INVALID = [
-        Invalid("import mlx.core as mx\neps = 1e-8\ndef f(x: mx.array):\n    return x / (x.sum() + eps)"),
-        Invalid("import torch\nfloor = -1.0\ndef f(t: torch.Tensor):\n    return torch.maximum(t, floor) * floor"),
+        Invalid(
+            """
+            import mlx.core as mx
+            eps = 1e-8
+                  ^^^^ EL403
+            def f(x: mx.array):
+                return x / (x.sum() + eps)
+            """,
+        ),
+        Invalid(
+            """
+            import torch
+            floor = -1.0
+                    ^^^^ EL403
+            def f(t: torch.Tensor):
+                return torch.maximum(t, floor) * floor
+            """,
+        ),
     ]
 
     def __init__(self, context) -> None:
@@ -421,17 +588,54 @@ class NumericListOperand(Rule):
     NAME = "numeric-list-operand"
     MESSAGE = "Numeric literal `{text}` used as an array: build it with an explicit dtype"
     SEVERITY = None
+    FIX = FixAvailability.NONE
     VALID = [
-        "import mlx.core as mx\ny = mx.reshape(x, (1, -1))",
-        "import mlx.core as mx\ny = mx.transpose(x, [0, 2, 1])",
-        "import mlx.core as mx\ny = mx.array([1.0, 2.0], dtype=mx.float32)",
-        "import mlx.core as mx\ny = mx.pad(x, [(0, 0), (1, 1)])",
-        "import numpy as np\ny = np.concatenate([a, [0.0]])",
+        """
+        import mlx.core as mx
+        y = mx.reshape(x, (1, -1))
+        """,
+        """
+        import mlx.core as mx
+        y = mx.transpose(x, [0, 2, 1])
+        """,
+        """
+        import mlx.core as mx
+        y = mx.array([1.0, 2.0], dtype=mx.float32)
+        """,
+        """
+        import mlx.core as mx
+        y = mx.pad(x, [(0, 0), (1, 1)])
+        """,
+        """
+        import numpy as np
+        y = np.concatenate([a, [0.0]])
+        """,
     ]
     INVALID = [
-        Invalid("import mlx.core as mx\ndef f(x: mx.array, m: mx.array):\n    return mx.where(m, x, [0.0])"),
-        Invalid("import mlx.core as mx\ndef f(x: mx.array):\n    return mx.concatenate([x, [0, 1]])"),
-        Invalid("from torch import maximum\ndef f(t):\n    return maximum(t, (0.0, 1.0))"),
+        Invalid(
+            """
+            import mlx.core as mx
+            def f(x: mx.array, m: mx.array):
+                return mx.where(m, x, [0.0])
+                                      ^^^^^ EL404
+            """,
+        ),
+        Invalid(
+            """
+            import mlx.core as mx
+            def f(x: mx.array):
+                return mx.concatenate([x, [0, 1]])
+                                          ^^^^^^ EL404
+            """,
+        ),
+        Invalid(
+            """
+            from torch import maximum
+            def f(t):
+                return maximum(t, (0.0, 1.0))
+                                   ^^^^^^^^ EL404
+            """,
+        ),
     ]
 
     def visit_Call(self, node: cst.Call) -> None:

@@ -16,7 +16,7 @@ from emberlint.rules._coach import (
 )
 
 from emberlint.fixers.dtype_kwarg import add_keyword
-from emberlint.rule import Invalid, RawFix, Rule
+from emberlint.rule import FixAvailability, Invalid, RawFix, Rule
 
 # Methods that keep a spectrum's scaling (the value is the same spectrum, reshaped or conjugated).
 _PRESERVING = frozenset(
@@ -157,22 +157,49 @@ class FftImplicitNorm(_FftRule):
     NAME = "fft-implicit-norm"
     MESSAGE = ('`{call}` without `norm=`: the implicit "backward" convention leaves the forward transform unscaled '
                'and divides the inverse by n; write `norm="backward"` (or "forward"/"ortho") {how}')
+    FIX = FixAvailability.SAFE
     NO_NORM_MESSAGE = ('`{call}` has no `norm=` in this MLX: it always uses the "backward" convention and {side}; '
                        'write any other scaling explicitly (`mx.divide(spectrum, n)`) next to the transform')
     VALID = [
-        'import mlx.core as mx\nk_f = mx.fft.rfft(k, n=2 * L, axis=0, norm="backward")',
-        'import torch\ny = torch.fft.irfft(u_f * k_f, n=fft_size, norm="forward")[..., :L]',
-        "import numpy as np\nk_f = np.fft.rfft(k, n=fft_size)",
-        "import torch\ny = torch.fft.fftshift(x)",
+        """
+        import mlx.core as mx
+        k_f = mx.fft.rfft(k, n=2 * L, axis=0, norm="backward")
+        """,
+        """
+        import torch
+        y = torch.fft.irfft(u_f * k_f, n=fft_size, norm="forward")[..., :L]
+        """,
+        """
+        import numpy as np
+        k_f = np.fft.rfft(k, n=fft_size)
+        """,
+        """
+        import torch
+        y = torch.fft.fftshift(x)
+        """,
     ]
     INVALID = [
         Invalid(
-            "import torch\nk_f = torch.fft.rfft(k, n=fft_size) / fft_size",
-            fixed='import torch\nk_f = torch.fft.rfft(k, n=fft_size, norm="backward") / fft_size',
+            """
+            import torch
+            k_f = torch.fft.rfft(k, n=fft_size) / fft_size
+                  ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^ EL601
+            """,
+            fixed="""
+            import torch
+            k_f = torch.fft.rfft(k, n=fft_size, norm="backward") / fft_size
+            """,
         ),
         Invalid(
-            "import mlx.core as mx\ny = mx.fft.irfft(mx.multiply(u_f, k_f), n=fft_size, axis=1)",
-            fixed='import mlx.core as mx\ny = mx.fft.irfft(mx.multiply(u_f, k_f), n=fft_size, axis=1, norm="backward")',
+            """
+            import mlx.core as mx
+            y = mx.fft.irfft(mx.multiply(u_f, k_f), n=fft_size, axis=1)
+                ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^ EL601
+            """,
+            fixed="""
+            import mlx.core as mx
+            y = mx.fft.irfft(mx.multiply(u_f, k_f), n=fft_size, axis=1, norm="backward")
+            """,
         ),
     ]
 
@@ -220,23 +247,45 @@ class FftDoubleScaling(_FftRule):
     NAME = "fft-double-scaling"
     MESSAGE = ('`{spectrum}` is already divided by n and `{call}` with norm="{norm}" divides by n again (the '
                'result is n times too small); {how}')
+    FIX = FixAvailability.NONE
     VALID = [
-        ("import torch\ndef fftconv(u, k, L):\n    fft_size = 2 * L\n    k_f = torch.fft.rfft(k, n=fft_size) / fft_size\n"
-         "    u_f = torch.fft.rfft(u, n=fft_size)\n"
-         "    return torch.fft.irfft(u_f * k_f, n=fft_size, norm=\"forward\")[..., :L]"),
-        ("import mlx.core as mx\ndef conv(u, k, n):\n    k_f = mx.fft.rfft(k, n=n, norm=\"backward\")\n"
-         "    u_f = mx.fft.rfft(u, n=n, norm=\"backward\")\n    return mx.fft.irfft(mx.multiply(u_f, k_f), n=n, norm=\"backward\")"),
+        """
+        import torch
+        def fftconv(u, k, L):
+            fft_size = 2 * L
+            k_f = torch.fft.rfft(k, n=fft_size) / fft_size
+            u_f = torch.fft.rfft(u, n=fft_size)
+            return torch.fft.irfft(u_f * k_f, n=fft_size, norm="forward")[..., :L]
+        """,
+        """
+        import mlx.core as mx
+        def conv(u, k, n):
+            k_f = mx.fft.rfft(k, n=n, norm="backward")
+            u_f = mx.fft.rfft(u, n=n, norm="backward")
+            return mx.fft.irfft(mx.multiply(u_f, k_f), n=n, norm="backward")
+        """,
     ]
     INVALID = [
         Invalid(
-            "import torch\ndef fftconv(u, k, L):\n    fft_size = 2 * L\n"
-            "    k_f = torch.fft.rfft(k, n=fft_size, norm=\"backward\") / fft_size\n"
-            "    u_f = torch.fft.rfft(u, n=fft_size, norm=\"backward\")\n"
-            "    return torch.fft.irfft(u_f * k_f, n=fft_size, norm=\"backward\")[..., :L]"
+            """
+            import torch
+            def fftconv(u, k, L):
+                fft_size = 2 * L
+                k_f = torch.fft.rfft(k, n=fft_size, norm="backward") / fft_size
+                u_f = torch.fft.rfft(u, n=fft_size, norm="backward")
+                return torch.fft.irfft(u_f * k_f, n=fft_size, norm="backward")[..., :L]
+                       ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^ EL602
+            """,
         ),
         Invalid(
-            "import mlx.core as mx\ndef conv(u, k, n):\n    k_f = mx.divide(mx.fft.rfft(k, n=n, norm=\"backward\"), n)\n"
-            "    u_f = mx.fft.rfft(u, n=n, norm=\"backward\")\n    return mx.fft.irfft(mx.multiply(u_f, k_f), n=n)"
+            """
+            import mlx.core as mx
+            def conv(u, k, n):
+                k_f = mx.divide(mx.fft.rfft(k, n=n, norm="backward"), n)
+                u_f = mx.fft.rfft(u, n=n, norm="backward")
+                return mx.fft.irfft(mx.multiply(u_f, k_f), n=n)
+                       ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^ EL602
+            """,
         ),
     ]
 
@@ -270,21 +319,44 @@ class FftMissingScaling(_FftRule):
     NAME = "fft-missing-scaling"
     MESSAGE = ('`{call}` with norm="forward" does not divide by n, and no input spectrum was divided by n '
                '(the result is n times too large); {how}')
-    VALID = FftDoubleScaling.VALID[:1] + [
-        ("import mlx.core as mx\ndef conv(u_f, k, n):\n    k_f = mx.fft.rfft(k, n=n, norm=\"backward\")\n"
-         "    return mx.fft.irfft(mx.multiply(u_f, k_f), n=n, norm=\"forward\")"),
+    FIX = FixAvailability.NONE
+    VALID = [
+        """
+        import torch
+        def fftconv(u, k, L):
+            fft_size = 2 * L
+            k_f = torch.fft.rfft(k, n=fft_size) / fft_size
+            u_f = torch.fft.rfft(u, n=fft_size)
+            return torch.fft.irfft(u_f * k_f, n=fft_size, norm="forward")[..., :L]
+        """,
+        """
+        import mlx.core as mx
+        def conv(u_f, k, n):
+            k_f = mx.fft.rfft(k, n=n, norm="backward")
+            return mx.fft.irfft(mx.multiply(u_f, k_f), n=n, norm="forward")
+        """,
     ]
     INVALID = [
         Invalid(
-            "import torch\ndef fftconv(u, k, L):\n    fft_size = 2 * L\n"
-            "    k_f = torch.fft.rfft(k, n=fft_size, norm=\"backward\")\n"
-            "    u_f = torch.fft.rfft(u, n=fft_size, norm=\"backward\")\n"
-            "    return torch.fft.irfft(u_f * k_f, n=fft_size, norm=\"forward\")[..., :L]"
+            """
+            import torch
+            def fftconv(u, k, L):
+                fft_size = 2 * L
+                k_f = torch.fft.rfft(k, n=fft_size, norm="backward")
+                u_f = torch.fft.rfft(u, n=fft_size, norm="backward")
+                return torch.fft.irfft(u_f * k_f, n=fft_size, norm="forward")[..., :L]
+                       ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^ EL603
+            """,
         ),
         Invalid(
-            "import mlx.core as mx\ndef conv(u, k, n):\n    k_f = mx.fft.rfft(k, n=n, norm=\"backward\")\n"
-            "    u_f = mx.fft.rfft(u, n=n, norm=\"backward\")\n"
-            "    return mx.fft.irfft(mx.multiply(u_f, k_f), n=n, norm=\"forward\")"
+            """
+            import mlx.core as mx
+            def conv(u, k, n):
+                k_f = mx.fft.rfft(k, n=n, norm="backward")
+                u_f = mx.fft.rfft(u, n=n, norm="backward")
+                return mx.fft.irfft(mx.multiply(u_f, k_f), n=n, norm="forward")
+                       ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^ EL603
+            """,
         ),
     ]
 
@@ -328,23 +400,50 @@ class FftCircularWrap(_FftRule):
     NAME = "fft-circular-wrap"
     MESSAGE = ("FFT convolution of size {size}: the product of two length-L spectra is a circular convolution and "
                "the filter tail wraps into the first outputs; {how}")
+    FIX = FixAvailability.NONE
     VALID = [
-        FftDoubleScaling.VALID[0],
-        ("import mlx.core as mx\ndef conv(u, k):\n    u = mx.pad(u, [(0, 0), (0, u.shape[1]), (0, 0)])\n"
-         "    return mx.fft.irfft(mx.multiply(mx.fft.rfft(u, axis=1, norm=\"backward\"), k), axis=1, norm=\"backward\")"),
-        ("import torch\ndef conv(u, k, n):\n    return torch.fft.irfft(torch.fft.rfft(u, n=n) * torch.fft.rfft(k, n=n), n=n)"),
+        """
+        import torch
+        def fftconv(u, k, L):
+            fft_size = 2 * L
+            k_f = torch.fft.rfft(k, n=fft_size) / fft_size
+            u_f = torch.fft.rfft(u, n=fft_size)
+            return torch.fft.irfft(u_f * k_f, n=fft_size, norm="forward")[..., :L]
+        """,
+        """
+        import mlx.core as mx
+        def conv(u, k):
+            u = mx.pad(u, [(0, 0), (0, u.shape[1]), (0, 0)])
+            return mx.fft.irfft(mx.multiply(mx.fft.rfft(u, axis=1, norm="backward"), k), axis=1, norm="backward")
+        """,
+        """
+        import torch
+        def conv(u, k, n):
+            return torch.fft.irfft(torch.fft.rfft(u, n=n) * torch.fft.rfft(k, n=n), n=n)
+        """,
     ]
     INVALID = [
         Invalid(
-            "import torch\ndef fftconv(u, k):\n    seqlen = u.shape[-1]\n    fft_size = seqlen\n"
-            "    k_f = torch.fft.rfft(k, n=fft_size, norm=\"backward\") / fft_size\n"
-            "    u_f = torch.fft.rfft(u, n=fft_size, norm=\"backward\")\n"
-            "    return torch.fft.irfft(u_f * k_f, n=fft_size, norm=\"forward\")"
+            """
+            import torch
+            def fftconv(u, k):
+                seqlen = u.shape[-1]
+                fft_size = seqlen
+                k_f = torch.fft.rfft(k, n=fft_size, norm="backward") / fft_size
+                u_f = torch.fft.rfft(u, n=fft_size, norm="backward")
+                return torch.fft.irfft(u_f * k_f, n=fft_size, norm="forward")
+                       ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^ EL604
+            """,
         ),
         Invalid(
-            "import mlx.core as mx\ndef conv(u, k):\n    u_f = mx.fft.rfft(u, axis=1, norm=\"backward\")\n"
-            "    k_f = mx.fft.rfft(k, axis=0, norm=\"backward\")\n"
-            "    return mx.fft.irfft(mx.multiply(u_f, k_f), axis=1, norm=\"backward\")"
+            """
+            import mlx.core as mx
+            def conv(u, k):
+                u_f = mx.fft.rfft(u, axis=1, norm="backward")
+                k_f = mx.fft.rfft(k, axis=0, norm="backward")
+                return mx.fft.irfft(mx.multiply(u_f, k_f), axis=1, norm="backward")
+                       ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^ EL604
+            """,
         ),
     ]
 

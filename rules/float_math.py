@@ -15,7 +15,7 @@ from emberlint.rules.dtype import array_backend, source
 
 from emberlint.api_facts import matches_prefix
 from emberlint.arrays import Kind
-from emberlint.rule import Invalid, RawFix, Rule
+from emberlint.rule import FixAvailability, Invalid, RawFix, Rule
 from emberlint.scope import backend_of
 
 _ARITHMETIC = (cst.Add, cst.Subtract, cst.Multiply, cst.Divide, cst.FloorDivide, cst.Modulo, cst.Power)
@@ -102,40 +102,110 @@ class HostFloatMath(_ArrayUseRule):
     MESSAGE = ("Host float math `{text}` feeds an array: Python computes it in float64, then it is rounded again "
                "to the array dtype; compute it with {backend} on a typed scalar")
     SEVERITY = None
+    FIX = FixAvailability.UNSAFE
     VALID = [
-        "import math\nimport mlx.core as mx\ndef f(x: mx.array):\n    return mx.reshape(x, (math.ceil(x.shape[0] / 2), -1))",
-        "import math\nimport mlx.core as mx\nn_blocks = math.ceil(10 / 4)",
-        "import math\nimport mlx.core as mx\ndef f(x: mx.array):\n    return x * mx.sqrt(mx.array(2.0, dtype=x.dtype))",
-        "import math\nimport numpy as np\ny = np.ones(3) * math.pi",
-        "import math\nimport mlx.core as mx\nok = math.isclose(total, 1.0)",
+        """
+        import math
+        import mlx.core as mx
+        def f(x: mx.array):
+            return mx.reshape(x, (math.ceil(x.shape[0] / 2), -1))
+        """,
+        """
+        import math
+        import mlx.core as mx
+        n_blocks = math.ceil(10 / 4)
+        """,
+        """
+        import math
+        import mlx.core as mx
+        def f(x: mx.array):
+            return x * mx.sqrt(mx.array(2.0, dtype=x.dtype))
+        """,
+        """
+        import math
+        import numpy as np
+        y = np.ones(3) * math.pi
+        """,
+        """
+        import math
+        import mlx.core as mx
+        ok = math.isclose(total, 1.0)
+        """,
     ]
     INVALID = [
         Invalid(
-            "import math\nimport mlx.core as mx\ndef f(x: mx.array):\n    return x * math.sqrt(2.0)",
-            fixed="import math\nimport mlx.core as mx\ndef f(x: mx.array):\n"
-            "    return x * mx.sqrt(mx.array(2.0, dtype=x.dtype))",
+            """
+            import math
+            import mlx.core as mx
+            def f(x: mx.array):
+                return x * math.sqrt(2.0)
+                           ^^^^^^^^^^^^^^ EL501
+            """,
+            fixed="""
+            import math
+            import mlx.core as mx
+            def f(x: mx.array):
+                return x * mx.sqrt(mx.array(2.0, dtype=x.dtype))
+            """,
             unsafe=True,
         ),
         Invalid(
-            "import math\nimport mlx.core as core\ndef f(x: core.array):\n    return core.multiply(x, math.sqrt(2 / math.pi))",
-            fixed="import math\nimport mlx.core as core\ndef f(x: core.array):\n    return core.multiply(x, "
-            "core.sqrt(core.divide(core.array(2, dtype=x.dtype), core.array(math.pi, dtype=x.dtype))))",
+            """
+            import math
+            import mlx.core as core
+            def f(x: core.array):
+                return core.multiply(x, math.sqrt(2 / math.pi))
+                                        ^^^^^^^^^^^^^^^^^^^^^^ EL501
+            """,
+            fixed="""
+            import math
+            import mlx.core as core
+            def f(x: core.array):
+                return core.multiply(x, core.sqrt(core.divide(core.array(2, dtype=x.dtype), core.array(math.pi, dtype=x.dtype))))
+            """,
             unsafe=True,
         ),
         Invalid(
-            "import math\nimport torch as T\ndef f(t: T.Tensor):\n    return t * math.pi",
-            fixed="import math\nimport torch as T\ndef f(t: T.Tensor):\n"
-            "    return t * T.tensor(math.pi, dtype=t.dtype, device=t.device)",
+            """
+            import math
+            import torch as T
+            def f(t: T.Tensor):
+                return t * math.pi
+                           ^^^^^^^ EL501
+            """,
+            fixed="""
+            import math
+            import torch as T
+            def f(t: T.Tensor):
+                return t * T.tensor(math.pi, dtype=t.dtype, device=t.device)
+            """,
             unsafe=True,
         ),
         Invalid(
-            "import math\nimport mlx.core as mx\nc = mx.array(math.log(10000.0), dtype=mx.float32)",
-            fixed="import math\nimport mlx.core as mx\nc = mx.log(mx.array(10000.0, dtype=mx.float32))",
+            """
+            import math
+            import mlx.core as mx
+            c = mx.array(math.log(10000.0), dtype=mx.float32)
+                         ^^^^^^^^^^^^^^^^^ EL501
+            """,
+            fixed="""
+            import math
+            import mlx.core as mx
+            c = mx.log(mx.array(10000.0, dtype=mx.float32))
+            """,
             unsafe=True,
         ),
         Invalid(
-            "from math import sqrt\nimport mlx.core as mx\nclass A:\n    def __init__(self, d: int):\n"
-            "        self.scale = 1.0 / sqrt(d)\n    def f(self, q: mx.array):\n        return q * self.scale"
+            """
+            from math import sqrt
+            import mlx.core as mx
+            class A:
+                def __init__(self, d: int):
+                    self.scale = 1.0 / sqrt(d)
+                                 ^^^^^^^^^^^^^ EL501
+                def f(self, q: mx.array):
+                    return q * self.scale
+            """,
         ),
     ]
 
@@ -252,24 +322,70 @@ class NumpyInArrayCode(_ArrayUseRule):
     MESSAGE = ("NumPy `{name}` in {backend} array code: computed on the host (float64 for Python data) and copied "
                "into the array; use the {backend} function")
     SEVERITY = None
+    FIX = FixAvailability.NONE
     VALID = [
-        "import numpy as np\nimport mlx.core as mx\ndef load(path):\n    return mx.array(np.load(path), dtype=mx.float32)",
-        "import numpy as np\nimport mlx.core as mx\ndef stats(values):\n    return np.mean(values)",
-        "import numpy as np\ndef f(x):\n    return np.exp(x)",
-        "import numpy as np\nimport mlx.core as mx\nw = np.frombuffer(raw, dtype=np.float32).reshape(4, 4)",
+        """
+        import numpy as np
+        import mlx.core as mx
+        def load(path):
+            return mx.array(np.load(path), dtype=mx.float32)
+        """,
+        """
+        import numpy as np
+        import mlx.core as mx
+        def stats(values):
+            return np.mean(values)
+        """,
+        """
+        import numpy as np
+        def f(x):
+            return np.exp(x)
+        """,
+        """
+        import numpy as np
+        import mlx.core as mx
+        w = np.frombuffer(raw, dtype=np.float32).reshape(4, 4)
+        """,
     ]
     INVALID = [
         Invalid(
-            "import numpy as np\nimport mlx.core as mx\nimport mlx.nn as nn\nclass M(nn.Module):\n"
-            "    def __call__(self, x):\n        return mx.array(np.exp(-np.arange(4)), dtype=mx.float32) * x"
+            """
+            import numpy as np
+            import mlx.core as mx
+            import mlx.nn as nn
+            class M(nn.Module):
+                def __call__(self, x):
+                    return mx.array(np.exp(-np.arange(4)), dtype=mx.float32) * x
+                                    ^^^^^^^^^^^^^^^^^^^^^ EL502
+            """,
         ),
-        Invalid("import numpy as np\nimport torch\ndef f(t: torch.Tensor):\n    return np.sqrt(t)"),
         Invalid(
-            "import numpy\nimport mlx.core as core\ndef kernel(h, n):\n    k = numpy.fft.rfft(h, n)\n"
-            "    return core.array(k, dtype=core.complex64)"
+            """
+            import numpy as np
+            import torch
+            def f(t: torch.Tensor):
+                return np.sqrt(t)
+                       ^^^^^^^^^^ EL502
+            """,
         ),
         Invalid(
-            "import numpy as np\nfrom mlx.core import array\ndef f(x: array):\n    return x * np.sin(np.pi / 8)"
+            """
+            import numpy
+            import mlx.core as core
+            def kernel(h, n):
+                k = numpy.fft.rfft(h, n)
+                    ^^^^^^^^^^^^^^^^^^^^ EL502
+                return core.array(k, dtype=core.complex64)
+            """,
+        ),
+        Invalid(
+            """
+            import numpy as np
+            from mlx.core import array
+            def f(x: array):
+                return x * np.sin(np.pi / 8)
+                           ^^^^^^^^^^^^^^^^^ EL502
+            """,
         ),
     ]
 

@@ -18,7 +18,7 @@ from emberlint.dtypes import (
 )
 from emberlint.model import Severity
 from emberlint.walk import subtree
-from emberlint.rule import Invalid, Rule
+from emberlint.rule import FixAvailability, Invalid, Rule
 
 _ARITHMETIC = (cst.Add, cst.Subtract, cst.Multiply, cst.Divide)
 _SQUARE_CONSUMERS = ("mean", "sum", "var")
@@ -81,18 +81,49 @@ class HalfPrecisionSoftmax(_DtypeRule):
     MESSAGE = ("Softmax without `precise=True`: {cond}, it is computed in half precision (bfloat16: weights "
                "off by ~1e-2, rows that do not sum to 1); pass precise=True")
     SEVERITY = Severity.WARNING
+    FIX = FixAvailability.NONE
     VALID = [
-        "import mlx.core as mx\ndef f(x: mx.array):\n    return mx.softmax(x.astype(mx.float16), axis=-1, precise=True)",
-        "import mlx.core as mx\ndef f(x: mx.array):\n    return mx.softmax(x.astype(mx.float32), axis=-1)",
-        "import mlx.core as mx\ndef f(x: mx.array):\n    return mx.softmax(x, axis=-1)",
-        "import torch\ndef f(x: torch.Tensor):\n    return torch.softmax(x.half(), dim=-1)",
+        """
+        import mlx.core as mx
+        def f(x: mx.array):
+            return mx.softmax(x.astype(mx.float16), axis=-1, precise=True)
+        """,
+        """
+        import mlx.core as mx
+        def f(x: mx.array):
+            return mx.softmax(x.astype(mx.float32), axis=-1)
+        """,
+        """
+        import mlx.core as mx
+        def f(x: mx.array):
+            return mx.softmax(x, axis=-1)
+        """,
+        """
+        import torch
+        def f(x: torch.Tensor):
+            return torch.softmax(x.half(), dim=-1)
+        """,
     ]
     INVALID = [
-        Invalid("import mlx.core as mx\ndef f(x: mx.array):\n    s = x.astype(mx.bfloat16)\n    return mx.softmax(s, axis=-1)"),
         Invalid(
-            "import mlx.core as mx\nimport mlx.nn as nn\nclass Attention(nn.Module):\n"
-            "    def __call__(self, q: mx.array, k: mx.array):\n"
-            "        scores = q @ k.T\n        return mx.softmax(scores, axis=-1)"
+            """
+            import mlx.core as mx
+            def f(x: mx.array):
+                s = x.astype(mx.bfloat16)
+                return mx.softmax(s, axis=-1)
+                       ^^^^^^^^^^^^^^^^^^^^^^ EL410
+            """,
+        ),
+        Invalid(
+            """
+            import mlx.core as mx
+            import mlx.nn as nn
+            class Attention(nn.Module):
+                def __call__(self, q: mx.array, k: mx.array):
+                    scores = q @ k.T
+                    return mx.softmax(scores, axis=-1)
+                           ^^^^^^^^^^^^^^^^^^^^^^^^^^^ EL410
+            """,
         ),
     ]
 
@@ -130,23 +161,61 @@ class Float32ScalarPromotion(_DtypeRule):
     MESSAGE = ("`{scalar}` is a float32 array: {cond}, `{op}` promotes the result to float32; use a Python float "
                "or dtype={other}.dtype")
     SEVERITY = Severity.WARNING
+    FIX = FixAvailability.NONE
     VALID = [
-        "import mlx.core as mx\ndef f(x: mx.array, d: int):\n    return x * (d ** -0.5)",
-        "import mlx.core as mx\ndef f(x: mx.array, d: int):\n    return x.astype(mx.bfloat16) * mx.array(d ** -0.5, dtype=mx.bfloat16)",
-        "import mlx.core as mx\ndef f(x: mx.array, d: int):\n    return x.astype(mx.float32) * mx.array(d ** -0.5)",
-        "import mlx.core as mx\ndef f(x: mx.array, d: int):\n    return x * mx.array(d ** -0.5)",
+        """
+        import mlx.core as mx
+        def f(x: mx.array, d: int):
+            return x * (d ** -0.5)
+        """,
+        """
+        import mlx.core as mx
+        def f(x: mx.array, d: int):
+            return x.astype(mx.bfloat16) * mx.array(d ** -0.5, dtype=mx.bfloat16)
+        """,
+        """
+        import mlx.core as mx
+        def f(x: mx.array, d: int):
+            return x.astype(mx.float32) * mx.array(d ** -0.5)
+        """,
+        """
+        import mlx.core as mx
+        def f(x: mx.array, d: int):
+            return x * mx.array(d ** -0.5)
+        """,
     ]
     INVALID = [
-        Invalid("import mlx.core as mx\ndef f(x: mx.array, d: int):\n    h = x.astype(mx.bfloat16)\n"
-                "    return h * mx.array(d ** -0.5)"),
         Invalid(
-            "import mlx.core as mx\nimport mlx.nn as nn\nclass Attention(nn.Module):\n"
-            "    def __init__(self, dims: int):\n        super().__init__()\n"
-            "        self.scale = mx.array(dims ** -0.5)\n"
-            "    def __call__(self, q: mx.array) -> mx.array:\n        return q * self.scale"
+            """
+            import mlx.core as mx
+            def f(x: mx.array, d: int):
+                h = x.astype(mx.bfloat16)
+                return h * mx.array(d ** -0.5)
+                       ^^^^^^^^^^^^^^^^^^^^^^^ EL411
+            """,
         ),
-        Invalid("import mlx.core as mx\ndef f(x: mx.array):\n    h = x.astype(mx.float16)\n"
-                "    return h + mx.array(1e-5, dtype=mx.float32)"),
+        Invalid(
+            """
+            import mlx.core as mx
+            import mlx.nn as nn
+            class Attention(nn.Module):
+                def __init__(self, dims: int):
+                    super().__init__()
+                    self.scale = mx.array(dims ** -0.5)
+                def __call__(self, q: mx.array) -> mx.array:
+                    return q * self.scale
+                           ^^^^^^^^^^^^^^ EL411
+            """,
+        ),
+        Invalid(
+            """
+            import mlx.core as mx
+            def f(x: mx.array):
+                h = x.astype(mx.float16)
+                return h + mx.array(1e-5, dtype=mx.float32)
+                       ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^ EL411
+            """,
+        ),
     ]
 
     def visit_BinaryOperation(self, node: cst.BinaryOperation) -> None:
@@ -183,20 +252,64 @@ class UnrepresentableLiteral(_DtypeRule):
     NAME = "unrepresentable-literal"
     MESSAGE = "`{literal}` is {becomes} in {dtype}: {consequence}"
     SEVERITY = Severity.WARNING
+    FIX = FixAvailability.NONE
     VALID = [
-        "import mlx.core as mx\ndef f(mask: mx.array):\n    return mask.astype(mx.bfloat16) * -1e9",
-        "import mlx.core as mx\ndef f(mask: mx.array):\n    return mask.astype(mx.float16) * -3e4",
-        "import mlx.core as mx\ndef f(n: mx.array):\n    return n.astype(mx.float32) + 1e-8",
-        "import mlx.core as mx\ndef f(n: mx.array):\n    return n + 1e-8",
+        """
+        import mlx.core as mx
+        def f(mask: mx.array):
+            return mask.astype(mx.bfloat16) * -1e9
+        """,
+        """
+        import mlx.core as mx
+        def f(mask: mx.array):
+            return mask.astype(mx.float16) * -3e4
+        """,
+        """
+        import mlx.core as mx
+        def f(n: mx.array):
+            return n.astype(mx.float32) + 1e-8
+        """,
+        """
+        import mlx.core as mx
+        def f(n: mx.array):
+            return n + 1e-8
+        """,
     ]
     INVALID = [
-        Invalid("import mlx.core as mx\ndef f(mask: mx.array, scores: mx.array):\n"
-                "    return scores + mask.astype(mx.float16) * -1e9"),
-        Invalid("import mlx.core as mx\ndef f(h: mx.array, counts: mx.array):\n    n = counts.astype(mx.float16)\n"
-                "    return h / (n + 1e-8)"),
-        Invalid("import mlx.core as mx\ndef f(h: mx.array, counts: mx.array):\n    n = counts.astype(mx.float16)\n"
-                "    return h / (n + mx.array(1e-8, dtype=n.dtype))"),
-        Invalid("import torch\ndef f(t: torch.Tensor):\n    return t.half().clamp(min=1e-8)"),
+        Invalid(
+            """
+            import mlx.core as mx
+            def f(mask: mx.array, scores: mx.array):
+                return scores + mask.astype(mx.float16) * -1e9
+                                                          ^^^^ EL412
+            """,
+        ),
+        Invalid(
+            """
+            import mlx.core as mx
+            def f(h: mx.array, counts: mx.array):
+                n = counts.astype(mx.float16)
+                return h / (n + 1e-8)
+                                ^^^^ EL412
+            """,
+        ),
+        Invalid(
+            """
+            import mlx.core as mx
+            def f(h: mx.array, counts: mx.array):
+                n = counts.astype(mx.float16)
+                return h / (n + mx.array(1e-8, dtype=n.dtype))
+                                ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^ EL412
+            """,
+        ),
+        Invalid(
+            """
+            import torch
+            def f(t: torch.Tensor):
+                return t.half().clamp(min=1e-8)
+                                          ^^^^ EL412
+            """,
+        ),
     ]
     CONSEQUENCE = {
         "overflow": "the operation sees inf (and 0 * inf is NaN)",
@@ -269,20 +382,57 @@ class HalfSquareOverflow(_DtypeRule):
     NAME = "half-square-overflow"
     MESSAGE = "`{square}` feeds a {consumer}: {cond}, values above 256 square to inf; square in float32"
     SEVERITY = Severity.WARNING
+    FIX = FixAvailability.NONE
     VALID = [
-        "import mlx.core as mx\ndef f(x: mx.array):\n    xf = x.astype(mx.float32)\n    return mx.mean(xf * xf, axis=-1)",
-        "import mlx.core as mx\ndef f(x: mx.array):\n    h = x.astype(mx.bfloat16)\n    return mx.mean(h * h, axis=-1)",
-        "import mlx.core as mx\ndef f(x: mx.array):\n    h = x.astype(mx.float16)\n    return h * h",
+        """
+        import mlx.core as mx
+        def f(x: mx.array):
+            xf = x.astype(mx.float32)
+            return mx.mean(xf * xf, axis=-1)
+        """,
+        """
+        import mlx.core as mx
+        def f(x: mx.array):
+            h = x.astype(mx.bfloat16)
+            return mx.mean(h * h, axis=-1)
+        """,
+        """
+        import mlx.core as mx
+        def f(x: mx.array):
+            h = x.astype(mx.float16)
+            return h * h
+        """,
     ]
     INVALID = [
-        Invalid("import mlx.core as mx\ndef rms(x: mx.array):\n    h = x.astype(mx.float16)\n"
-                "    return h * mx.rsqrt(mx.mean(h * h, axis=-1, keepdims=True) + 1e-5)"),
         Invalid(
-            "import mlx.core as mx\nimport mlx.nn as nn\nclass RMSNorm(nn.Module):\n"
-            "    def __call__(self, x: mx.array) -> mx.array:\n"
-            "        variance = (x ** 2).mean(-1, keepdims=True)\n        return x * mx.rsqrt(variance + 1e-6)"
+            """
+            import mlx.core as mx
+            def rms(x: mx.array):
+                h = x.astype(mx.float16)
+                return h * mx.rsqrt(mx.mean(h * h, axis=-1, keepdims=True) + 1e-5)
+                                            ^^^^^ EL413
+            """,
         ),
-        Invalid("import mlx.core as mx\ndef f(x: mx.array):\n    h = x.astype(mx.float16)\n    return mx.square(h).sum()"),
+        Invalid(
+            """
+            import mlx.core as mx
+            import mlx.nn as nn
+            class RMSNorm(nn.Module):
+                def __call__(self, x: mx.array) -> mx.array:
+                    variance = (x ** 2).mean(-1, keepdims=True)
+                                ^^^^^^ EL413
+                    return x * mx.rsqrt(variance + 1e-6)
+            """,
+        ),
+        Invalid(
+            """
+            import mlx.core as mx
+            def f(x: mx.array):
+                h = x.astype(mx.float16)
+                return mx.square(h).sum()
+                       ^^^^^^^^^^^^ EL413
+            """,
+        ),
     ]
 
     def _squared(self, node: cst.CSTNode) -> cst.BaseExpression | None:
@@ -336,16 +486,46 @@ class Int32ProductOverflow(_DtypeRule):
     NAME = "int32-product-overflow"
     MESSAGE = "`{product}` multiplies two int32 arrays: products past 2**31 wrap around silently; use int64"
     SEVERITY = Severity.WARNING
+    FIX = FixAvailability.NONE
     VALID = [
-        "import mlx.core as mx\ndef f(n: int):\n    i = mx.arange(n, dtype=mx.int64)\n    return i * i",
-        "import mlx.core as mx\ndef f(n: int):\n    i = mx.arange(n)\n    return i * 4",
-        "import torch\ndef f(n: int):\n    i = torch.arange(n)\n    return i * i",
+        """
+        import mlx.core as mx
+        def f(n: int):
+            i = mx.arange(n, dtype=mx.int64)
+            return i * i
+        """,
+        """
+        import mlx.core as mx
+        def f(n: int):
+            i = mx.arange(n)
+            return i * 4
+        """,
+        """
+        import torch
+        def f(n: int):
+            i = torch.arange(n)
+            return i * i
+        """,
     ]
     INVALID = [
-        Invalid("import mlx.core as mx\ndef f(h: int, w: int):\n    rows = mx.arange(h)[:, None]\n"
-                "    cols = mx.arange(w)[None]\n    return rows * cols"),
-        Invalid("import mlx.core as mx\ndef f(a: mx.array, b: mx.array):\n"
-                "    return a.astype(mx.int32) * b.astype(mx.int32)"),
+        Invalid(
+            """
+            import mlx.core as mx
+            def f(h: int, w: int):
+                rows = mx.arange(h)[:, None]
+                cols = mx.arange(w)[None]
+                return rows * cols
+                       ^^^^^^^^^^^ EL414
+            """,
+        ),
+        Invalid(
+            """
+            import mlx.core as mx
+            def f(a: mx.array, b: mx.array):
+                return a.astype(mx.int32) * b.astype(mx.int32)
+                       ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^ EL414
+            """,
+        ),
     ]
 
     def visit_BinaryOperation(self, node: cst.BinaryOperation) -> None:
@@ -374,14 +554,42 @@ class HalfPrecisionCumsum(_DtypeRule):
     MESSAGE = ("Cumulative sum of `{x}`: {cond}, partial sums are rounded to half precision (the cumsum of "
                "100,000 ones is 256 in bfloat16); accumulate in float32")
     SEVERITY = Severity.WARNING
+    FIX = FixAvailability.NONE
     VALID = [
-        "import mlx.core as mx\ndef f(x: mx.array):\n    return mx.cumsum(x.astype(mx.float32), axis=-1)",
-        "import mlx.core as mx\ndef f(x: mx.array):\n    return mx.sum(x.astype(mx.bfloat16), axis=-1)",
-        "import mlx.core as mx\ndef f(n: int):\n    return mx.cumsum(mx.arange(n), axis=0)",
+        """
+        import mlx.core as mx
+        def f(x: mx.array):
+            return mx.cumsum(x.astype(mx.float32), axis=-1)
+        """,
+        """
+        import mlx.core as mx
+        def f(x: mx.array):
+            return mx.sum(x.astype(mx.bfloat16), axis=-1)
+        """,
+        """
+        import mlx.core as mx
+        def f(n: int):
+            return mx.cumsum(mx.arange(n), axis=0)
+        """,
     ]
     INVALID = [
-        Invalid("import mlx.core as mx\ndef f(x: mx.array):\n    dt = x.astype(mx.bfloat16)\n    return mx.cumsum(dt, axis=-1)"),
-        Invalid("import mlx.core as mx\ndef f(x: mx.array):\n    return x.astype(mx.float16).cumsum(axis=1)"),
+        Invalid(
+            """
+            import mlx.core as mx
+            def f(x: mx.array):
+                dt = x.astype(mx.bfloat16)
+                return mx.cumsum(dt, axis=-1)
+                       ^^^^^^^^^^^^^^^^^^^^^^ EL415
+            """,
+        ),
+        Invalid(
+            """
+            import mlx.core as mx
+            def f(x: mx.array):
+                return x.astype(mx.float16).cumsum(axis=1)
+                       ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^ EL415
+            """,
+        ),
     ]
 
     def visit_Call(self, node: cst.Call) -> None:

@@ -6,7 +6,7 @@ import libcst as cst
 
 from emberlint.compute_path import in_compute_path, in_host_output
 from emberlint.model import Severity
-from emberlint.rule import Invalid, Rule
+from emberlint.rule import FixAvailability, Invalid, Rule
 
 DEVICE_BACKENDS = ("mlx", "torch")
 NUMPY_CONVERSIONS = {"numpy.array", "numpy.asarray", "numpy.asanyarray", "numpy.ascontiguousarray"}
@@ -68,17 +68,60 @@ class ItemOrTolist(_HostRoundTripRule):
     NAME = "array-item-tolist"
     MESSAGE = "`.{method}()` copies {a} {backend} array to the host inside compute code; keep it as an array on the device"
     SEVERITY = Severity.ERROR
+    FIX = FixAvailability.NONE
     VALID = [
-        "import torch\ndef loss(d: torch.Tensor):\n    return torch.mean(d * d)",
-        "import torch\nd = torch.ones(3)\nprint(d.sum().item())",
-        "import mlx.core as mx\ndef f(cfg: dict):\n    return list(cfg.items())",
-        "import numpy as np\ndef f():\n    return np.ones(3).tolist()",
-        "def f(x):\n    return x.item()",
+        """
+        import torch
+        def loss(d: torch.Tensor):
+            return torch.mean(d * d)
+        """,
+        """
+        import torch
+        d = torch.ones(3)
+        print(d.sum().item())
+        """,
+        """
+        import mlx.core as mx
+        def f(cfg: dict):
+            return list(cfg.items())
+        """,
+        """
+        import numpy as np
+        def f():
+            return np.ones(3).tolist()
+        """,
+        """
+        def f(x):
+            return x.item()
+        """,
     ]
     INVALID = [
-        Invalid("import torch\ndef loss(d: torch.Tensor):\n    return float(torch.mean(d * d).item())"),
-        Invalid("import mlx.core as mx\ndef f(x: mx.array):\n    return x.tolist()"),
-        Invalid("import mlx.core as core\nclass M:\n    def f(self):\n        y = core.sum(core.ones(3))\n        return y.item()"),
+        Invalid(
+            """
+            import torch
+            def loss(d: torch.Tensor):
+                return float(torch.mean(d * d).item())
+                             ^^^^^^^^^^^^^^^^^^^^^^^^ EL101
+            """,
+        ),
+        Invalid(
+            """
+            import mlx.core as mx
+            def f(x: mx.array):
+                return x.tolist()
+                       ^^^^^^^^^^ EL101
+            """,
+        ),
+        Invalid(
+            """
+            import mlx.core as core
+            class M:
+                def f(self):
+                    y = core.sum(core.ones(3))
+                    return y.item()
+                           ^^^^^^^^ EL101
+            """,
+        ),
     ]
 
     def visit_Call(self, node: cst.Call) -> None:
@@ -122,18 +165,66 @@ class PythonCastOfArray(_HostRoundTripRule):
     NAME = "python-cast-of-array"
     MESSAGE = ("`{cast}(...)` of {a} {backend} array is a host round trip; keep it on the device ({instead})")
     SEVERITY = Severity.ERROR
+    FIX = FixAvailability.NONE
     VALID = [
-        "import mlx.core as mx\ndef f(A: mx.array):\n    return int(A.shape[0])",
-        "import mlx.core as mx\ndef f(x: mx.array, cfg):\n    return x * float(cfg.eps)",
-        "import mlx.core as mx\ndef f(x: mx.array):\n    return len(x)",
-        "import mlx.core as mx\ndef f(x: mx.array):\n    return int(x.ndim) + int(x.size)",
-        "import mlx.core as mx\ndef f(x: mx.array):\n    float = mx.sum\n    return float(x)",
-        "import mlx.core as mx\nx = mx.ones(3)\nprint(float(mx.sum(x)))",
+        """
+        import mlx.core as mx
+        def f(A: mx.array):
+            return int(A.shape[0])
+        """,
+        """
+        import mlx.core as mx
+        def f(x: mx.array, cfg):
+            return x * float(cfg.eps)
+        """,
+        """
+        import mlx.core as mx
+        def f(x: mx.array):
+            return len(x)
+        """,
+        """
+        import mlx.core as mx
+        def f(x: mx.array):
+            return int(x.ndim) + int(x.size)
+        """,
+        """
+        import mlx.core as mx
+        def f(x: mx.array):
+            float = mx.sum
+            return float(x)
+        """,
+        """
+        import mlx.core as mx
+        x = mx.ones(3)
+        print(float(mx.sum(x)))
+        """,
     ]
     INVALID = [
-        Invalid("import mlx.core as mx\ndef f(x: mx.array):\n    return float(mx.sum(x))"),
-        Invalid("import torch\ndef f(x: torch.Tensor):\n    return int(x.argmax())"),
-        Invalid("import mlx.core as mx\ndef f(x: mx.array):\n    if bool(mx.all(x > 0)):\n        return x"),
+        Invalid(
+            """
+            import mlx.core as mx
+            def f(x: mx.array):
+                return float(mx.sum(x))
+                       ^^^^^^^^^^^^^^^^ EL102
+            """,
+        ),
+        Invalid(
+            """
+            import torch
+            def f(x: torch.Tensor):
+                return int(x.argmax())
+                       ^^^^^^^^^^^^^^^ EL102
+            """,
+        ),
+        Invalid(
+            """
+            import mlx.core as mx
+            def f(x: mx.array):
+                if bool(mx.all(x > 0)):
+                   ^^^^^^^^^^^^^^^^^^^ EL102
+                    return x
+            """,
+        ),
     ]
 
     INSTEAD = {
@@ -181,16 +272,59 @@ class NumpyConversion(_HostRoundTripRule):
     NAME = "numpy-round-trip"
     MESSAGE = "`{call}` copies {a} {backend} array to NumPy inside compute code; keep the math in {backend}"
     SEVERITY = Severity.ERROR
+    FIX = FixAvailability.NONE
     VALID = [
-        "import mlx.core as mx\nimport numpy as np\ndef f(data: list):\n    return mx.array(np.asarray(data))",
-        "import torch\nimport numpy as np\nx = torch.ones(3)\nsaved = x.numpy()",
-        "import numpy as np\ndef f(x):\n    return np.asarray(x)",
-        "import mlx.core as mx\nimport numpy as np\ndef f():\n    return np.array([1.0, 2.0])",
+        """
+        import mlx.core as mx
+        import numpy as np
+        def f(data: list):
+            return mx.array(np.asarray(data))
+        """,
+        """
+        import torch
+        import numpy as np
+        x = torch.ones(3)
+        saved = x.numpy()
+        """,
+        """
+        import numpy as np
+        def f(x):
+            return np.asarray(x)
+        """,
+        """
+        import mlx.core as mx
+        import numpy as np
+        def f():
+            return np.array([1.0, 2.0])
+        """,
     ]
     INVALID = [
-        Invalid("import mlx.core as mx\nimport numpy as np\ndef f(x: mx.array):\n    return np.array(x) * 2"),
-        Invalid("import torch\nimport numpy as onp\ndef f(x: torch.Tensor):\n    return onp.asarray(x.detach())"),
-        Invalid("import torch\ndef f(x: torch.Tensor):\n    return x.cpu().numpy()"),
+        Invalid(
+            """
+            import mlx.core as mx
+            import numpy as np
+            def f(x: mx.array):
+                return np.array(x) * 2
+                       ^^^^^^^^^^^ EL103
+            """,
+        ),
+        Invalid(
+            """
+            import torch
+            import numpy as onp
+            def f(x: torch.Tensor):
+                return onp.asarray(x.detach())
+                       ^^^^^^^^^^^^^^^^^^^^^^^ EL103
+            """,
+        ),
+        Invalid(
+            """
+            import torch
+            def f(x: torch.Tensor):
+                return x.cpu().numpy()
+                       ^^^^^^^^^^^^^^^ EL103
+            """,
+        ),
     ]
 
     def visit_Call(self, node: cst.Call) -> None:

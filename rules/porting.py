@@ -16,7 +16,7 @@ from emberlint.rules._coach import (
 )
 
 from emberlint.model import Severity
-from emberlint.rule import Invalid, RawFix, Rule
+from emberlint.rule import FixAvailability, Invalid, RawFix, Rule
 from emberlint.walk import nodes_of, subtree
 
 
@@ -91,25 +91,61 @@ class TorchKeywordInMlx(_PortRule):
     CODE = "EL801"
     NAME = "torch-keyword-in-mlx"
     MESSAGE = "`{old}=` is PyTorch's keyword; MLX's `{call}` takes `{new}=`"
+    FIX = FixAvailability.SAFE_WHEN_PROVEN
     VALID = [
-        "import mlx.core as mx\ny = mx.sum(x, axis=1, keepdims=True)",
-        "import torch\ny = torch.sum(x, dim=1, keepdim=True)",
-        "import mlx.core as mx\nimport torch\ny = torch.softmax(torch.tensor(x), dim=-1)",
+        """
+        import mlx.core as mx
+        y = mx.sum(x, axis=1, keepdims=True)
+        """,
+        """
+        import torch
+        y = torch.sum(x, dim=1, keepdim=True)
+        """,
+        """
+        import mlx.core as mx
+        import torch
+        y = torch.softmax(torch.tensor(x), dim=-1)
+        """,
     ]
     INVALID = [
         Invalid(
-            "import mlx.core as mx\ny = mx.mean(x, dim=-1, keepdim=True)",
-            fixed="import mlx.core as mx\ny = mx.mean(x, axis=-1, keepdims=True)",
-            count=2,
+            """
+            import mlx.core as mx
+            y = mx.mean(x, dim=-1, keepdim=True)
+                           ^^^^^^ EL801
+                                   ^^^^^^^^^^^^ EL801
+            """,
+            fixed="""
+            import mlx.core as mx
+            y = mx.mean(x, axis=-1, keepdims=True)
+            """,
         ),
         Invalid(
-            "import mlx.core as mx\ndef norm(x: mx.array):\n    return x.sum(dim=1)",
-            fixed="import mlx.core as mx\ndef norm(x: mx.array):\n    return x.sum(axis=1)",
+            """
+            import mlx.core as mx
+            def norm(x: mx.array):
+                return x.sum(dim=1)
+                             ^^^^^ EL801
+            """,
+            fixed="""
+            import mlx.core as mx
+            def norm(x: mx.array):
+                return x.sum(axis=1)
+            """,
             unsafe=True,
         ),
         Invalid(
-            "import mlx.core as mx\nx = mx.ones((2, 3), dtype=mx.float32)\ny = x.sum(dim=1)",
-            fixed="import mlx.core as mx\nx = mx.ones((2, 3), dtype=mx.float32)\ny = x.sum(axis=1)",
+            """
+            import mlx.core as mx
+            x = mx.ones((2, 3), dtype=mx.float32)
+            y = x.sum(dim=1)
+                      ^^^^^ EL801
+            """,
+            fixed="""
+            import mlx.core as mx
+            x = mx.ones((2, 3), dtype=mx.float32)
+            y = x.sum(axis=1)
+            """,
         ),
     ]
 
@@ -151,16 +187,44 @@ class ForwardWithoutCall(_PortRule):
     CODE = "EL802"
     NAME = "forward-without-call"
     MESSAGE = "`{cls}` subclasses mlx.nn.Module and defines `forward` but no `__call__`; MLX calls `__call__`"
+    FIX = FixAvailability.UNSAFE
     VALID = [
-        "import mlx.nn as nn\nclass M(nn.Module):\n    def __call__(self, x):\n        return x",
-        "import torch.nn as nn\nclass M(nn.Module):\n    def forward(self, x):\n        return x",
-        ("import mlx.nn as nn\nclass M(nn.Module):\n    def forward(self, x):\n        return x\n"
-         "    def __call__(self, x):\n        return self.forward(x)"),
+        """
+        import mlx.nn as nn
+        class M(nn.Module):
+            def __call__(self, x):
+                return x
+        """,
+        """
+        import torch.nn as nn
+        class M(nn.Module):
+            def forward(self, x):
+                return x
+        """,
+        """
+        import mlx.nn as nn
+        class M(nn.Module):
+            def forward(self, x):
+                return x
+            def __call__(self, x):
+                return self.forward(x)
+        """,
     ]
     INVALID = [
         Invalid(
-            "import mlx.nn as nn\nclass HyenaFilter(nn.Module):\n    def forward(self, x, L):\n        return x",
-            fixed="import mlx.nn as nn\nclass HyenaFilter(nn.Module):\n    def __call__(self, x, L):\n        return x",
+            """
+            import mlx.nn as nn
+            class HyenaFilter(nn.Module):
+                def forward(self, x, L):
+                    ^^^^^^^ EL802
+                    return x
+            """,
+            fixed="""
+            import mlx.nn as nn
+            class HyenaFilter(nn.Module):
+                def __call__(self, x, L):
+                    return x
+            """,
             unsafe=True,
         ),
     ]
@@ -194,25 +258,65 @@ class TorchApiInMlx(_PortRule):
     CODE = "EL803"
     NAME = "torch-api-in-mlx"
     MESSAGE = "`{api}` is PyTorch API in MLX code: {advice}"
+    FIX = FixAvailability.NONE
     VALID = [
-        "import mlx.core as mx\nimport mlx.nn as nn\nclass M(nn.Module):\n    def __init__(self):\n        self.w = mx.zeros((3,))",
-        "import mlx.core as mx\nimport torch\nw = mx.array(torch_w.to('cpu').numpy())",
-        ("import mlx.core as mx\nimport torch\ndef test_parity(x):\n    with torch.no_grad():\n"
-         "        ref = torch.nn.functional.gelu(torch.tensor(x))\n    return mx.array(ref.numpy())"),
-        ("import mlx.core as mx\nimport triton.language as tl\ndef kernel(ptr):\n"
-         "    x = tl.load(ptr).to(tl.float32)\n    return x"),
+        """
+        import mlx.core as mx
+        import mlx.nn as nn
+        class M(nn.Module):
+            def __init__(self):
+                self.w = mx.zeros((3,))
+        """,
+        """
+        import mlx.core as mx
+        import torch
+        w = mx.array(torch_w.to('cpu').numpy())
+        """,
+        """
+        import mlx.core as mx
+        import torch
+        def test_parity(x):
+            with torch.no_grad():
+                ref = torch.nn.functional.gelu(torch.tensor(x))
+            return mx.array(ref.numpy())
+        """,
+        """
+        import mlx.core as mx
+        import triton.language as tl
+        def kernel(ptr):
+            x = tl.load(ptr).to(tl.float32)
+            return x
+        """,
     ]
     INVALID = [
         Invalid(
-            "import mlx.core as mx\nimport mlx.nn as nn\nclass Sin(nn.Module):\n    def __init__(self, dim, w=10):\n"
-            "        super().__init__()\n        self.freq = nn.Parameter(w * mx.ones((1, dim)))"
+            """
+            import mlx.core as mx
+            import mlx.nn as nn
+            class Sin(nn.Module):
+                def __init__(self, dim, w=10):
+                    super().__init__()
+                    self.freq = nn.Parameter(w * mx.ones((1, dim)))
+                                ^^^^^^^^^^^^ EL803
+            """,
         ),
         Invalid(
-            "import mlx.core as mx\ndef run(model, x, device):\n    with torch.no_grad():\n"
-            "        return model(x.to(device))",
-            count=2,
+            """
+            import mlx.core as mx
+            def run(model, x, device):
+                with torch.no_grad():
+                     ^^^^^^^^^^^^^ EL803
+                    return model(x.to(device))
+                                   ^^ EL803
+            """,
         ),
-        Invalid("import mlx.core as mx\ny = mx.exp(x).cuda()"),
+        Invalid(
+            """
+            import mlx.core as mx
+            y = mx.exp(x).cuda()
+                          ^^^^ EL803
+            """,
+        ),
     ]
 
     def visit_Call(self, node: cst.Call) -> None:
@@ -250,18 +354,41 @@ class InplaceOpInMlx(_PortRule):
     CODE = "EL804"
     NAME = "inplace-op-in-mlx"
     MESSAGE = "`.{method}(...)` is a PyTorch in-place op; MLX arrays are immutable: use {replacement}"
+    FIX = FixAvailability.NONE
     VALID = [
-        "import mlx.core as mx\nscores = mx.where(mask, mx.array(-1e4, dtype=scores.dtype), scores)",
-        "import torch\nscores.masked_fill_(mask, -1e4)",
-        "import mlx.core as mx\nnames.sort_()",
+        """
+        import mlx.core as mx
+        scores = mx.where(mask, mx.array(-1e4, dtype=scores.dtype), scores)
+        """,
+        """
+        import torch
+        scores.masked_fill_(mask, -1e4)
+        """,
+        """
+        import mlx.core as mx
+        names.sort_()
+        """,
     ]
     INVALID = [
         Invalid(
-            "import mlx.core as mx\ndef attend(scores: mx.array, mask: mx.array):\n"
-            "    scores.masked_fill_(mask, -1e4)\n    return mx.softmax(scores, axis=-1)"
+            """
+            import mlx.core as mx
+            def attend(scores: mx.array, mask: mx.array):
+                scores.masked_fill_(mask, -1e4)
+                ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^ EL804
+                return mx.softmax(scores, axis=-1)
+            """,
         ),
-        Invalid("import mlx.core as mx\nimport mlx.nn as nn\nclass M(nn.Module):\n    def __call__(self, x):\n"
-                "        return x.add_(1.0)"),
+        Invalid(
+            """
+            import mlx.core as mx
+            import mlx.nn as nn
+            class M(nn.Module):
+                def __call__(self, x):
+                    return x.add_(1.0)
+                           ^^^^^^^^^^^ EL804
+            """,
+        ),
     ]
 
     def visit_Call(self, node: cst.Call) -> None:
@@ -288,17 +415,40 @@ class MlxTransposePair(_PortRule):
     CODE = "EL805"
     NAME = "mlx-transpose-pair"
     MESSAGE = "MLX `transpose` takes a full permutation, not two axes to swap; use `{fix}`"
+    FIX = FixAvailability.UNSAFE
     VALID = [
-        "import mlx.core as mx\ny = mx.swapaxes(x, -1, -2)",
-        "import mlx.core as mx\ndef f(x: mx.array):\n    return x.transpose(0, 2, 1)",
-        "import torch\ny = x.transpose(-1, -2)",
-        "import mlx.core as mx\ndef f(w: mx.array):\n    return w.transpose(1, 0)",
+        """
+        import mlx.core as mx
+        y = mx.swapaxes(x, -1, -2)
+        """,
+        """
+        import mlx.core as mx
+        def f(x: mx.array):
+            return x.transpose(0, 2, 1)
+        """,
+        """
+        import torch
+        y = x.transpose(-1, -2)
+        """,
+        """
+        import mlx.core as mx
+        def f(w: mx.array):
+            return w.transpose(1, 0)
+        """,
     ]
     INVALID = [
         Invalid(
-            "import mlx.core as mx\ndef scores(q: mx.array, k: mx.array):\n    return mx.matmul(q, k.transpose(-1, -2))",
-            fixed="import mlx.core as mx\ndef scores(q: mx.array, k: mx.array):\n"
-                  "    return mx.matmul(q, mx.swapaxes(k, -1, -2))",
+            """
+            import mlx.core as mx
+            def scores(q: mx.array, k: mx.array):
+                return mx.matmul(q, k.transpose(-1, -2))
+                                    ^^^^^^^^^^^^^^^^^^^ EL805
+            """,
+            fixed="""
+            import mlx.core as mx
+            def scores(q: mx.array, k: mx.array):
+                return mx.matmul(q, mx.swapaxes(k, -1, -2))
+            """,
             unsafe=True,
         ),
     ]
@@ -353,16 +503,53 @@ class GeluApproximation(_PortRule):
     NAME = "gelu-approximation"
     MESSAGE = "{what} is the {form} approximation of GELU; {advice}"
     SEVERITY = None
+    FIX = FixAvailability.NONE
     VALID = [
-        "import mlx.nn as nn\ny = nn.gelu(x)\nact = nn.GELU()",
-        "import torch.nn.functional as F\ny = F.gelu(x)",
-        "import mlx.nn as nn\nact = nn.GELU(approx='none')",
-        "import mlx.nn as nn\n# hidden_act: gelu_pytorch_tanh\ndef mlp(x):\n    return nn.gelu_approx(x)",
+        """
+        import mlx.nn as nn
+        y = nn.gelu(x)
+        act = nn.GELU()
+        """,
+        """
+        import torch.nn.functional as F
+        y = F.gelu(x)
+        """,
+        """
+        import mlx.nn as nn
+        act = nn.GELU(approx='none')
+        """,
+        """
+        import mlx.nn as nn
+        # hidden_act: gelu_pytorch_tanh
+        def mlp(x):
+            return nn.gelu_approx(x)
+        """,
     ]
     INVALID = [
-        Invalid("import mlx.core as mx\nimport mlx.nn as nn\ndef mlp(x):\n    return nn.gelu_approx(x)"),
-        Invalid("import mlx.nn as nn\nact = nn.GELU(approx='precise')"),
-        Invalid("import torch.nn.functional as F\ndef mlp(x):\n    return F.gelu(x, approximate='tanh')"),
+        Invalid(
+            """
+            import mlx.core as mx
+            import mlx.nn as nn
+            def mlp(x):
+                return nn.gelu_approx(x)
+                       ^^^^^^^^^^^^^^ EL806
+            """,
+        ),
+        Invalid(
+            """
+            import mlx.nn as nn
+            act = nn.GELU(approx='precise')
+                  ^^^^^^^^^^^^^^^^^^^^^^^^^ EL806
+            """,
+        ),
+        Invalid(
+            """
+            import torch.nn.functional as F
+            def mlp(x):
+                return F.gelu(x, approximate='tanh')
+                       ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^ EL806
+            """,
+        ),
     ]
 
     def visit_Call(self, node: cst.Call) -> None:
@@ -417,18 +604,47 @@ class ConvWeightLayout(_PortRule):
     NAME = "conv-weight-layout"
     MESSAGE = ("`{target}` gets a PyTorch conv weight ([out, in/groups, k]) without reordering; MLX conv weights are "
                "[out, k, in/groups]: use `mx.swapaxes(w, 1, 2)`")
+    FIX = FixAvailability.NONE
     VALID = [
-        "import mlx.core as mx\nmodel.short_filter.weight = mx.swapaxes(mx.array(torch_w.numpy()), 1, 2)",
-        "import mlx.core as mx\nimport mlx.nn as nn\nconv = nn.Conv1d(3, 3, 3)\nconv.weight = mx.zeros((3, 3, 3))",
-        "import mlx.core as mx\nlinear.weight = mx.array(torch_w.numpy())",
+        """
+        import mlx.core as mx
+        model.short_filter.weight = mx.swapaxes(mx.array(torch_w.numpy()), 1, 2)
+        """,
+        """
+        import mlx.core as mx
+        import mlx.nn as nn
+        conv = nn.Conv1d(3, 3, 3)
+        conv.weight = mx.zeros((3, 3, 3))
+        """,
+        """
+        import mlx.core as mx
+        linear.weight = mx.array(torch_w.numpy())
+        """,
     ]
     INVALID = [
-        Invalid("import mlx.core as mx\nmodel.conv.weight = mx.array(torch_w.numpy())"),
         Invalid(
-            "import mlx.core as mx\nimport mlx.nn as nn\nfilt = nn.Conv1d(768, 768, 3, groups=768)\n"
-            "filt.weight = mx.array(state['short_filter.weight'])"
+            """
+            import mlx.core as mx
+            model.conv.weight = mx.array(torch_w.numpy())
+            ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^ EL807
+            """,
         ),
-        Invalid("import mlx.core as mx\nweights['bert.encoder.layer.0.attention.short_filter.weight'] = mx.array(w)"),
+        Invalid(
+            """
+            import mlx.core as mx
+            import mlx.nn as nn
+            filt = nn.Conv1d(768, 768, 3, groups=768)
+            filt.weight = mx.array(state['short_filter.weight'])
+            ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^ EL807
+            """,
+        ),
+        Invalid(
+            """
+            import mlx.core as mx
+            weights['bert.encoder.layer.0.attention.short_filter.weight'] = mx.array(w)
+            ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^ EL807
+            """,
+        ),
     ]
 
     def visit_Assign(self, node: cst.Assign) -> None:
@@ -474,16 +690,37 @@ class LinearWeightTransposed(_PortRule):
     NAME = "linear-weight-transposed"
     MESSAGE = ("`{target}` gets a transposed weight; PyTorch and MLX `nn.Linear` both store [out, in]: "
                "assign it without the transpose")
+    FIX = FixAvailability.NONE
     VALID = [
-        "import mlx.core as mx\nmodel.out_linear.weight = mx.array(w)",
-        "import mlx.core as mx\nmodel.conv.weight = mx.swapaxes(mx.array(w), 1, 2)",
-        "import torch\nmodel.out_linear.weight.data = w.T",
+        """
+        import mlx.core as mx
+        model.out_linear.weight = mx.array(w)
+        """,
+        """
+        import mlx.core as mx
+        model.conv.weight = mx.swapaxes(mx.array(w), 1, 2)
+        """,
+        """
+        import torch
+        model.out_linear.weight.data = w.T
+        """,
     ]
     INVALID = [
-        Invalid("import mlx.core as mx\nmodel.out_linear.weight = mx.array(w).T"),
         Invalid(
-            "import mlx.core as mx\nimport mlx.nn as nn\nhead = nn.Linear(768, 2)\n"
-            "head.weight = mx.swapaxes(mx.array(torch_w.numpy()), 0, 1)"
+            """
+            import mlx.core as mx
+            model.out_linear.weight = mx.array(w).T
+            ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^ EL808
+            """,
+        ),
+        Invalid(
+            """
+            import mlx.core as mx
+            import mlx.nn as nn
+            head = nn.Linear(768, 2)
+            head.weight = mx.swapaxes(mx.array(torch_w.numpy()), 0, 1)
+            ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^ EL808
+            """,
         ),
     ]
 
@@ -523,30 +760,69 @@ class LayerNormDefaultEps(_PortRule):
     MESSAGE = ("`{call}` without `eps` uses the default {default}, but this model's config has `layer_norm_eps` "
                "(BERT: 1e-12); pass `eps={suggestion}` (or the original's literal eps)")
     SEVERITY = Severity.WARNING
+    FIX = FixAvailability.NONE
     VALID = [
-        ("import mlx.nn as nn\nclass BertEmbeddings(nn.Module):\n    def __init__(self, config):\n"
-         "        super().__init__()\n        self.LayerNorm = nn.LayerNorm(config.hidden_size, eps=config.layer_norm_eps)"),
+        """
+        import mlx.nn as nn
+        class BertEmbeddings(nn.Module):
+            def __init__(self, config):
+                super().__init__()
+                self.LayerNorm = nn.LayerNorm(config.hidden_size, eps=config.layer_norm_eps)
+        """,
         # The deliberate default, written out (the original's sequence mixer uses torch's 1e-5).
-        ("import mlx.nn as nn\nclass Mixer(nn.Module):\n    def __init__(self, config):\n        super().__init__()\n"
-         "        self.norm = nn.LayerNorm(config.hidden_size, 1e-5)\n        self.eps = config.layer_norm_eps"),
+        """
+        import mlx.nn as nn
+        class Mixer(nn.Module):
+            def __init__(self, config):
+                super().__init__()
+                self.norm = nn.LayerNorm(config.hidden_size, 1e-5)
+                self.eps = config.layer_norm_eps
+        """,
         # No layer_norm_eps in sight: the default may be the model's.
-        ("import torch.nn as nn\nclass Block(nn.Module):\n    def __init__(self, d):\n        super().__init__()\n"
-         "        self.norm = nn.LayerNorm(d)"),
+        """
+        import torch.nn as nn
+        class Block(nn.Module):
+            def __init__(self, d):
+                super().__init__()
+                self.norm = nn.LayerNorm(d)
+        """,
     ]
     INVALID = [
         # The M2-BERT port's GLU MLP, first draft: the config is in the same file.
         Invalid(
-            "from dataclasses import dataclass\n\nimport mlx.nn as nn\n\n\n@dataclass\nclass BertConfig:\n"
-            "    hidden_size: int = 768\n    layer_norm_eps: float = 1e-12\n\n\nclass BertGLUMLP(nn.Module):\n"
-            "    def __init__(self, config: BertConfig):\n        super().__init__()\n"
-            "        self.layernorm = nn.LayerNorm(config.hidden_size)"
+            """
+            from dataclasses import dataclass
+
+            import mlx.nn as nn
+
+
+            @dataclass
+            class BertConfig:
+                hidden_size: int = 768
+                layer_norm_eps: float = 1e-12
+
+
+            class BertGLUMLP(nn.Module):
+                def __init__(self, config: BertConfig):
+                    super().__init__()
+                    self.layernorm = nn.LayerNorm(config.hidden_size)
+                                     ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^ EL809
+            """,
         ),
         Invalid(
-            "import torch\nimport torch.nn.functional as F\nclass Embeddings(torch.nn.Module):\n"
-            "    def __init__(self, config):\n        super().__init__()\n        self.eps = config.layer_norm_eps\n"
-            "        self.LayerNorm = torch.nn.LayerNorm(config.hidden_size)\n"
-            "    def forward(self, x):\n        return F.layer_norm(x, x.shape[-1:], None, None)",
-            count=2,
+            """
+            import torch
+            import torch.nn.functional as F
+            class Embeddings(torch.nn.Module):
+                def __init__(self, config):
+                    super().__init__()
+                    self.eps = config.layer_norm_eps
+                    self.LayerNorm = torch.nn.LayerNorm(config.hidden_size)
+                                     ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^ EL809
+                def forward(self, x):
+                    return F.layer_norm(x, x.shape[-1:], None, None)
+                           ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^ EL809
+            """,
         ),
     ]
 

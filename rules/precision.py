@@ -14,7 +14,7 @@ from emberlint.rules._coach import (
 )
 
 from emberlint.model import Severity
-from emberlint.rule import Invalid, Rule
+from emberlint.rule import FixAvailability, Invalid, Rule
 
 
 class Float64InCompute(Rule):
@@ -38,21 +38,52 @@ class Float64InCompute(Rule):
     CODE = "EL550"
     NAME = "float64-in-compute"
     MESSAGE = "{what} in the compute path of float32 code promotes the activations to float64; {how}"
+    FIX = FixAvailability.NONE
     VALID = [
-        ("import mlx.core as mx\nimport mlx.nn as nn\nclass F(nn.Module):\n    def __call__(self, x):\n"
-         "        return mx.exp(x) if x.dtype == mx.float64 else mx.exp(x.astype(mx.float32))"),
-        ("import mlx.core as mx\nFILTER_DTYPE = mx.float64\ndef filt(z):\n    with mx.stream(mx.cpu):\n"
-         "        return z.astype(FILTER_DTYPE).astype(mx.float32)"),
-        ("import torch\nclass M(torch.nn.Module):\n    def forward(self, x):\n        return x.float() * 2.0"),
+        """
+        import mlx.core as mx
+        import mlx.nn as nn
+        class F(nn.Module):
+            def __call__(self, x):
+                return mx.exp(x) if x.dtype == mx.float64 else mx.exp(x.astype(mx.float32))
+        """,
+        """
+        import mlx.core as mx
+        FILTER_DTYPE = mx.float64
+        def filt(z):
+            with mx.stream(mx.cpu):
+                return z.astype(FILTER_DTYPE).astype(mx.float32)
+        """,
+        """
+        import torch
+        class M(torch.nn.Module):
+            def forward(self, x):
+                return x.float() * 2.0
+        """,
     ]
     INVALID = [
         Invalid(
-            "import torch\nimport torch.nn as nn\nclass FFTConv(nn.Module):\n    def forward(self, u, k):\n"
-            "        k = k.to(torch.float32)\n        k_f = torch.fft.rfft(k.double(), n=2 * u.shape[-1])\n        return k_f"
+            """
+            import torch
+            import torch.nn as nn
+            class FFTConv(nn.Module):
+                def forward(self, u, k):
+                    k = k.to(torch.float32)
+                    k_f = torch.fft.rfft(k.double(), n=2 * u.shape[-1])
+                                         ^^^^^^^^^^ EL550
+                    return k_f
+            """,
         ),
         Invalid(
-            "import mlx.core as mx\nimport mlx.nn as nn\nclass Filter(nn.Module):\n    def __call__(self, z):\n"
-            "        h = mx.zeros(z.shape, dtype=mx.float32)\n        return mx.add(h, z.astype(mx.float64))"
+            """
+            import mlx.core as mx
+            import mlx.nn as nn
+            class Filter(nn.Module):
+                def __call__(self, z):
+                    h = mx.zeros(z.shape, dtype=mx.float32)
+                    return mx.add(h, z.astype(mx.float64))
+                                              ^^^^^^^^^^ EL550
+            """,
         ),
     ]
 
@@ -130,29 +161,74 @@ class Float64Transcendental(Rule):
     MESSAGE = ("MLX `{op}` of a float64 value has float32 accuracy (mlx 0.32.4: {error}); the float64 result is not "
                "float64-accurate: use an arithmetic-only float64 implementation or compute it in float32 knowingly")
     SEVERITY = Severity.WARNING
+    FIX = FixAvailability.NONE
     VALID = [
         # Knowingly float32, rounded back.
-        "import mlx.core as mx\nx64 = x.astype(mx.float64)\ny = mx.exp(x64.astype(mx.float32)).astype(mx.float64)",
+        """
+        import mlx.core as mx
+        x64 = x.astype(mx.float64)
+        y = mx.exp(x64.astype(mx.float32)).astype(mx.float64)
+        """,
         # float64-accurate MLX ops.
-        "import mlx.core as mx\nz = mx.array(v, dtype=mx.float64)\ny = mx.tanh(z) + mx.log(z) + mx.sqrt(z)",
+        """
+        import mlx.core as mx
+        z = mx.array(v, dtype=mx.float64)
+        y = mx.tanh(z) + mx.log(z) + mx.sqrt(z)
+        """,
         # The reference port's dtype dispatch: `phase` is not visibly float64.
-        ("import mlx.core as mx\nfrom precise_math import sin_float64\ndef sin(x, freq):\n"
-         "    phase = mx.multiply(freq, x)\n    return sin_float64(phase) if x.dtype == mx.float64 else mx.sin(phase)"),
-        "import torch\ny = torch.exp(x.to(torch.float64))",
+        """
+        import mlx.core as mx
+        from precise_math import sin_float64
+        def sin(x, freq):
+            phase = mx.multiply(freq, x)
+            return sin_float64(phase) if x.dtype == mx.float64 else mx.sin(phase)
+        """,
+        """
+        import torch
+        y = torch.exp(x.to(torch.float64))
+        """,
     ]
     INVALID = [
         # The Hyena filter moved to float64 with MLX's own sin/exp (M2-BERT port, first draft).
         Invalid(
-            "import mlx.core as mx\nimport mlx.nn as nn\nFILTER_DTYPE = mx.float64\n\n\nclass Sin(nn.Module):\n"
-            "    def __init__(self, dim, w=10):\n        super().__init__()\n        self.freq = w * mx.ones((1, dim))\n\n"
-            "    def __call__(self, x):\n        freq = self.freq.astype(FILTER_DTYPE)\n"
-            "        return mx.sin(mx.multiply(freq, x))\n\n\n"
-            "def modulate(t, x, deltas):\n    decay = mx.exp(-t * mx.abs(deltas.astype(FILTER_DTYPE)))\n"
-            "    return x * decay",
-            count=2,
+            """
+            import mlx.core as mx
+            import mlx.nn as nn
+            FILTER_DTYPE = mx.float64
+
+
+            class Sin(nn.Module):
+                def __init__(self, dim, w=10):
+                    super().__init__()
+                    self.freq = w * mx.ones((1, dim))
+
+                def __call__(self, x):
+                    freq = self.freq.astype(FILTER_DTYPE)
+                    return mx.sin(mx.multiply(freq, x))
+                           ^^^^^^^^^^^^^^^^^^^^^^^^^^^^ EL551
+
+
+            def modulate(t, x, deltas):
+                decay = mx.exp(-t * mx.abs(deltas.astype(FILTER_DTYPE)))
+                        ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^ EL551
+                return x * decay
+            """,
         ),
-        Invalid("import mlx.core as mx\nimport mlx.nn as nn\nh = nn.gelu(mx.array(values, dtype=mx.float64))"),
-        Invalid("import mlx.core as mx\ny = mx.fast.layer_norm(x.astype(mx.float64), w, b, 1e-12)"),
+        Invalid(
+            """
+            import mlx.core as mx
+            import mlx.nn as nn
+            h = nn.gelu(mx.array(values, dtype=mx.float64))
+                ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^ EL551
+            """,
+        ),
+        Invalid(
+            """
+            import mlx.core as mx
+            y = mx.fast.layer_norm(x.astype(mx.float64), w, b, 1e-12)
+                ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^ EL551
+            """,
+        ),
     ]
 
     def _dtype_is_float64(self, node: cst.BaseExpression, depth: int = 0) -> bool:

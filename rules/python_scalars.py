@@ -13,7 +13,7 @@ from emberlint.fixers.operators import symbol_of
 from emberlint.fixers.typed_scalar import number_family, scalar_replacement
 from emberlint.context import ASSUMED_NOTE
 from emberlint.model import Severity
-from emberlint.rule import Invalid, RawFix, Rule
+from emberlint.rule import FixAvailability, Invalid, RawFix, Rule
 from emberlint.scope import backend_of
 
 METHOD_OWNER = {"mlx": "mlx.core.array", "torch": "torch.Tensor"}
@@ -145,76 +145,206 @@ class PythonScalarOperand(_PythonScalarRule):
     NAME = "python-scalar-operand"
     MESSAGE = "Python {kind} `{number}` used as an array operand of `{symbol}`; use a typed scalar `{typed}`"
     SEVERITY = None
+    FIX = FixAvailability.SAFE_WHEN_PROVEN
     VALID = [
-        "import mlx.core as mx\ndef f(n: int):\n    return n * 4",
-        "import mlx.core as mx\nbanner = '=' * 70",
-        "import mlx.core as mx\nflag = False",
-        "import mlx.core as mx\ndef f(b: int):\n    return mx.zeros((b, 4))",
-        "import mlx.core as mx\ndef f(x: mx.array, n: int):\n    return x[: n - 1]",
-        "import mlx.core as mx\ndef f(x: mx.array):\n    return x[..., 0] * x[..., 1]",
-        "import mlx.core as mx\ndef f(x: mx.array, i: int):\n    return x[i + 1]",
-        "import mlx.core as mx\ndef f(x: mx.array):\n    return x * mx.array(0.5, dtype=x.dtype)",
-        "import numpy as np\na = np.ones(3) * 2.0",
-        "import mlx.core as mx\ndef f(x: mx.array):\n    return x.shape[0] * 4 + x.ndim",
-        "import mlx.core as mx\ndef f(x: mx.array):\n    d = x.shape[-1]\n    return (d // 2) * 2",
-        "def f(x):\n    return x * 0.5",
-        "import mlx.core as mx\ndef f(n: int, window: int):\n    linds = mx.arange(n)\n    rinds = mx.arange(n)\n"
-        "    return linds[:, None] < rinds[None] + window",
-        "import mlx.core as mx\ndef f(x: mx.array, num_buckets: int):\n    return x.astype(mx.int16) * num_buckets",
+        """
+        import mlx.core as mx
+        def f(n: int):
+            return n * 4
+        """,
+        """
+        import mlx.core as mx
+        banner = '=' * 70
+        """,
+        """
+        import mlx.core as mx
+        flag = False
+        """,
+        """
+        import mlx.core as mx
+        def f(b: int):
+            return mx.zeros((b, 4))
+        """,
+        """
+        import mlx.core as mx
+        def f(x: mx.array, n: int):
+            return x[: n - 1]
+        """,
+        """
+        import mlx.core as mx
+        def f(x: mx.array):
+            return x[..., 0] * x[..., 1]
+        """,
+        """
+        import mlx.core as mx
+        def f(x: mx.array, i: int):
+            return x[i + 1]
+        """,
+        """
+        import mlx.core as mx
+        def f(x: mx.array):
+            return x * mx.array(0.5, dtype=x.dtype)
+        """,
+        """
+        import numpy as np
+        a = np.ones(3) * 2.0
+        """,
+        """
+        import mlx.core as mx
+        def f(x: mx.array):
+            return x.shape[0] * 4 + x.ndim
+        """,
+        """
+        import mlx.core as mx
+        def f(x: mx.array):
+            d = x.shape[-1]
+            return (d // 2) * 2
+        """,
+        """
+        def f(x):
+            return x * 0.5
+        """,
+        """
+        import mlx.core as mx
+        def f(n: int, window: int):
+            linds = mx.arange(n)
+            rinds = mx.arange(n)
+            return linds[:, None] < rinds[None] + window
+        """,
+        """
+        import mlx.core as mx
+        def f(x: mx.array, num_buckets: int):
+            return x.astype(mx.int16) * num_buckets
+        """,
     ]
     INVALID = [
         Invalid(
-            "import mlx.core as mx\ndef init(s):\n    return mx.random.normal(s) * 0.02",
-            fixed="import mlx.core as mx\ndef init(s):\n    return mx.random.normal(s) * mx.array(0.02, dtype=mx.float32)",
+            """
+            import mlx.core as mx
+            def init(s):
+                return mx.random.normal(s) * 0.02
+                                             ^^^^ EL201
+            """,
+            fixed="""
+            import mlx.core as mx
+            def init(s):
+                return mx.random.normal(s) * mx.array(0.02, dtype=mx.float32)
+            """,
             unsafe=True,
         ),
         Invalid(
-            "import mlx.core as mx\ndef f(h: mx.array):\n"
-            "    h_norm = mx.linalg.norm(h, axis=-1, keepdims=True)\n    return h / (h_norm + 1e-8)",
-            fixed="import mlx.core as mx\ndef f(h: mx.array):\n"
-            "    h_norm = mx.linalg.norm(h, axis=-1, keepdims=True)\n"
-            "    return h / (h_norm + mx.array(1e-8, dtype=h_norm.dtype))",
+            """
+            import mlx.core as mx
+            def f(h: mx.array):
+                h_norm = mx.linalg.norm(h, axis=-1, keepdims=True)
+                return h / (h_norm + 1e-8)
+                                     ^^^^ EL201
+            """,
+            fixed="""
+            import mlx.core as mx
+            def f(h: mx.array):
+                h_norm = mx.linalg.norm(h, axis=-1, keepdims=True)
+                return h / (h_norm + mx.array(1e-8, dtype=h_norm.dtype))
+            """,
         ),
         Invalid(
-            "import mlx.core as mx\ndef f(k_fwd_f: mx.array, k_rev_f: mx.array):\n    return (k_fwd_f + k_rev_f) / 2",
-            fixed="import mlx.core as mx\ndef f(k_fwd_f: mx.array, k_rev_f: mx.array):\n"
-            "    return (k_fwd_f + k_rev_f) / mx.array(2, dtype=mx.int32)",
+            """
+            import mlx.core as mx
+            def f(k_fwd_f: mx.array, k_rev_f: mx.array):
+                return (k_fwd_f + k_rev_f) / 2
+                                             ^ EL201
+            """,
+            fixed="""
+            import mlx.core as mx
+            def f(k_fwd_f: mx.array, k_rev_f: mx.array):
+                return (k_fwd_f + k_rev_f) / mx.array(2, dtype=mx.int32)
+            """,
             unsafe=True,
         ),
         Invalid(
-            "import math\nimport mlx.core as mx\ndef gelu(x: mx.array) -> mx.array:\n"
-            "    c = math.sqrt(2.0 / math.pi)\n"
-            "    return 0.5 * x * (1.0 + mx.tanh(c * (x + 0.044715 * x ** 3)))",
-            fixed="import math\nimport mlx.core as mx\ndef gelu(x: mx.array) -> mx.array:\n"
-            "    c = math.sqrt(2.0 / math.pi)\n"
-            "    return mx.array(0.5, dtype=x.dtype) * x * (mx.array(1.0, dtype=mx.float32) + mx.tanh("
-            "mx.array(c, dtype=mx.float32) * (x + mx.array(0.044715, dtype=mx.float32) * "
-            "x ** mx.array(3, dtype=x.dtype))))",
+            """
+            import math
+            import mlx.core as mx
+            def gelu(x: mx.array) -> mx.array:
+                c = math.sqrt(2.0 / math.pi)
+                return 0.5 * x * (1.0 + mx.tanh(c * (x + 0.044715 * x ** 3)))
+                       ^^^ EL201
+                                  ^^^ EL201
+                                                ^ EL201
+                                                         ^^^^^^^^ EL201
+                                                                         ^ EL201
+            """,
+            fixed="""
+            import math
+            import mlx.core as mx
+            def gelu(x: mx.array) -> mx.array:
+                c = math.sqrt(2.0 / math.pi)
+                return mx.array(0.5, dtype=x.dtype) * x * (mx.array(1.0, dtype=mx.float32) + mx.tanh(mx.array(c, dtype=mx.float32) * (x + mx.array(0.044715, dtype=mx.float32) * x ** mx.array(3, dtype=x.dtype))))
+            """,
             unsafe=True,
-            count=5,
         ),
         Invalid(
-            "import mlx.core as mx\ndef f(p: mx.array):\n    return 1 - p",
-            fixed="import mlx.core as mx\ndef f(p: mx.array):\n    return mx.array(1, dtype=p.dtype) - p",
+            """
+            import mlx.core as mx
+            def f(p: mx.array):
+                return 1 - p
+                       ^ EL201
+            """,
+            fixed="""
+            import mlx.core as mx
+            def f(p: mx.array):
+                return mx.array(1, dtype=p.dtype) - p
+            """,
+            unsafe=True,
+        ),
+        # x and scale are assumed (annotations): scale may be an array, x a NumPy array
+        Invalid(
+            """
+            import mlx.core as mx
+            def f(x: mx.array, scale: float):
+                y = x.astype(mx.float16)
+                return y / scale
+                           ^^^^^ EL201
+            """,
+            fixed="""
+            import mlx.core as mx
+            def f(x: mx.array, scale: float):
+                y = x.astype(mx.float16)
+                return y / mx.array(scale, dtype=y.dtype)
+            """,
             unsafe=True,
         ),
         Invalid(
-            "import mlx.core as mx\ndef f(x: mx.array, scale: float):\n    y = x.astype(mx.float16)\n"
-            "    return y / scale",
-            fixed="import mlx.core as mx\ndef f(x: mx.array, scale: float):\n    y = x.astype(mx.float16)\n"
-            "    return y / mx.array(scale, dtype=y.dtype)",
-            unsafe=True,  # x and scale are assumed (annotations): scale may be an array, x a NumPy array
+            """
+            import mlx.core as mx
+            def f(n: int):
+                y = mx.zeros((n,), dtype=mx.float16)
+                scale = float(n)
+                return y / scale
+                           ^^^^^ EL201
+            """,
+            fixed="""
+            import mlx.core as mx
+            def f(n: int):
+                y = mx.zeros((n,), dtype=mx.float16)
+                scale = float(n)
+                return y / mx.array(scale, dtype=y.dtype)
+            """,
         ),
         Invalid(
-            "import mlx.core as mx\ndef f(n: int):\n    y = mx.zeros((n,), dtype=mx.float16)\n    scale = float(n)\n"
-            "    return y / scale",
-            fixed="import mlx.core as mx\ndef f(n: int):\n    y = mx.zeros((n,), dtype=mx.float16)\n    scale = float(n)\n"
-            "    return y / mx.array(scale, dtype=y.dtype)",
-        ),
-        Invalid(
-            "import torch\ndef f(x: torch.Tensor):\n    y = torch.randn(3)\n    return y * 0.5",
-            fixed="import torch\ndef f(x: torch.Tensor):\n    y = torch.randn(3)\n"
-            "    return y * torch.tensor(0.5, dtype=y.dtype, device=y.device)",
+            """
+            import torch
+            def f(x: torch.Tensor):
+                y = torch.randn(3)
+                return y * 0.5
+                           ^^^ EL201
+            """,
+            fixed="""
+            import torch
+            def f(x: torch.Tensor):
+                y = torch.randn(3)
+                return y * torch.tensor(0.5, dtype=y.dtype, device=y.device)
+            """,
         ),
     ]
 
@@ -266,67 +396,241 @@ class PythonScalarArgument(_PythonScalarRule):
     NAME = "python-scalar-argument"
     MESSAGE = "Python {kind} `{number}` passed to `{function}` as an array operand; use a typed scalar `{typed}`"
     SEVERITY = None
+    FIX = FixAvailability.SAFE_WHEN_PROVEN
     VALID = [
-        "import mlx.core as mx\ndef f(b: int):\n    return mx.zeros((b, 4))",
-        "import mlx.core as mx\ndef f(x: mx.array):\n    return mx.sum(x, axis=-1, keepdims=True)",
-        "import mlx.core as mx\ndef f(x: mx.array):\n    return mx.sum(x, 0)",
-        "import mlx.core as mx\ndef f(x: mx.array, b: int):\n    return x.reshape(b, -1)",
-        "import mlx.core as mx\ndef f(x: mx.array):\n    return mx.reshape(x, (2, -1))",
-        "import mlx.core as mx\ndef f(x: mx.array):\n    return mx.pad(x, [(0, 0), (1, 1)])",
-        "import mlx.core as mx\ndef f(x: mx.array):\n    return mx.transpose(x, (0, 2, 1))",
-        "import mlx.core as mx\ndef f(x: mx.array):\n    return mx.split(x, 2, axis=1)",
-        "import mlx.core as mx\ndef f(x: mx.array):\n    return mx.expand_dims(x, 0)",
-        "import mlx.core as mx\ndef f(x: mx.array):\n    return mx.squeeze(x, 1)",
-        "import mlx.core as mx\ndef f(x: mx.array):\n    return mx.tile(x, (2, 1))",
-        "import mlx.core as mx\ndef f(x: mx.array):\n    return mx.broadcast_to(x, (4, 3))",
-        "import mlx.core as mx\ndef f(x: mx.array):\n    return mx.softmax(x, axis=-1)",
-        "import mlx.core as mx\ndef f(x: mx.array):\n    return mx.random.normal(x.shape, scale=0.02)",
-        "import mlx.core as mx\ndef f(x: mx.array, w: mx.array, b: mx.array):\n"
-        "    return mx.fast.layer_norm(x, w, b, 1e-5)",
-        "import mlx.core as mx\ndef f(x: mx.array, w: mx.array):\n    return mx.fast.rms_norm(x, w, eps=1e-6)",
-        "import mlx.core as mx\ndef f(q, k, v):\n    return mx.fast.scaled_dot_product_attention(q, k, v, scale=0.125)",
-        "import mlx.core as mx\ndef f(x: mx.array):\n    return mx.fast.rope(x, 64, traditional=False, base=10000.0, scale=1.0, offset=0)",
-        "import mlx.core as mx\ndef f(x: mx.array):\n    return mx.round(x, decimals=2)",
-        "import mlx.core as mx\ndef f(x: mx.array):\n    return mx.topk(x, 5)",
-        "import mlx.core as mx\ndef f(x: mx.array):\n    return mx.full(x.shape, 0.5)",
-        "import mlx.core as mx\ny = mx.array(0.5, dtype=mx.float16)",
-        "import mlx.core as mx\ndef f(x: mx.array):\n    return mx.maximum(x, mx.array(0, dtype=x.dtype))",
-        "import mlx.nn as nn\nimport mlx.core as mx\nlayer = nn.Linear(128, 256)\nnorm = nn.LayerNorm(64, eps=1e-12)",
-        "import torch\nimport torch.nn.functional as F\ndef f(x: torch.Tensor):\n    return F.pad(x, (1, 1), value=0.0)",
-        "import torch\ndef f(x: torch.Tensor):\n    return torch.cat([x, x], 1).transpose(0, 1)",
-        "import torch\ndef f(x: torch.Tensor):\n    return torch.nn.functional.one_hot(x, num_classes=10)",
-        "import torch\ndef f(x: torch.Tensor):\n    return torch.nn.functional.conv1d(x, x, stride=2, padding=1, dilation=1, groups=1)",
-        "import torch\nimport torch.nn as nn\nconv = nn.Conv1d(4, 8, kernel_size=3)",
-        "import mlx.core as mx\ndef f(mx, x):\n    return mx.maximum(x, 0)",
-        "def f(x):\n    return max(x, 0)",
-        "import mlx.core as mx\ndef f(x: mx.array):\n    i = x.astype(mx.int32)\n    return mx.maximum(i, 0)",
+        """
+        import mlx.core as mx
+        def f(b: int):
+            return mx.zeros((b, 4))
+        """,
+        """
+        import mlx.core as mx
+        def f(x: mx.array):
+            return mx.sum(x, axis=-1, keepdims=True)
+        """,
+        """
+        import mlx.core as mx
+        def f(x: mx.array):
+            return mx.sum(x, 0)
+        """,
+        """
+        import mlx.core as mx
+        def f(x: mx.array, b: int):
+            return x.reshape(b, -1)
+        """,
+        """
+        import mlx.core as mx
+        def f(x: mx.array):
+            return mx.reshape(x, (2, -1))
+        """,
+        """
+        import mlx.core as mx
+        def f(x: mx.array):
+            return mx.pad(x, [(0, 0), (1, 1)])
+        """,
+        """
+        import mlx.core as mx
+        def f(x: mx.array):
+            return mx.transpose(x, (0, 2, 1))
+        """,
+        """
+        import mlx.core as mx
+        def f(x: mx.array):
+            return mx.split(x, 2, axis=1)
+        """,
+        """
+        import mlx.core as mx
+        def f(x: mx.array):
+            return mx.expand_dims(x, 0)
+        """,
+        """
+        import mlx.core as mx
+        def f(x: mx.array):
+            return mx.squeeze(x, 1)
+        """,
+        """
+        import mlx.core as mx
+        def f(x: mx.array):
+            return mx.tile(x, (2, 1))
+        """,
+        """
+        import mlx.core as mx
+        def f(x: mx.array):
+            return mx.broadcast_to(x, (4, 3))
+        """,
+        """
+        import mlx.core as mx
+        def f(x: mx.array):
+            return mx.softmax(x, axis=-1)
+        """,
+        """
+        import mlx.core as mx
+        def f(x: mx.array):
+            return mx.random.normal(x.shape, scale=0.02)
+        """,
+        """
+        import mlx.core as mx
+        def f(x: mx.array, w: mx.array, b: mx.array):
+            return mx.fast.layer_norm(x, w, b, 1e-5)
+        """,
+        """
+        import mlx.core as mx
+        def f(x: mx.array, w: mx.array):
+            return mx.fast.rms_norm(x, w, eps=1e-6)
+        """,
+        """
+        import mlx.core as mx
+        def f(q, k, v):
+            return mx.fast.scaled_dot_product_attention(q, k, v, scale=0.125)
+        """,
+        """
+        import mlx.core as mx
+        def f(x: mx.array):
+            return mx.fast.rope(x, 64, traditional=False, base=10000.0, scale=1.0, offset=0)
+        """,
+        """
+        import mlx.core as mx
+        def f(x: mx.array):
+            return mx.round(x, decimals=2)
+        """,
+        """
+        import mlx.core as mx
+        def f(x: mx.array):
+            return mx.topk(x, 5)
+        """,
+        """
+        import mlx.core as mx
+        def f(x: mx.array):
+            return mx.full(x.shape, 0.5)
+        """,
+        """
+        import mlx.core as mx
+        y = mx.array(0.5, dtype=mx.float16)
+        """,
+        """
+        import mlx.core as mx
+        def f(x: mx.array):
+            return mx.maximum(x, mx.array(0, dtype=x.dtype))
+        """,
+        """
+        import mlx.nn as nn
+        import mlx.core as mx
+        layer = nn.Linear(128, 256)
+        norm = nn.LayerNorm(64, eps=1e-12)
+        """,
+        """
+        import torch
+        import torch.nn.functional as F
+        def f(x: torch.Tensor):
+            return F.pad(x, (1, 1), value=0.0)
+        """,
+        """
+        import torch
+        def f(x: torch.Tensor):
+            return torch.cat([x, x], 1).transpose(0, 1)
+        """,
+        """
+        import torch
+        def f(x: torch.Tensor):
+            return torch.nn.functional.one_hot(x, num_classes=10)
+        """,
+        """
+        import torch
+        def f(x: torch.Tensor):
+            return torch.nn.functional.conv1d(x, x, stride=2, padding=1, dilation=1, groups=1)
+        """,
+        """
+        import torch
+        import torch.nn as nn
+        conv = nn.Conv1d(4, 8, kernel_size=3)
+        """,
+        """
+        import mlx.core as mx
+        def f(mx, x):
+            return mx.maximum(x, 0)
+        """,
+        """
+        def f(x):
+            return max(x, 0)
+        """,
+        """
+        import mlx.core as mx
+        def f(x: mx.array):
+            i = x.astype(mx.int32)
+            return mx.maximum(i, 0)
+        """,
     ]
     INVALID = [
         Invalid(
-            "import mlx.core as mx\ndef f():\n    y = mx.random.normal((3,))\n    return mx.power(y, 3)",
-            fixed="import mlx.core as mx\ndef f():\n    y = mx.random.normal((3,))\n"
-            "    return mx.power(y, mx.array(3, dtype=y.dtype))",
+            """
+            import mlx.core as mx
+            def f():
+                y = mx.random.normal((3,))
+                return mx.power(y, 3)
+                                   ^ EL202
+            """,
+            fixed="""
+            import mlx.core as mx
+            def f():
+                y = mx.random.normal((3,))
+                return mx.power(y, mx.array(3, dtype=y.dtype))
+            """,
         ),
         Invalid(
-            "import mlx.core as mx\ndef f(x: mx.array):\n    return mx.maximum(x, 0)",
-            fixed="import mlx.core as mx\ndef f(x: mx.array):\n    return mx.maximum(x, mx.array(0, dtype=x.dtype))",
+            """
+            import mlx.core as mx
+            def f(x: mx.array):
+                return mx.maximum(x, 0)
+                                     ^ EL202
+            """,
+            fixed="""
+            import mlx.core as mx
+            def f(x: mx.array):
+                return mx.maximum(x, mx.array(0, dtype=x.dtype))
+            """,
             unsafe=True,
         ),
         Invalid(
-            "import mlx.core as mx\ndef f(x: mx.array):\n    return mx.where(x > 0, x, 0.0)",
-            fixed="import mlx.core as mx\ndef f(x: mx.array):\n"
-            "    return mx.where(x > 0, x, mx.array(0.0, dtype=x.dtype))",
+            """
+            import mlx.core as mx
+            def f(x: mx.array):
+                return mx.where(x > 0, x, 0.0)
+                                          ^^^ EL202
+            """,
+            fixed="""
+            import mlx.core as mx
+            def f(x: mx.array):
+                return mx.where(x > 0, x, mx.array(0.0, dtype=x.dtype))
+            """,
             unsafe=True,
         ),
         Invalid(
-            "import torch\ndef f():\n    x = torch.zeros(4)\n    return torch.add(x, 2.0)",
-            fixed="import torch\ndef f():\n    x = torch.zeros(4)\n"
-            "    return torch.add(x, torch.tensor(2.0, dtype=x.dtype, device=x.device))",
+            """
+            import torch
+            def f():
+                x = torch.zeros(4)
+                return torch.add(x, 2.0)
+                                    ^^^ EL202
+            """,
+            fixed="""
+            import torch
+            def f():
+                x = torch.zeros(4)
+                return torch.add(x, torch.tensor(2.0, dtype=x.dtype, device=x.device))
+            """,
         ),
         Invalid(
-            "import torch\ndef f(x: torch.Tensor):\n    return x.clamp(min=1e-6)",
-            fixed="import torch\ndef f(x: torch.Tensor):\n"
-            "    return x.clamp(min=torch.tensor(1e-6, dtype=x.dtype, device=x.device))",
+            """
+            import torch
+            def f(x: torch.Tensor):
+                return x.clamp(min=1e-6)
+                                   ^^^^ EL202
+            """,
+            fixed="""
+            import torch
+            def f(x: torch.Tensor):
+                return x.clamp(min=torch.tensor(1e-6, dtype=x.dtype, device=x.device))
+            """,
             unsafe=True,
         ),
     ]

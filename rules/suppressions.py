@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from emberlint.rule import Invalid, Rule
+from emberlint.rule import FixAvailability, Invalid, Rule
 
 
 class UnusedSuppression(Rule):
@@ -19,12 +19,24 @@ class UnusedSuppression(Rule):
     NAME = "unused-suppression"
     MESSAGE = "Unused suppression: nothing is reported here; remove the comment"
     SEVERITY = None
+    FIX = FixAvailability.NONE
     NEEDS_BACKEND = False
     VALID = [
-        "import mlx.core as mx\ndef f(a: mx.array):\n    return mx.negative(a)",
+        """
+        import mlx.core as mx
+        def f(a: mx.array):
+            return mx.negative(a)
+        """,
     ]
     INVALID = [
-        Invalid("import mlx.core as mx\ndef f(a: mx.array):\n    return mx.negative(a)  # noqa: EL301  # reason: old"),
+        Invalid(
+            """
+            import mlx.core as mx
+            def f(a: mx.array):
+                return mx.negative(a)  # noqa: EL301  # reason: old
+                                       ^ EL901
+            """,
+        ),
     ]
 
 
@@ -44,11 +56,27 @@ class UnexplainedSuppression(Rule):
     NAME = "suppression-without-reason"
     MESSAGE = "Suppression without a reason: add `# reason: ...` saying why the conversion is right"
     SEVERITY = None
+    FIX = FixAvailability.NONE
     NEEDS_BACKEND = False
     VALID = [
-        "import mlx.core as mx\ndef f(a: mx.array):\n    return a.item()  # emberlint: ignore[EL101]  # reason: a report",
-        "import mlx.core as mx\ndef f(a: mx.array):\n    return a.item()  # noqa: EL101 (printed, not computed with)",
+        """
+        import mlx.core as mx
+        def f(a: mx.array):
+            return a.item()  # emberlint: ignore[EL101]  # reason: a report
+        """,
+        """
+        import mlx.core as mx
+        def f(a: mx.array):
+            return a.item()  # noqa: EL101 (printed, not computed with)
+        """,
     ]
     INVALID = [
-        Invalid("import mlx.core as mx\ndef f(a: mx.array):\n    return a.item()  # emberlint: ignore[EL101]"),
+        Invalid(
+            """
+            import mlx.core as mx
+            def f(a: mx.array):
+                return a.item()  # emberlint: ignore[EL101]
+                                 ^ EL902
+            """,
+        ),
     ]
