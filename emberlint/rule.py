@@ -171,4 +171,6 @@ class Rule:
 
     @classmethod
     def family(cls) -> str:
-        return cls.__module__.rsplit(".", 1)[-1]
+        """The family folder of a built-in rule (``emberlint.rules.<family>.<rule>``), else its module's name."""
+        parts = cls.__module__.split(".")
+        return parts[2] if parts[:2] == ["emberlint", "rules"] and len(parts) > 3 else parts[-1]

@@ -1,15 +1,15 @@
-"""EL910+: silent numerics fallbacks."""
+"""EL910 silent-numerics-fallback."""
 
 from __future__ import annotations
 
 import re
 
 import libcst as cst
-from emberlint.rules._coach import code_of, table
 
 from emberlint.api_facts import matches_prefix
 from emberlint.compute_path import _is_output_call
 from emberlint.rule import FixAvailability, Invalid, Rule
+from emberlint.rules._coach import code_of, table
 from emberlint.walk import subtree
 
 

@@ -1,16 +1,21 @@
-"""EL3xx: bare operators on arrays."""
+"""EL301 bare-operator-on-array."""
 
 from __future__ import annotations
 
 import libcst as cst
 
 from emberlint.context import ASSUMED_NOTE
-from emberlint.model import Severity
-from emberlint.rule import FixAvailability, Invalid, RawFix, Rule
 from emberlint.fixers.operators import (
-    augmented_to_assign, binary_to_call, function_for, keeps_comments, operator_has_comment, symbol_of,
+    augmented_to_assign,
+    binary_to_call,
+    function_for,
+    keeps_comments,
+    operator_has_comment,
+    symbol_of,
     unary_to_call,
 )
+from emberlint.rule import FixAvailability, Invalid, RawFix, Rule
+
 
 BACKEND_MODULE = {"mlx": "mlx.core", "torch": "torch"}
 

@@ -1,24 +1,18 @@
-"""EL5xx: Python ``math`` and NumPy float math feeding MLX/PyTorch arrays."""
+"""EL501 host-float-math."""
 
 from __future__ import annotations
 
 import libcst as cst
-from emberlint.fixers.dtype_kwarg import constructor_table
-from emberlint.fixers.float_math import (
-    Target,
-    contains_host_math,
-    float_math_table,
-    translate,
-)
-from emberlint.fixers.typed_scalar import bindings_of, is_plain_reference
-from emberlint.rules.dtype import array_backend, source
 
-from emberlint.api_facts import matches_prefix
 from emberlint.arrays import Kind
-from emberlint.rule import FixAvailability, Invalid, RawFix, Rule
-from emberlint.scope import backend_of
+from emberlint.fixers.dtype_kwarg import constructor_table
+from emberlint.fixers.float_math import Target, contains_host_math, translate
+from emberlint.fixers.typed_scalar import is_plain_reference
+from emberlint.rule import FixAvailability, Invalid, RawFix
+from emberlint.rules._shared import array_backend, source
+from emberlint.rules.float_math._common import ArrayUseRule
 
-_ARITHMETIC = (cst.Add, cst.Subtract, cst.Multiply, cst.Divide, cst.FloorDivide, cst.Modulo, cst.Power)
+
 BACKEND_MODULE = {"mlx": "mlx.core", "torch": "torch"}
 
 
@@ -29,53 +23,7 @@ def keyword_value(node: cst.Call, name: str) -> cst.BaseExpression | None:
     return None
 
 
-class _ArrayUseRule(Rule):
-    """Shared plumbing: which expressions are MLX/PyTorch arrays, and the names bound to a kind of value."""
-
-    def __init__(self, context) -> None:
-        super().__init__(context)
-        self.reported: set[int] = set()
-
-    def device_array(self, node: cst.BaseExpression) -> str | None:
-        """The backend of an MLX/PyTorch array expression (NumPy arrays and non-arrays: None)."""
-        inferred = self.context.infer(node)
-        if not inferred.is_array or inferred.backend == "numpy":
-            return None
-        return inferred.backend or self.context.array_backend()
-
-    def bound_values(self, node: cst.BaseExpression) -> list[cst.BaseExpression]:
-        """The expressions a plain name (or ``self.attr``) is bound to, when every binding is a plain assignment."""
-        bindings = []
-        if isinstance(node, cst.Name):
-            bindings = bindings_of(node.value, self.context)
-        elif isinstance(node, cst.Attribute) and isinstance(node.value, cst.Name) and node.value.value == "self":
-            facts = self.context.facts
-            class_scope = facts.class_scope_of(self.context.scope)
-            if class_scope is not None:
-                bindings = facts.attr_bindings.get((id(class_scope), node.attr.value), [])
-        if not bindings or any(
-            b.value is None or b.iterated or b.element is not None or b.augmented is not None for b in bindings
-        ):
-            return []
-        return [b.value for b in bindings]
-
-    def operands_beside_arrays(self, node: cst.BinaryOperation):
-        """``(operand, the other operand, its backend)`` for each side of arithmetic whose other side is an
-        MLX/PyTorch array."""
-        if not isinstance(node.operator, _ARITHMETIC):
-            return
-        for side, other in ((node.left, node.right), (node.right, node.left)):
-            backend = self.device_array(other)
-            if backend is not None:
-                yield side, other, backend
-
-    def report_once(self, node: cst.CSTNode, fix: RawFix | None = None, **fmt) -> None:
-        if id(node) not in self.reported:
-            self.reported.add(id(node))
-            self.report(node, fix=fix, **fmt)
-
-
-class HostFloatMath(_ArrayUseRule):
+class HostFloatMath(ArrayUseRule):
     """A value computed with Python's ``math`` module (``math.sqrt(2 / math.pi)``, ``1.0 / math.sqrt(d)``,
     ``math.log(n)``, ``math.pi``) used as an operand of MLX/PyTorch array math or as a constructor value --
     directly or through a name bound to it (``scale = 1 / math.sqrt(d)`` ... ``q * scale``).
@@ -292,156 +240,3 @@ def qualified_scalar(node: cst.Call, entry: dict) -> bool:
         and all(arg.keyword is None or arg.keyword.value in ("dtype", "device") for arg in node.args[1:])
         and len(node.args) >= 1 and node.args[0].keyword is None and not node.args[0].star
     )
-
-
-class NumpyInArrayCode(_ArrayUseRule):
-    """NumPy math (``np.exp``, ``np.sqrt``, ``np.fft.rfft``, ``np.linalg.norm``...) in the compute code of a file
-    that uses MLX or PyTorch: inside ``__call__``/``forward`` of a module, applied to an MLX/PyTorch array, or
-    producing a value that flows into one (an operand, an argument of a backend function or constructor, directly
-    or through a name).
-
-    Why it matters numerically: NumPy promotes Python floats and lists to float64, so ``mx.array(np.exp(-t))``
-    computes in float64 and rounds to float32 on the way in: values that differ in the last bits from the same
-    code written with ``mx.exp`` (not less accurate ones: the float64 value is rounded once, see EL501's
-    measurement), so a port no longer matches its reference bit for bit (NumPy 2 keeps float32 inputs in
-    float32/complex64; new arrays from Python data are float64). Applied to an MLX/PyTorch
-    array it forces a device-to-host copy and a synchronisation, and the result is outside the graph (no
-    autograd, no ``mx.compile``). Host-side loaders (``np.load``, ``np.frombuffer``, dtype and shape helpers) are
-    not reported; only value-computing functions are, as listed in ``rules/float_math.yaml``.
-
-    Fix: use the backend function on arrays of the intended dtype: ``np.exp(x)`` -> ``mx.exp(x)``,
-    ``np.fft.rfft(k, n)`` -> ``mx.fft.rfft(k, n=n)`` / ``torch.fft.rfft``. There is no automatic fix: the result
-    dtype changes (float32 instead of float64), which must be reviewed.
-
-    Profile: strict only. On real code (``benchmarks/real_code_precision.py``) its one finding was integer index
-    work on the host (``np.where`` on routing indices, which MLX cannot express), not float math.
-    """
-
-    CODE = "EL502"
-    NAME = "numpy-in-array-code"
-    MESSAGE = ("NumPy `{name}` in {backend} array code: computed on the host (float64 for Python data) and copied "
-               "into the array; use the {backend} function")
-    SEVERITY = None
-    FIX = FixAvailability.NONE
-    VALID = [
-        """
-        import numpy as np
-        import mlx.core as mx
-        def load(path):
-            return mx.array(np.load(path), dtype=mx.float32)
-        """,
-        """
-        import numpy as np
-        import mlx.core as mx
-        def stats(values):
-            return np.mean(values)
-        """,
-        """
-        import numpy as np
-        def f(x):
-            return np.exp(x)
-        """,
-        """
-        import numpy as np
-        import mlx.core as mx
-        w = np.frombuffer(raw, dtype=np.float32).reshape(4, 4)
-        """,
-    ]
-    INVALID = [
-        Invalid(
-            """
-            import numpy as np
-            import mlx.core as mx
-            import mlx.nn as nn
-            class M(nn.Module):
-                def __call__(self, x):
-                    return mx.array(np.exp(-np.arange(4)), dtype=mx.float32) * x
-                                    ^^^^^^^^^^^^^^^^^^^^^ EL502
-            """,
-        ),
-        Invalid(
-            """
-            import numpy as np
-            import torch
-            def f(t: torch.Tensor):
-                return np.sqrt(t)
-                       ^^^^^^^^^^ EL502
-            """,
-        ),
-        Invalid(
-            """
-            import numpy
-            import mlx.core as core
-            def kernel(h, n):
-                k = numpy.fft.rfft(h, n)
-                    ^^^^^^^^^^^^^^^^^^^^ EL502
-                return core.array(k, dtype=core.complex64)
-            """,
-        ),
-        Invalid(
-            """
-            import numpy as np
-            from mlx.core import array
-            def f(x: array):
-                return x * np.sin(np.pi / 8)
-                           ^^^^^^^^^^^^^^^^^ EL502
-            """,
-        ),
-    ]
-
-    def _numpy_math(self, node: cst.BaseExpression) -> str | None:
-        if not isinstance(node, cst.Call):
-            return None
-        qualified = self.context.qualified_name(node.func)
-        if backend_of(qualified) != "numpy":
-            return None
-        names = float_math_table()["numpy_math"]
-        exact = frozenset(n for n in names if not n.endswith("."))
-        prefixes = tuple(n for n in names if n.endswith("."))
-        if qualified in exact or qualified.startswith(prefixes) or matches_prefix(qualified, exact):
-            return qualified
-        return None
-
-    def _backend_name(self) -> str | None:
-        backend = self.context.array_backend()
-        if backend is None:
-            backend = next((b for b in ("mlx", "torch") if self.context.imports_backend(b)), None)
-        return backend
-
-    def _flag(self, node: cst.BaseExpression, backend: str | None) -> None:
-        qualified = self._numpy_math(node)
-        if qualified is None:
-            return
-        backend = backend or self._backend_name()
-        if backend is None:
-            return
-        self.report_once(node, name=source(node.func) + "(...)", backend="MLX" if backend == "mlx" else "PyTorch")
-
-    def _flows(self, value: cst.BaseExpression, backend: str | None) -> None:
-        """``value`` reaches an MLX/PyTorch array: flag it, or the NumPy calls a name holding it was bound to."""
-        if self._numpy_math(value) is not None:
-            self._flag(value, backend)
-            return
-        for bound in self.bound_values(value):
-            self._flag(bound, backend)
-
-    def visit_Call(self, node: cst.Call) -> None:
-        if self._numpy_math(node) is not None:
-            args = [arg.value for arg in node.args]
-            backend = next((b for b in map(self.device_array, args) if b is not None), None)
-            if backend is not None or self.context.in_compute_method():
-                self._flag(node, backend)
-            return
-        backend = array_backend(self.context.qualified_name(node.func))
-        if backend is None:
-            return
-        for arg in node.args:
-            values = [arg.value]
-            if isinstance(arg.value, (cst.List, cst.Tuple)):
-                values += [e.value for e in arg.value.elements]
-            for value in values:
-                self._flows(value, backend)
-
-    def visit_BinaryOperation(self, node: cst.BinaryOperation) -> None:
-        for side, _, backend in self.operands_beside_arrays(node):
-            self._flows(side, backend)
