@@ -39,7 +39,9 @@ from dataclasses import dataclass, field, replace
 import libcst as cst
 
 from emberlint.api_facts import load_table, matches_prefix
-from emberlint.scope import ARRAY_BACKENDS, SCOPE_KINDS, Scope, backend_of, dotted
+from emberlint.backends import ARRAY_BACKENDS, backend_of
+from emberlint.scope import SCOPE_KINDS, Scope
+from emberlint.syntax import dotted_name
 from emberlint.walk import FastVisitor, walk_kinds
 
 
@@ -255,18 +257,11 @@ class ArrayFacts:
 
     def lookup(self, name: str, scope: Scope) -> tuple[Scope, bool] | None:
         """The scope that binds a bare name as seen from ``scope`` and whether it is an import; None: unbound."""
-        current: Scope | None = scope
-        first = True
-        while current is not None:
-            if current.kind == "class" and not first:
-                current = current.parent
-                continue
-            first = False
+        for current in scope.visible(name):
             if name in current.imports:
                 return current, True
             if (id(current), name) in self.bindings:
                 return current, False
-            current = current.parent
         return None
 
     def name_value(self, name: str, scope: Scope) -> Inferred:
@@ -567,28 +562,19 @@ class ArrayFacts:
         return _KIND_WORDS.get(word, UNKNOWN)
 
     def _lookup_function(self, name: str, scope: Scope) -> cst.FunctionDef | None:
-        current: Scope | None = scope
-        first = True
-        while current is not None:
-            if current.kind == "class" and not first:
-                current = current.parent
-                continue
-            first = False
+        for current in scope.visible(name):
             fn = self.functions.get((id(current), name))
             if fn is not None:
                 return fn
             if name in current.imports or (id(current), name) in self.bindings:
                 return None
-            current = current.parent
         return None
 
     def _lookup_class(self, name: str, scope: Scope) -> tuple[cst.ClassDef, Scope] | None:
-        current: Scope | None = scope
-        while current is not None:
+        for current in scope.visible(name):
             cls = self.module_classes.get((id(current), name))
             if cls is not None:
                 return cls, current
-            current = current.parent
         return None
 
     def _class_is_module(self, node: cst.ClassDef, scope: Scope, seen: set[int]) -> bool:
@@ -650,7 +636,7 @@ class ArrayFacts:
         if isinstance(annotation, cst.BinaryOperation) and isinstance(annotation.operator, cst.BitOr):
             return self._union_value([annotation.left, annotation.right], scope)
         if isinstance(annotation, cst.Subscript):
-            outer = (dotted(annotation.value) or "").rsplit(".", 1)[-1]
+            outer = (dotted_name(annotation.value) or "").rsplit(".", 1)[-1]
             members = [e.slice.value for e in annotation.slice if isinstance(e.slice, cst.Index)]
             if outer in ("Optional", "Union") and members:
                 return self._union_value(members, scope)
@@ -704,7 +690,7 @@ class _FactCollector(FastVisitor):
             self.stack.pop()
 
     def _bind(self, name: str, binding: _Binding) -> None:
-        self.facts.bindings.setdefault((id(self.scope), name), []).append(binding)
+        self.facts.bindings.setdefault((id(self.scope.binding_scope(name)), name), []).append(binding)
 
     def _bind_target(self, target: cst.BaseExpression, value: cst.BaseExpression, **extra) -> None:
         scope = self.scope

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Iterator
 import libcst as cst
 
 from emberlint.arrays import ArrayFacts, Inferred
+from emberlint.backends import BACKEND_MODULES, CONVENTIONAL_ALIASES, MLX_AND_TORCH
 from emberlint.layout import Layout
 from emberlint.scope import Scope
 
@@ -18,10 +19,6 @@ ASSUMED_NOTE = " (operand types assumed, not proven by dataflow: the fix is unsa
 if TYPE_CHECKING:
     from emberlint.config import Config
     from emberlint.rule import RawFinding
-
-BACKEND_MODULES = {"mlx": "mlx.core", "torch": "torch", "numpy": "numpy"}
-CONVENTIONAL_ALIASES = {"mlx.core": "mx", "torch": "torch", "numpy": "np"}
-
 
 _UNSET = object()
 
@@ -167,7 +164,7 @@ class FileContext:
             inferred = self.infer(node)
             if inferred.is_array and inferred.backend in BACKEND_MODULES:
                 return inferred.backend
-        imported = [b for b in ("mlx", "torch") if b in self.imported_roots]
+        imported = [b for b in MLX_AND_TORCH if b in self.imported_roots]
         if len(imported) == 1:
             return imported[0]
         return None
@@ -191,12 +188,10 @@ class FileContext:
         """How to spell ``module.function`` here: a name imported directly (``from mlx.core import multiply`` ->
         ``multiply``) that still means it, else ``<module_ref>.function`` (with the import to add, if any)."""
         target = f"{module}.{function}"
-        scope: Scope | None = self.scope
-        while scope is not None:
+        for scope in self.scope.visible():
             for local, qualified in scope.imports.items():
                 if qualified == target and self.scope.resolve(local) == target:
                     return ModuleRef(local, None)
-            scope = scope.parent
         ref = self.module_ref(module)
         return ModuleRef(f"{ref.text}.{function}", ref.import_line)
 

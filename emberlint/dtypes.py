@@ -30,6 +30,13 @@ import functools
 import libcst as cst
 
 from emberlint.api_facts import load_table
+from emberlint.backends import (
+    ARRAY_BACKENDS,
+    BACKEND_MODULES,
+    MLX_AND_TORCH,
+    backend_of,
+)
+from emberlint.syntax import argument
 from emberlint.walk import subtree
 
 HALF = frozenset({"float16", "bfloat16"})
@@ -49,7 +56,7 @@ DTYPE_METHODS = ("astype", "to", "type", "view")
 #: Backend functions whose result has the dtype of their first array argument.
 SAME_DTYPE = frozenset(
     f"{module}.{name}"
-    for module in ("mlx.core", "torch")
+    for module in (BACKEND_MODULES[backend] for backend in MLX_AND_TORCH)
     for name in (
         "softmax", "exp", "log", "sqrt", "rsqrt", "tanh", "sigmoid", "sin", "cos", "erf", "abs", "square",
         "negative", "sum", "mean", "cumsum", "cumprod", "max", "min", "logsumexp", "reshape", "transpose",
@@ -136,16 +143,12 @@ def _constructors() -> dict:
     return load_table("constructors")
 
 
-def _keyword(call: cst.Call, name: str) -> cst.BaseExpression | None:
-    return next((a.value for a in call.args if a.keyword is not None and a.keyword.value == name), None)
-
-
 def dtype_expression(node: cst.BaseExpression, context, depth: int = 0) -> str | None:
     """The dtype a dtype expression names: ``mx.float16``, ``torch.half``, ``x.dtype``."""
     if isinstance(node, cst.Attribute) and node.attr.value == "dtype":
         return dtype_of(node.value, context, depth + 1)
     qualified = context.qualified_name(node)
-    if qualified and qualified.split(".", 1)[0] in ("mlx", "torch", "numpy"):
+    if backend_of(qualified) in ARRAY_BACKENDS:
         return canonical(qualified.rsplit(".", 1)[-1])
     return None
 
@@ -268,7 +271,7 @@ def _arithmetic_dtype(node: cst.BinaryOperation, context, depth: int) -> str | N
 
 
 def _call_dtype(node: cst.Call, context, depth: int) -> str | None:
-    keyword = _keyword(node, "dtype")
+    keyword = argument(node, None, "dtype")
     qualified = context.qualified_name(node.func)
     if keyword is not None:
         return dtype_expression(keyword, context, depth)
@@ -310,7 +313,7 @@ def _constructor_dtype(node: cst.Call, qualified: str, entry: dict, context, dep
     data = entry.get("data", [])
     if len(data) == 1:
         index, keyword = data[0]
-        value = positional[index].value if len(positional) > index else _keyword(node, keyword)
+        value = positional[index].value if len(positional) > index else argument(node, None, keyword)
         if value is not None and context.is_array(value):
             return dtype_of(value, context, depth + 1)
     kind = constructor_family(node, entry, context)
@@ -356,7 +359,7 @@ def float32_scalar(node: cst.BaseExpression, context) -> bool:
 
         if number_family(data, context) != "float" and not _float_expression(data):
             return False
-        keyword = _keyword(node, "dtype")
+        keyword = argument(node, None, "dtype")
         if keyword is None and len(node.args) > 1 and node.args[1].keyword is None:
             keyword = node.args[1].value
         return keyword is None or dtype_expression(keyword, context) == "float32"

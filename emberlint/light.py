@@ -25,6 +25,7 @@ import libcst as cst
 from libcst.metadata import CodePosition, CodeRange
 
 from emberlint import walk as _walk
+from emberlint.lines import first_line_end, split_lines
 
 
 class LightNode:
@@ -186,7 +187,6 @@ def _maker(cls: type) -> Any:
 
 
 _UNDECIDED = object()
-_LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+\Z")
 _STRING_START = re.compile(r"[rRbBuUfF]{0,2}('''|\"\"\"|'|\")")
 
 
@@ -195,15 +195,14 @@ class LightTree:
 
     def __init__(self, source: str) -> None:
         self.source = source
-        self.lines = _LINE.findall(source)  # Python's line ends only (not form feeds, U+2028...)
+        self.lines = split_lines(source)
         self._byte_lines: dict[int, bytes] = {}
         self._real_statements: dict[int, cst.CSTNode] = {}
         self.module: LightNode | None = None  # set by ``build``
 
     @property
     def default_newline(self) -> str:
-        match = re.search(r"\r\n?|\n", self.source)
-        return match.group(0) if match else "\n"
+        return first_line_end(self.source)
 
     def positions(self, nodes) -> dict:
         found = {}
@@ -397,6 +396,19 @@ class LightTree:
         if start[0] != end[0]:
             return None
         text = self.text(start, end)
+        return None if "#" in text else text
+
+    def inner_text(self, node: LightNode) -> str | None:
+        """The source of a one-line expression without its grouping parentheses (a tuple keeps its own), which
+        is what LibCST writes for it once they are dropped; None when only LibCST can tell."""
+        if type(node).__name__ == "Tuple":
+            return self.own_text(node)
+        if not node.EXPRESSION or isinstance(node._ast, (ast.stmt, ast.alias)):  # names in imports, def names
+            return None
+        bounds = self.bounds(node)
+        if bounds is None or bounds[0][0] != bounds[1][0]:
+            return None
+        text = self.text(*bounds)
         return None if "#" in text else text
 
     def operator_whitespace(self, operator: LightNode, side: int) -> Any:

@@ -14,28 +14,15 @@ from typing import Iterator
 
 import libcst as cst
 
+from emberlint.backends import ARRAY_BACKENDS, BACKEND_ROOTS, backend_of
+from emberlint.syntax import dotted_name as dotted
 from emberlint.walk import FastVisitor, walk_kinds
 
-BACKEND_ROOTS = {"mlx": "mlx", "torch": "torch", "numpy": "numpy", "math": "math"}
-ARRAY_BACKENDS = ("mlx", "torch", "numpy")
+__all__ = ["ARRAY_BACKENDS", "BACKEND_ROOTS", "SCOPE_KINDS", "Scope", "ScopeBuilder", "backend_of", "build_scopes",
+           "dotted"]
+
 #: The node types that open a scope (the keys of ``ScopeBuilder.scopes``).
 SCOPE_KINDS = frozenset({"Module", "FunctionDef", "Lambda", "ClassDef"})
-
-
-def dotted(node: cst.BaseExpression) -> str | None:
-    """``a.b.c`` for a chain of Attribute/Name nodes, else None."""
-    if isinstance(node, cst.Name):
-        return node.value
-    if isinstance(node, cst.Attribute):
-        base = dotted(node.value)
-        return f"{base}.{node.attr.value}" if base else None
-    return None
-
-
-def backend_of(qualified: str | None) -> str | None:
-    if not qualified:
-        return None
-    return BACKEND_ROOTS.get(qualified.split(".", 1)[0])
 
 
 @dataclass
@@ -46,6 +33,7 @@ class Scope:
     imports: dict[str, str] = field(default_factory=dict)
     bindings: set[str] = field(default_factory=set)
     globals_: set[str] = field(default_factory=set)
+    nonlocals: set[str] = field(default_factory=set)
 
     def chain(self) -> Iterator[Scope]:
         """This scope, then each enclosing one up to the module: every step goes to a parent, which is always a
@@ -55,12 +43,28 @@ class Scope:
             yield scope
             scope = scope.parent
 
-    def resolve(self, name: str) -> str | None:
+    def visible(self, name: str | None = None) -> Iterator[Scope]:
+        """The scopes a lookup of ``name`` from this scope consults, innermost first: this scope, then the
+        enclosing ones up to the module, except class bodies (a class body's names are not visible in the
+        functions it holds). ``global name`` in one of them sends the lookup to the module; ``nonlocal name``
+        to the scopes enclosing the one that says it. Without ``name``: every scope a name could be found in."""
         for depth, scope in enumerate(self.chain()):
             if scope.kind == "class" and depth:
-                continue  # a class body's names are not visible in the functions it holds
-            if name in scope.globals_:  # ``global name`` in a function: the module's binding, looked up there
-                return self.module.imports.get(name)
+                continue
+            if name is not None and scope.parent is not None:
+                if name in scope.globals_:
+                    yield self.module
+                    return
+                if name in scope.nonlocals:
+                    continue
+            yield scope
+
+    def binding_scope(self, name: str) -> Scope:
+        """The scope a binding of ``name`` made in this scope binds it in (the module for ``global name``)."""
+        return next(self.visible(name))
+
+    def resolve(self, name: str) -> str | None:
+        for scope in self.visible(name):
             if name in scope.imports:
                 return scope.imports[name]
             if name in scope.bindings and scope.kind != "module":
@@ -180,6 +184,12 @@ class ScopeBuilder(FastVisitor):
             return
         for item in node.names:
             self.current.globals_.add(item.name.value)
+
+    def visit_Nonlocal(self, node: cst.Nonlocal) -> None:
+        if self.current.parent is None:  # a syntax error at module level
+            return
+        for item in node.names:
+            self.current.nonlocals.add(item.name.value)
 
     def visit_Assign(self, node: cst.Assign) -> None:
         for target in node.targets:
