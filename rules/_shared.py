@@ -3,20 +3,10 @@ rule modules import helpers from here or from their family's ``_common``, never 
 
 from __future__ import annotations
 
-import libcst as cst
-
-from emberlint.scope import backend_of
-
-_EMPTY = cst.Module([])
-
-
-def source(node: cst.CSTNode) -> str:
-    """The code of ``node`` as reported: without grouping parentheses (positions exclude them), tuples keep theirs."""
-    if getattr(node, "lpar", None) and not isinstance(node, cst.Tuple):
-        node = node.with_changes(lpar=[], rpar=[])
-    return _EMPTY.code_for_node(node)
+from emberlint.backends import MLX_AND_TORCH, backend_of
 
 
 def array_backend(qualified: str | None) -> str | None:
+    """``"mlx"``/``"torch"`` for a dotted name of MLX or PyTorch (``mlx.core.zeros``), else None."""
     backend = backend_of(qualified)
-    return backend if backend in ("mlx", "torch") else None
+    return backend if backend in MLX_AND_TORCH else None

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import libcst as cst
 
-from emberlint.rules._coach import code_of, string_value, table
+from emberlint.rules._coach import string_value, table
+from emberlint.syntax import code
 from emberlint.walk import subtree
 
 
@@ -27,11 +28,11 @@ def element_loop(context, loop: cst.For) -> str | None:
         for arg in source.args:
             for inner in subtree(arg.value):
                 if isinstance(inner, cst.Attribute) and inner.attr.value == "shape":
-                    return f"`{code_of(source)}`"
+                    return f"`{code(source)}`"
                 if isinstance(inner, cst.Call) and isinstance(inner.func, cst.Name) and inner.func.value == "len":
                     if inner.args and context.is_array(inner.args[0].value):
-                        return f"`{code_of(source)}`"
+                        return f"`{code(source)}`"
         return None
     if context.is_array(source):
-        return f"the rows of `{code_of(source)}`"
+        return f"the rows of `{code(source)}`"
     return None

@@ -5,8 +5,9 @@ from __future__ import annotations
 import libcst as cst
 
 from emberlint.rule import FixAvailability, Invalid, Rule
-from emberlint.rules._coach import code_of, in_loop, table
+from emberlint.rules._coach import in_loop, table
 from emberlint.rules.device._common import element_loop
+from emberlint.syntax import code
 
 
 class EvalInElementLoop(Rule):
@@ -81,4 +82,4 @@ class EvalInElementLoop(Rule):
             return
         what = element_loop(self.context, loop)
         if what is not None:
-            self.report(node, call=code_of(node.func), what=what)
+            self.report(node, call=code(node.func), what=what)

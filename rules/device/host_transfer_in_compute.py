@@ -5,8 +5,9 @@ from __future__ import annotations
 import libcst as cst
 
 from emberlint.rule import FixAvailability, Invalid, Rule
-from emberlint.rules._coach import code_of, keyword, method_call, mlx_port, table
+from emberlint.rules._coach import method_call, mlx_port, table
 from emberlint.rules.device._common import device_string
+from emberlint.syntax import code, keyword_argument
 from emberlint.walk import subtree
 
 
@@ -105,7 +106,7 @@ class HostTransferInCompute(Rule):
         how = ("MLX arrays live in unified memory: drop the move, and convert to NumPy only after `__call__`"
                if self.context.imports_backend("mlx") else
                "place the module and inputs once outside `forward` (`model.to(device)`) and drop the move")
-        self.report(node, call=f".{name}({', '.join(code_of(a.value) for a in node.args)})",
+        self.report(node, call=f".{name}({', '.join(code(a.value) for a in node.args)})",
                     method=function.name.value if function else "forward", how=how)
 
     def _guarded_by_device_check(self) -> bool:
@@ -115,7 +116,7 @@ class HostTransferInCompute(Rule):
             isinstance(n, cst.Attribute) and n.attr.value == "device" for n in subtree(branch.test))
 
     def _device_argument(self, node: cst.Call) -> bool:
-        value = keyword(node, "device")
+        value = keyword_argument(node, "device")
         if value is not None:
             return True
         positional = [a.value for a in node.args if a.keyword is None]
@@ -127,5 +128,5 @@ class HostTransferInCompute(Rule):
         qualified = self.context.qualified_name(first.func if isinstance(first, cst.Call) else first) or ""
         if qualified == "torch.device":
             return True
-        text = code_of(first)
+        text = code(first)
         return text.endswith("device") or text.endswith(".device")

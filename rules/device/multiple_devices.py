@@ -7,9 +7,9 @@ import re
 import libcst as cst
 
 from emberlint.rule import FixAvailability, Invalid, Rule
-from emberlint.rules._coach import code_of, method_call, table
+from emberlint.rules._coach import method_call, table
 from emberlint.rules.device._common import device_string
-
+from emberlint.syntax import code
 
 _TEST_PATH = re.compile(r"(^|/)(tests?|testing)/|(^|/)test_[^/]*\.py$|_test\.py$")
 
@@ -123,7 +123,7 @@ class MultipleDevices(Rule):
         if _TEST_PATH.search(self.context.path.replace("\\", "/")):
             return  # test code runs one computation on several devices on purpose
         branch = self.context.enclosing(cst.If)
-        if branch is not None and "is_available" in code_of(branch.test):
+        if branch is not None and "is_available" in code(branch.test):
             return  # a probe: `if torch.cuda.is_available(): device = torch.device("cuda") elif ...`
         if device not in self._seen:
             self._seen[device] = node

@@ -5,8 +5,9 @@ from __future__ import annotations
 import libcst as cst
 
 from emberlint.rule import FixAvailability, Invalid, Rule
-from emberlint.rules._coach import code_of, method_call, table
+from emberlint.rules._coach import method_call, table
 from emberlint.rules.device._common import element_loop
+from emberlint.syntax import code
 from emberlint.walk import subtree
 
 
@@ -103,7 +104,7 @@ class PythonLoopOverDimension(Rule):
                 how = ("`axis=` of the op, broadcasting or `mx.vmap`" if stack.startswith("mlx")
                        else "the op's `dim=`, broadcasting or `torch.vmap`")
                 self.report(node, what=what, method=function.name.value, name=first.value,
-                            stack=code_of(inner.func), how=how)
+                            stack=code(inner.func), how=how)
                 return
 
 

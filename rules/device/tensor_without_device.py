@@ -5,7 +5,8 @@ from __future__ import annotations
 import libcst as cst
 
 from emberlint.rule import FixAvailability, Invalid, Rule
-from emberlint.rules._coach import code_of, keyword, table
+from emberlint.rules._coach import table
+from emberlint.syntax import code, keyword_argument
 
 
 class TensorWithoutDevice(Rule):
@@ -70,10 +71,10 @@ class TensorWithoutDevice(Rule):
         module, _, function = qualified.rpartition(".")
         if module != "torch" or function not in table()["device"]["torch_factories"]:
             return
-        if keyword(node, "device") is not None or function.endswith("_like"):
+        if keyword_argument(node, "device") is not None or function.endswith("_like"):
             return
         if not self.context.in_compute_method() or not self._file_uses_device():
             return
         method = self.context.enclosing_function()
-        self.report(node, call=code_of(node.func), method=method.name.value if method else "forward",
+        self.report(node, call=code(node.func), method=method.name.value if method else "forward",
                     how="pass `device=x.device` (and `dtype=x.dtype`) or register a buffer in `__init__`")

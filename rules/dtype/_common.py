@@ -8,7 +8,7 @@ import functools
 import libcst as cst
 
 from emberlint.api_facts import load_table
-from emberlint.scope import backend_of
+from emberlint.backends import ARRAY_BACKENDS, backend_of
 
 
 @functools.lru_cache(maxsize=1)
@@ -26,6 +26,6 @@ def is_dtype_expression(node: cst.BaseExpression, context) -> bool:
     qualified = context.qualified_name(node)
     return (
         qualified is not None
-        and backend_of(qualified) in ("mlx", "torch", "numpy")
+        and backend_of(qualified) in ARRAY_BACKENDS
         and qualified.rsplit(".", 1)[-1] in dtype_names()
     )

@@ -16,8 +16,9 @@ from emberlint.fixers.dtype_kwarg import (
 )
 from emberlint.fixers.typed_scalar import is_plain_reference, number_family
 from emberlint.rule import FixAvailability, Invalid, RawFix, Rule
-from emberlint.rules._shared import array_backend, source
+from emberlint.rules._shared import array_backend
 from emberlint.rules.dtype._common import is_dtype_expression
+from emberlint.syntax import source_text
 
 
 class ConstructorWithoutDtype(Rule):
@@ -204,7 +205,7 @@ class ConstructorWithoutDtype(Rule):
                 choice = None
                 direct = isinstance(self.context.parent(), cst.BinaryOperation)  # not through a name: same scope
                 if direct and len(partners) == 1 and is_plain_reference(partners[0]):
-                    text = f"{source(partners[0])}.dtype"
+                    text = f"{source_text(partners[0])}.dtype"
                     fix = RawFix(safe=False, replacements=[(node, add_keyword(node, "dtype", cst.parse_expression(text)))],
                                  description=f"Add dtype={text}")
             if choice is not None:
@@ -215,7 +216,7 @@ class ConstructorWithoutDtype(Rule):
                     imports=[choice.import_line] if choice.import_line else [],
                     description=f"Add dtype={choice.text}",
                 )
-        self.report(node, name=source(node.func), picked=picked, fix=fix)
+        self.report(node, name=source_text(node.func), picked=picked, fix=fix)
 
     def _float_scalar_partners(self, node: cst.Call, kind, qualified: str) -> list:
         """The operands a 0-d float MLX constructor meets in arithmetic (then float32 is not a safe fix)."""

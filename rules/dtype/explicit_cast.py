@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import libcst as cst
 
+from emberlint.backends import backend_of
 from emberlint.dtypes import FLOATS, canonical
 from emberlint.fixers.dtype_kwarg import constructor_table
 from emberlint.rule import FixAvailability, Invalid, Rule
-from emberlint.rules._shared import array_backend, source
+from emberlint.rules._shared import array_backend
 from emberlint.rules.dtype._common import is_dtype_expression
-from emberlint.scope import backend_of
+from emberlint.syntax import source_text
 
 
 class ExplicitCast(Rule):
@@ -120,7 +121,7 @@ class ExplicitCast(Rule):
                 return
             if self._exact_upcast(func.value, qualified.rsplit(".", 1)[-1] if qualified else None):
                 return
-            self.report(node, target=f"`{source(target)}`", method=method)
+            self.report(node, target=f"`{source_text(target)}`", method=method)
         elif method in casts["fixed"]["torch"] and not node.args and self._torch_array(receiver):
             if self._exact_upcast(func.value, {"float": "float32", "double": "float64"}.get(method)):
                 return

@@ -6,7 +6,8 @@ import libcst as cst
 
 from emberlint.fixers.dtype_kwarg import constructor_table
 from emberlint.rule import FixAvailability, Invalid, Rule
-from emberlint.rules._shared import array_backend, source
+from emberlint.rules._shared import array_backend
+from emberlint.syntax import source_text
 
 
 def numeric_literal(node: cst.BaseExpression) -> tuple[bool, bool]:
@@ -115,10 +116,10 @@ class NumericListOperand(Rule):
             value = arg.value
             ok, has_float = numeric_literal(value)
             if ok and has_float:
-                self.report(value, text=source(value))
+                self.report(value, text=source_text(value))
             elif isinstance(value, (cst.List, cst.Tuple)) and any(
                 self.context.is_array(element.value) for element in value.elements
             ):
                 for element in value.elements:
                     if numeric_literal(element.value)[0]:
-                        self.report(element.value, text=source(element.value))
+                        self.report(element.value, text=source_text(element.value))

@@ -7,8 +7,8 @@ import libcst as cst
 from emberlint.fixers.dtype_kwarg import constructor_table
 from emberlint.fixers.typed_scalar import bindings_of
 from emberlint.rule import FixAvailability, Invalid, Rule
-from emberlint.rules._shared import array_backend, source
-
+from emberlint.rules._shared import array_backend
+from emberlint.syntax import source_text
 
 ARITHMETIC = (cst.Add, cst.Subtract, cst.Multiply, cst.Divide, cst.FloorDivide, cst.Modulo, cst.Power)
 
@@ -117,4 +117,4 @@ class UntypedFloatConstant(Rule):
         for binding in bindings:
             if id(binding.value) not in self.reported:
                 self.reported.add(id(binding.value))
-                self.report(binding.value, name=name.value, value=source(binding.value))
+                self.report(binding.value, name=name.value, value=source_text(binding.value))

@@ -7,9 +7,11 @@ import re
 import libcst as cst
 
 from emberlint.api_facts import matches_prefix
+from emberlint.backends import is_mlx_or_torch
 from emberlint.compute_path import _is_output_call
 from emberlint.rule import FixAvailability, Invalid, Rule
-from emberlint.rules._coach import code_of, table
+from emberlint.rules._coach import table
+from emberlint.syntax import code
 from emberlint.walk import subtree
 
 
@@ -157,7 +159,7 @@ class SilentNumericsFallback(Rule):
         for inner in subtree(handler.body):
             if isinstance(inner, cst.Raise) or (bound and isinstance(inner, cst.Name) and inner.value == bound):
                 return True
-            if isinstance(inner, cst.Call) and any(word in code_of(inner.func).lower() for word in loud):
+            if isinstance(inner, cst.Call) and any(word in code(inner.func).lower() for word in loud):
                 return True
         return False
 
@@ -168,7 +170,7 @@ class SilentNumericsFallback(Rule):
         for element in names:
             value = element.value if isinstance(element, cst.Element) else element
             if isinstance(value, cst.Name) and value.value in table()["fallbacks"]["broad_exceptions"]:
-                return f"except {code_of(handler.type)}:"
+                return f"except {code(handler.type)}:"
         return None
 
     def _guarded(self, body: cst.BaseSuite) -> str | None:
@@ -188,15 +190,15 @@ class SilentNumericsFallback(Rule):
                     skipped.update(id(n) for n in subtree(inner))  # saving, device probing, logging: no numerics
                     continue
             if isinstance(inner, cst.Attribute):
-                if (self.context.qualified_name(inner) or "").split(".", 1)[0] in ("mlx", "torch"):
+                if is_mlx_or_torch(self.context.qualified_name(inner)):
                     return "array code"
             if not isinstance(inner, cst.Call):
                 continue
             qualified = self.context.qualified_name(inner.func) or ""
-            tail = code_of(inner.func).rsplit(".", 1)[-1]
+            tail = code(inner.func).rsplit(".", 1)[-1]
             if qualified in loaders or tail in loaders:
                 if qualified in table()["fallbacks"]["generic_loaders"] and not re.search(
-                        table()["fallbacks"]["config_words"], code_of(self._try)):
+                        table()["fallbacks"]["config_words"], code(self._try)):
                     continue  # json.loads of something that is not a config (tool-call arguments, a payload)
                 return "loading a numerics config"
             if self.context.is_array(inner) or (

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 import libcst as cst
 
 from emberlint.rule import Rule
-from emberlint.rules._coach import argument, assignments, keyword, method_call, string_value, table
-
+from emberlint.rules._coach import assignments, method_call, string_value, table
+from emberlint.syntax import argument, keyword_argument
 
 # Methods that keep a spectrum's scaling (the value is the same spectrum, reshaped or conjugated).
 PRESERVING = frozenset(
@@ -56,7 +56,7 @@ class FftRule(Rule):
 
     def norm_of(self, call: cst.Call) -> str | None:
         """The ``norm`` the call uses: its literal value, the default when absent, None when not a literal."""
-        arg = keyword(call, "norm")
+        arg = keyword_argument(call, "norm")
         if arg is None:
             return table()["fft"]["default_norm"]
         return string_value(arg.value)

@@ -5,8 +5,9 @@ from __future__ import annotations
 import libcst as cst
 
 from emberlint.rule import FixAvailability, Invalid
-from emberlint.rules._coach import argument, code_of, table
+from emberlint.rules._coach import table
 from emberlint.rules.fft._common import FftRule
+from emberlint.syntax import argument, code
 
 
 class FftCircularWrap(FftRule):
@@ -121,7 +122,7 @@ class FftCircularWrap(FftRule):
                 if size is None and not self._padded(argument(call, 0, "input") or argument(call, 0, "a")):
                     sizes.append("the input length (no `n=`)")
                 elif self._is_length(size):
-                    sizes.append(f"`n={code_of(size)}`")
+                    sizes.append(f"`n={code(size)}`")
                 else:
                     return
         how = ("pass `n=fft_size` with `fft_size = 2 * L` to every `torch.fft.rfft` and slice `[..., :L]`"

@@ -5,8 +5,8 @@ from __future__ import annotations
 import libcst as cst
 
 from emberlint.rule import FixAvailability, Invalid
-from emberlint.rules._coach import code_of
 from emberlint.rules.fft._common import FftRule
+from emberlint.syntax import code
 
 
 class FftDoubleScaling(FftRule):
@@ -86,5 +86,5 @@ class FftDoubleScaling(FftRule):
             if spectrum is not None and spectrum.scaled:
                 how = ('invert with `norm="forward"` or drop the division'
                        if found[0] == "torch" else 'use `mx.fft.irfft(..., norm="forward")` or drop the division')
-                self.report(node, spectrum=code_of(factor), call=code_of(node.func), norm=norm, how=how)
+                self.report(node, spectrum=code(factor), call=code(node.func), norm=norm, how=how)
                 return

@@ -6,8 +6,9 @@ import libcst as cst
 
 from emberlint.fixers.dtype_kwarg import add_keyword
 from emberlint.rule import FixAvailability, Invalid, RawFix
-from emberlint.rules._coach import code_of, keyword, table
+from emberlint.rules._coach import table
 from emberlint.rules.fft._common import FftRule
+from emberlint.syntax import code, keyword_argument
 
 
 class FftImplicitNorm(FftRule):
@@ -80,7 +81,7 @@ class FftImplicitNorm(FftRule):
 
     def visit_Call(self, node: cst.Call) -> None:
         found = self.fft_call(node)
-        if found is None or keyword(node, "norm") is not None:
+        if found is None or keyword_argument(node, "norm") is not None:
             return
         backend, function = found
         facts = table()["fft"]
@@ -88,9 +89,9 @@ class FftImplicitNorm(FftRule):
             return
         if not facts["takes_norm"][backend]:
             side = "leaves it unscaled" if function in facts["forward"] else "divides it by n"
-            self.report(node, self.NO_NORM_MESSAGE.format(call=code_of(node.func), side=side))
+            self.report(node, self.NO_NORM_MESSAGE.format(call=code(node.func), side=side))
             return
         how = ("(MLX: `mx.fft.%s(..., norm=...)`)" if backend == "mlx" else "(PyTorch: `torch.fft.%s(..., norm=...)`)")
         new = add_keyword(node, "norm", cst.SimpleString('"backward"'))  # in the call's own layout
         fix = RawFix(safe=True, replacements=[(node, new)], description='Add norm="backward" (the default)')
-        self.report(node, call=code_of(node.func), how=how % function, fix=fix)
+        self.report(node, call=code(node.func), how=how % function, fix=fix)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import libcst as cst
 
 from emberlint.rule import FixAvailability, Invalid
-from emberlint.rules._coach import code_of
 from emberlint.rules.fft._common import FftRule
+from emberlint.syntax import code
 
 
 class FftMissingScaling(FftRule):
@@ -77,4 +77,4 @@ class FftMissingScaling(FftRule):
         how = ("divide the kernel spectrum by n (`k_f = torch.fft.rfft(k, n=n) / n`) or invert with "
                '`norm="backward"`' if found[0] == "torch" else
                'divide the kernel spectrum by n (`mx.divide(k_f, n)`) or use `mx.fft.irfft(..., norm="backward")`')
-        self.report(node, call=code_of(node.func), how=how)
+        self.report(node, call=code(node.func), how=how)

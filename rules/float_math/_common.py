@@ -8,7 +8,6 @@ import libcst as cst
 from emberlint.fixers.typed_scalar import bindings_of
 from emberlint.rule import RawFix, Rule
 
-
 ARITHMETIC = (cst.Add, cst.Subtract, cst.Multiply, cst.Divide, cst.FloorDivide, cst.Modulo, cst.Power)
 
 

@@ -5,22 +5,14 @@ from __future__ import annotations
 import libcst as cst
 
 from emberlint.arrays import Kind
+from emberlint.backends import module_of
 from emberlint.fixers.dtype_kwarg import constructor_table
 from emberlint.fixers.float_math import Target, contains_host_math, translate
 from emberlint.fixers.typed_scalar import is_plain_reference
 from emberlint.rule import FixAvailability, Invalid, RawFix
-from emberlint.rules._shared import array_backend, source
+from emberlint.rules._shared import array_backend
 from emberlint.rules.float_math._common import ArrayUseRule
-
-
-BACKEND_MODULE = {"mlx": "mlx.core", "torch": "torch"}
-
-
-def keyword_value(node: cst.Call, name: str) -> cst.BaseExpression | None:
-    for arg in node.args:
-        if arg.keyword is not None and arg.keyword.value == name:
-            return arg.value
-    return None
+from emberlint.syntax import argument, source_text
 
 
 class HostFloatMath(ArrayUseRule):
@@ -200,7 +192,7 @@ class HostFloatMath(ArrayUseRule):
 
     def _constructor(self, node: cst.Call, entry: dict, positional: list, backend: str) -> None:
         for position, keyword in entry.get("data", []):
-            value = keyword_value(node, keyword)
+            value = argument(node, None, keyword)
             if value is None and position < len(positional):
                 value = positional[position]
             if value is None:
@@ -211,13 +203,13 @@ class HostFloatMath(ArrayUseRule):
                     self._report_bindings(element, backend)
                     continue
                 fix = None
-                dtype = keyword_value(node, "dtype")
+                dtype = argument(node, None, "dtype")
                 if element is value and dtype is not None and qualified_scalar(node, entry):
-                    fix = self._fix(node, value, backend, dtype, keyword_value(node, "device"))
+                    fix = self._fix(node, value, backend, dtype, argument(node, None, "device"))
                 self._report(element, backend, fix)
 
     def _fix(self, old, value, backend, dtype, device) -> RawFix | None:
-        ref = self.context.module_ref(BACKEND_MODULE[backend])
+        ref = self.context.module_ref(module_of(backend))
         new = translate(value, Target(backend, ref.text, dtype, device), self.context)
         if new is None:
             return None
@@ -229,7 +221,7 @@ class HostFloatMath(ArrayUseRule):
         )
 
     def _report(self, node: cst.CSTNode, backend: str, fix: RawFix | None = None) -> None:
-        self.report_once(node, fix=fix, text=source(node), backend="MLX" if backend == "mlx" else "PyTorch")
+        self.report_once(node, fix=fix, text=source_text(node), backend="MLX" if backend == "mlx" else "PyTorch")
 
 
 def qualified_scalar(node: cst.Call, entry: dict) -> bool:

@@ -5,11 +5,13 @@ from __future__ import annotations
 import libcst as cst
 
 from emberlint.api_facts import matches_prefix
+from emberlint.backends import backend_of
 from emberlint.fixers.float_math import float_math_table
 from emberlint.rule import FixAvailability, Invalid
-from emberlint.rules._shared import array_backend, source
+from emberlint.rules._coach import file_backend
+from emberlint.rules._shared import array_backend
 from emberlint.rules.float_math._common import ArrayUseRule
-from emberlint.scope import backend_of
+from emberlint.syntax import source_text
 
 
 class NumpyInArrayCode(ArrayUseRule):
@@ -123,7 +125,7 @@ class NumpyInArrayCode(ArrayUseRule):
     def _backend_name(self) -> str | None:
         backend = self.context.array_backend()
         if backend is None:
-            backend = next((b for b in ("mlx", "torch") if self.context.imports_backend(b)), None)
+            backend = file_backend(self.context)
         return backend
 
     def _flag(self, node: cst.BaseExpression, backend: str | None) -> None:
@@ -133,7 +135,7 @@ class NumpyInArrayCode(ArrayUseRule):
         backend = backend or self._backend_name()
         if backend is None:
             return
-        self.report_once(node, name=source(node.func) + "(...)", backend="MLX" if backend == "mlx" else "PyTorch")
+        self.report_once(node, name=source_text(node.func) + "(...)", backend="MLX" if backend == "mlx" else "PyTorch")
 
     def _flows(self, value: cst.BaseExpression, backend: str | None) -> None:
         """``value`` reaches an MLX/PyTorch array: flag it, or the NumPy calls a name holding it was bound to."""

@@ -9,7 +9,6 @@ from emberlint.dtypes import is_half
 from emberlint.rule import Rule
 from emberlint.walk import subtree
 
-
 ARITHMETIC = (cst.Add, cst.Subtract, cst.Multiply, cst.Divide)
 
 

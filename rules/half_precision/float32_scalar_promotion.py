@@ -7,8 +7,8 @@ import libcst as cst
 from emberlint.dtypes import float32_scalar
 from emberlint.model import Severity
 from emberlint.rule import FixAvailability, Invalid
-from emberlint.rules._shared import source
 from emberlint.rules.half_precision._common import ARITHMETIC, DtypeRule, dtype_clause
+from emberlint.syntax import source_text
 
 
 class Float32ScalarPromotion(DtypeRule):
@@ -95,6 +95,6 @@ class Float32ScalarPromotion(DtypeRule):
             if float32_scalar(scalar, self.context) and self.mlx_array(other) and not float32_scalar(other, self.context):
                 dtype, report = self.half_or_unknown(other)
                 if report:
-                    self.report(node, scalar=source(scalar), op=source(node), other=source(other),
-                                cond=dtype_clause(dtype, source(other)))
+                    self.report(node, scalar=source_text(scalar), op=source_text(node), other=source_text(other),
+                                cond=dtype_clause(dtype, source_text(other)))
                 return

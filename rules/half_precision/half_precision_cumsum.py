@@ -7,8 +7,8 @@ import libcst as cst
 from emberlint.dtypes import is_half
 from emberlint.model import Severity
 from emberlint.rule import FixAvailability, Invalid
-from emberlint.rules._shared import source
 from emberlint.rules.half_precision._common import DtypeRule, dtype_clause
+from emberlint.syntax import source_text
 
 
 class HalfPrecisionCumsum(DtypeRule):
@@ -79,4 +79,4 @@ class HalfPrecisionCumsum(DtypeRule):
             return
         dtype = self.context.dtype_of(x)
         if is_half(dtype):  # decided only: a cumsum of unknown dtype is most often of a mask or of positions
-            self.report(node, x=source(x), cond=dtype_clause(dtype, source(x)))
+            self.report(node, x=source_text(x), cond=dtype_clause(dtype, source_text(x)))

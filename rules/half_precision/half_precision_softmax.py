@@ -6,8 +6,8 @@ import libcst as cst
 
 from emberlint.model import Severity
 from emberlint.rule import FixAvailability, Invalid
-from emberlint.rules._shared import source
 from emberlint.rules.half_precision._common import DtypeRule, dtype_clause
+from emberlint.syntax import source_text
 
 
 class HalfPrecisionSoftmax(DtypeRule):
@@ -86,4 +86,4 @@ class HalfPrecisionSoftmax(DtypeRule):
             return
         dtype, report = self.half_or_unknown(x)
         if report:
-            self.report(node, cond=dtype_clause(dtype, source(x)))
+            self.report(node, cond=dtype_clause(dtype, source_text(x)))

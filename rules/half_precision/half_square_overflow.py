@@ -6,9 +6,8 @@ import libcst as cst
 
 from emberlint.model import Severity
 from emberlint.rule import FixAvailability, Invalid
-from emberlint.rules._shared import source
 from emberlint.rules.half_precision._common import DtypeRule
-
+from emberlint.syntax import source_text
 
 _SQUARE_CONSUMERS = ("mean", "sum", "var")
 
@@ -87,7 +86,7 @@ class HalfSquareOverflow(DtypeRule):
 
     def _squared(self, node: cst.CSTNode) -> cst.BaseExpression | None:
         if isinstance(node, cst.BinaryOperation):
-            if isinstance(node.operator, cst.Multiply) and source(node.left) == source(node.right):
+            if isinstance(node.operator, cst.Multiply) and source_text(node.left) == source_text(node.right):
                 return node.left
             if isinstance(node.operator, cst.Power) and isinstance(node.right, cst.Integer) and node.right.value == "2":
                 return node.left
@@ -115,5 +114,5 @@ class HalfSquareOverflow(DtypeRule):
         dtype = self.context.dtype_of(x)
         strict = self.context.config.profile == "strict"
         if dtype == "float16" or (dtype is None and strict and self.context.in_compute_path()):
-            cond = "`{}` is float16".format(source(x)) if dtype else f"if `{source(x)}` is float16"
-            self.report(squared_node, square=source(squared_node), consumer=consumer, cond=cond)
+            cond = "`{}` is float16".format(source_text(x)) if dtype else f"if `{source_text(x)}` is float16"
+            self.report(squared_node, square=source_text(squared_node), consumer=consumer, cond=cond)

@@ -6,8 +6,8 @@ import libcst as cst
 
 from emberlint.model import Severity
 from emberlint.rule import FixAvailability, Invalid
-from emberlint.rules._shared import source
 from emberlint.rules.half_precision._common import DtypeRule
+from emberlint.syntax import source_text
 
 
 class Int32ProductOverflow(DtypeRule):
@@ -74,4 +74,4 @@ class Int32ProductOverflow(DtypeRule):
             return
         if self.context.is_array(node.left) and self.context.is_array(node.right):
             if self.context.dtype_of(node.left) == "int32" and self.context.dtype_of(node.right) == "int32":
-                self.report(node, product=source(node))
+                self.report(node, product=source_text(node))

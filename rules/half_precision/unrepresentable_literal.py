@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import libcst as cst
 
+from emberlint.backends import is_mlx_or_torch
 from emberlint.dtypes import python_float, unrepresentable
 from emberlint.model import Severity
 from emberlint.rule import FixAvailability, Invalid
-from emberlint.rules._shared import source
 from emberlint.rules.half_precision._common import ARITHMETIC, DtypeRule
+from emberlint.syntax import source_text
 
 
 class UnrepresentableLiteral(DtypeRule):
@@ -107,9 +108,9 @@ class UnrepresentableLiteral(DtypeRule):
         if dtype is None and self.context.config.profile == "strict" and self.mlx_array(array) \
                 and self.half_or_unknown(array)[1]:
             problem = unrepresentable(value, "float16")  # strict: "if x is float16"
-            shown = f"float16 (if `{source(array)}` is float16)"
+            shown = f"float16 (if `{source_text(array)}` is float16)"
         if problem:
-            self.report(where, literal=source(literal), becomes="inf" if problem == "overflow" else "0",
+            self.report(where, literal=source_text(literal), becomes="inf" if problem == "overflow" else "0",
                         dtype=shown, consequence=self.CONSEQUENCE[problem])
 
     def visit_BinaryOperation(self, node: cst.BinaryOperation) -> None:
@@ -125,7 +126,7 @@ class UnrepresentableLiteral(DtypeRule):
                 dtype = self.context.dtype_of(node)
                 problem = unrepresentable(value, dtype) if value is not None else None
                 if problem:
-                    self.report(node, literal=source(node.args[0].value),
+                    self.report(node, literal=source_text(node.args[0].value),
                                 becomes="inf" if problem == "overflow" else "0", dtype=dtype,
                                 consequence=self.CONSEQUENCE[problem] + "; the typed scalar keeps the bug")
             return
@@ -134,7 +135,7 @@ class UnrepresentableLiteral(DtypeRule):
         receiver = node.func.value if isinstance(node.func, cst.Attribute) and qualified is None else None
         arrays = [receiver] if receiver is not None else [
             a.value for a in node.args if not a.star and self.context.is_array(a.value)]
-        if not arrays or not (receiver is not None or (qualified and qualified.split(".")[0] in ("mlx", "torch"))):
+        if not arrays or not (receiver is not None or is_mlx_or_torch(qualified)):
             return
         if receiver is not None and node.func.attr.value not in ("clamp", "clip", "add", "sub", "mul", "div",
                                                                  "masked_fill", "maximum", "minimum"):

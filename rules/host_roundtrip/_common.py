@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import libcst as cst
 
+from emberlint.backends import MLX_AND_TORCH, module_of
 from emberlint.compute_path import in_compute_path, in_host_output
 from emberlint.rule import Rule
-
-
-DEVICE_BACKENDS = ("mlx", "torch")
+from emberlint.rules._coach import file_backend
 
 
 class HostRoundTripRule(Rule):
@@ -20,12 +19,10 @@ class HostRoundTripRule(Rule):
         inferred = self.context.infer(node)
         if not inferred.is_array:
             return None
-        if inferred.backend in DEVICE_BACKENDS:
+        if inferred.backend in MLX_AND_TORCH:
             return inferred.backend
         if inferred.backend is None:
-            return self.context.array_backend() or next(
-                (b for b in DEVICE_BACKENDS if self.context.imports_backend(b)), None
-            )
+            return self.context.array_backend() or file_backend(self.context)
         return None
 
     def in_compute_code(self) -> bool:
@@ -33,14 +30,14 @@ class HostRoundTripRule(Rule):
         ``raise``/``assert``). Recommended profile: on the compute path (``__call__``/``forward`` of a module and
         the functions of the file they call; ``emberlint/compute_path.py``). Strict: any function of a file that
         imports MLX or PyTorch (module-level scripts are host code)."""
-        if not any(self.context.imports_backend(b) for b in DEVICE_BACKENDS):
+        if file_backend(self.context) is None:
             return False
         if self.context.enclosing_function() is None or in_host_output(self.context):
             return False
         return self.context.config.profile == "strict" or in_compute_path(self.context)
 
     def module_text(self, backend: str) -> str:
-        return self.context.module_ref({"mlx": "mlx.core", "torch": "torch"}[backend]).text
+        return self.context.module_ref(module_of(backend)).text
 
 
 BACKEND_NAMES = {"mlx": "MLX", "torch": "PyTorch"}

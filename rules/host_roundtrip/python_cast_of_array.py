@@ -8,17 +8,12 @@ from emberlint.model import Severity
 from emberlint.rule import FixAvailability, Invalid
 from emberlint.rules.host_roundtrip._common import ARTICLE, BACKEND_NAMES, HostRoundTripRule
 
-
 PYTHON_CASTS = ("float", "int", "bool", "complex")
 
 
 def _shadowed(name: str, scope) -> bool:
-    """A builtin name (``float``) rebound or imported in any enclosing scope."""
-    while scope is not None:
-        if name in scope.bindings or name in scope.imports:
-            return True
-        scope = scope.parent
-    return False
+    """A builtin name (``float``) rebound or imported in a scope the lookup of ``name`` consults."""
+    return any(name in visible.bindings or name in visible.imports for visible in scope.visible(name))
 
 
 class PythonCastOfArray(HostRoundTripRule):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import libcst as cst
 
+from emberlint.backends import MLX_AND_TORCH, module_of
 from emberlint.context import ASSUMED_NOTE
 from emberlint.fixers.operators import (
     augmented_to_assign,
@@ -15,9 +16,6 @@ from emberlint.fixers.operators import (
     unary_to_call,
 )
 from emberlint.rule import FixAvailability, Invalid, RawFix, Rule
-
-
-BACKEND_MODULE = {"mlx": "mlx.core", "torch": "torch"}
 
 
 class BareOperatorOnArray(Rule):
@@ -148,7 +146,7 @@ class BareOperatorOnArray(Rule):
         for operand in operands:
             inferred = self.context.infer(operand)
             if inferred.is_array:
-                if inferred.backend in BACKEND_MODULE:
+                if inferred.backend in MLX_AND_TORCH:
                     return inferred.backend
                 if inferred.backend is None:
                     return self.context.array_backend()
@@ -157,7 +155,7 @@ class BareOperatorOnArray(Rule):
     def _fix(self, backend: str, operator: cst.CSTNode, *operands: cst.BaseExpression) -> tuple[str, RawFix]:
         """The callee as this file spells it (``mx.multiply``, or ``multiply`` after ``from mlx.core import
         multiply``) and a fix to fill with the replacement: safe when every operand's type is proven."""
-        ref = self.context.function_ref(BACKEND_MODULE[backend], function_for(operator, backend))
+        ref = self.context.function_ref(module_of(backend), function_for(operator, backend))
         fix = RawFix(safe=self.context.proven_operands(backend, *operands), replacements=[],
                      imports=[ref.import_line] if ref.import_line else [], description=f"Use {ref.text}")
         return ref.text, fix

@@ -6,7 +6,8 @@ from __future__ import annotations
 import libcst as cst
 
 from emberlint.rule import Rule
-from emberlint.rules._coach import code_of, mlx_port, string_value, table
+from emberlint.rules._coach import mlx_port, string_value, table
+from emberlint.syntax import code
 from emberlint.walk import nodes_of, subtree
 
 
@@ -42,14 +43,14 @@ class PortRule(Rule):
                     qualified = self.context.module_scope.qualified_name(node.value.func)
                     if qualified:
                         for target in node.targets:
-                            cache[code_of(target.target)] = qualified
+                            cache[code(target.target)] = qualified
             self._constructors = cache
-        return cache.get(code_of(owner))
+        return cache.get(code(owner))
 
     def weight_owner(self, target: cst.BaseAssignTargetExpression) -> tuple[str, str] | None:
         """``(owner text, class or '')`` for ``owner.weight = ...`` / ``state["...weight"] = ...``."""
         if isinstance(target, cst.Attribute) and target.attr.value == "weight":
-            return code_of(target.value), self.constructed_by(target.value) or ""
+            return code(target.value), self.constructed_by(target.value) or ""
         if isinstance(target, cst.Subscript) and len(target.slice) == 1:
             index = target.slice[0].slice
             key = string_value(index.value) if isinstance(index, cst.Index) else None

@@ -7,8 +7,9 @@ import re
 import libcst as cst
 
 from emberlint.rule import FixAvailability, Invalid
-from emberlint.rules._coach import code_of, method_call, string_value
+from emberlint.rules._coach import method_call, string_value
 from emberlint.rules.porting._common import PortRule, porting_table
+from emberlint.syntax import code
 from emberlint.walk import subtree
 
 
@@ -84,7 +85,7 @@ class ConvWeightLayout(PortRule):
             not cls and re.search(porting_table()["conv_name_pattern"], text) is not None
         )
         if is_conv and self._copied(node.value):
-            self.report(node, target=code_of(node.targets[0].target))
+            self.report(node, target=code(node.targets[0].target))
 
     def _copied(self, value: cst.BaseExpression) -> bool:
         """The value comes from outside MLX: ``mx.array(...)``, ``.numpy()``, a state-dict lookup."""

@@ -7,8 +7,9 @@ import re
 import libcst as cst
 
 from emberlint.rule import FixAvailability, Invalid
-from emberlint.rules._coach import code_of, keyword, string_value
+from emberlint.rules._coach import string_value
 from emberlint.rules.porting._common import PortRule, porting_table
+from emberlint.syntax import code, keyword_argument
 
 
 class GeluApproximation(PortRule):
@@ -97,17 +98,17 @@ class GeluApproximation(PortRule):
                       "approximation only if the original model used it (BERT-style `hidden_act=\"gelu\"` is erf)")
         if qualified in facts["mlx_tanh"] or qualified in facts["mlx_fast"]:
             form = "tanh" if qualified in facts["mlx_tanh"] else "sigmoid (fast)"
-            self.report(node.func, what=f"MLX `{code_of(node.func)}`", form=form, advice=erf_advice)
+            self.report(node.func, what=f"MLX `{code(node.func)}`", form=form, advice=erf_advice)
         elif qualified == "mlx.nn.GELU":
-            approx = string_value(getattr(keyword(node, "approx"), "value", None) or
+            approx = string_value(getattr(keyword_argument(node, "approx"), "value", None) or
                                   (node.args[0].value if node.args and node.args[0].keyword is None else None))
             form = facts["mlx_approx_values"].get(approx or "")
             if form:
                 self.report(node, what=f"MLX `nn.GELU(approx=\"{approx}\")`", form=form, advice=erf_advice)
         elif qualified in facts["torch_calls"]:
-            approx = string_value(getattr(keyword(node, "approximate"), "value", None))
+            approx = string_value(getattr(keyword_argument(node, "approximate"), "value", None))
             if approx == "tanh":
-                self.report(node, what=f"PyTorch `{code_of(node.func)}(approximate=\"tanh\")`", form="tanh",
+                self.report(node, what=f"PyTorch `{code(node.func)}(approximate=\"tanh\")`", form="tanh",
                             advice="the MLX port must use `nn.gelu_approx` (MLX `nn.gelu` is the erf form), and "
                                    "the default `approximate=\"none\"` is what BERT checkpoints were trained with")
 

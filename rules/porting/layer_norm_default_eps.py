@@ -6,8 +6,9 @@ import libcst as cst
 
 from emberlint.model import Severity
 from emberlint.rule import FixAvailability, Invalid
-from emberlint.rules._coach import code_of, keyword, string_value
+from emberlint.rules._coach import string_value
 from emberlint.rules.porting._common import PortRule, porting_table
+from emberlint.syntax import code, keyword_argument
 from emberlint.walk import nodes_of
 
 
@@ -109,7 +110,7 @@ class LayerNormDefaultEps(PortRule):
 
     def visit_Attribute(self, node: cst.Attribute) -> None:
         if self._field and self._attribute is None and node.attr.value == self._field:
-            self._attribute = code_of(node)
+            self._attribute = code(node)
 
     def _mentioned(self) -> bool:
         """A name or a string key ``layer_norm_eps`` anywhere in the file."""
@@ -123,7 +124,7 @@ class LayerNormDefaultEps(PortRule):
             return
         positions = porting_table()["layer_norm_eps_position"]
         qualified = self.context.qualified_name(node.func)
-        if qualified not in positions or keyword(node, "eps") is not None or any(a.star for a in node.args):
+        if qualified not in positions or keyword_argument(node, "eps") is not None or any(a.star for a in node.args):
             return
         if len([a for a in node.args if a.keyword is None]) > positions[qualified]:
             return  # eps passed positionally
@@ -137,5 +138,5 @@ class LayerNormDefaultEps(PortRule):
         if suggestion is None:
             return
         for node in self._pending:
-            self.report(node, call=code_of(node.func), suggestion=suggestion,
+            self.report(node, call=code(node.func), suggestion=suggestion,
                         default=porting_table()["layer_norm_default_eps"])

@@ -7,8 +7,8 @@ import re
 import libcst as cst
 
 from emberlint.rule import FixAvailability, Invalid
-from emberlint.rules._coach import code_of
 from emberlint.rules.porting._common import PortRule, porting_table
+from emberlint.syntax import code
 
 
 class LinearWeightTransposed(PortRule):
@@ -70,4 +70,4 @@ class LinearWeightTransposed(PortRule):
         if cls in porting_table()["linear_classes"] or (
             not cls and re.search(porting_table()["linear_name_pattern"], text) is not None
         ):
-            self.report(node, target=code_of(node.targets[0].target))
+            self.report(node, target=code(node.targets[0].target))

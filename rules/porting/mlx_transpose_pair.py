@@ -6,8 +6,9 @@ import libcst as cst
 
 from emberlint.fixers.keywords import method_to_function
 from emberlint.rule import FixAvailability, Invalid, RawFix
-from emberlint.rules._coach import code_of, method_call
+from emberlint.rules._coach import method_call
 from emberlint.rules.porting._common import PortRule
+from emberlint.syntax import code
 
 
 class MlxTransposePair(PortRule):
@@ -71,7 +72,7 @@ class MlxTransposePair(PortRule):
             return
         if not all(isinstance(a.value, (cst.Integer, cst.UnaryOperation)) for a in node.args):
             return
-        if [code_of(a.value) for a in node.args] == ["1", "0"]:
+        if [code(a.value) for a in node.args] == ["1", "0"]:
             return  # the full permutation of a 2-D array: a swap in MLX and in PyTorch alike
         if self.context.qualified_name(node.func) is not None or not self.mlx_receiver(method[0]):
             return
@@ -79,7 +80,7 @@ class MlxTransposePair(PortRule):
         replacement = method_to_function(node, ref.text, "swapaxes")
         fix = RawFix(safe=False, replacements=[(node, replacement)], imports=[ref.import_line] if ref.import_line else [],
                      description="Use mx.swapaxes")
-        shown = code_of(replacement)
+        shown = code(replacement)
         if "\n" in shown:
-            shown = f"{ref.text}.swapaxes(x, {', '.join(code_of(a.value) for a in node.args)})"
+            shown = f"{ref.text}.swapaxes(x, {', '.join(code(a.value) for a in node.args)})"
         self.report(node, self.MESSAGE.format(fix=shown), fix=fix)

@@ -5,8 +5,9 @@ from __future__ import annotations
 import libcst as cst
 
 from emberlint.rule import FixAvailability, Invalid
-from emberlint.rules._coach import code_of, method_call
+from emberlint.rules._coach import method_call
 from emberlint.rules.porting._common import PortRule, porting_table
+from emberlint.syntax import code
 
 
 class TorchApiInMlx(PortRule):
@@ -91,7 +92,7 @@ class TorchApiInMlx(PortRule):
             return
         qualified = self.context.qualified_name(node.func)
         names = porting_table()["torch_only_names"]
-        text = code_of(node.func)
+        text = code(node.func)
         if qualified and qualified.startswith("torch.") and self.context.imports_backend("torch"):
             return  # a file that imports torch (a torch-vs-MLX parity test) calls torch's own API
         if qualified in names or (qualified is None and not self.context.imports_backend("torch")

@@ -6,8 +6,9 @@ import libcst as cst
 
 from emberlint.fixers.keywords import rename_keyword
 from emberlint.rule import FixAvailability, Invalid, RawFix
-from emberlint.rules._coach import code_of, method_call
+from emberlint.rules._coach import method_call
 from emberlint.rules.porting._common import PortRule, porting_table
+from emberlint.syntax import code
 
 
 class TorchKeywordInMlx(PortRule):
@@ -104,4 +105,4 @@ class TorchKeywordInMlx(PortRule):
                 new = renames[arg.keyword.value]
                 fix = RawFix(safe=proven, replacements=[(arg.keyword, rename_keyword(arg.keyword, new))],
                              description=f"Rename {arg.keyword.value}= to {new}=")
-                self.report(arg, old=arg.keyword.value, new=new, call=code_of(node.func), fix=fix)
+                self.report(arg, old=arg.keyword.value, new=new, call=code(node.func), fix=fix)

@@ -5,7 +5,8 @@ from __future__ import annotations
 import libcst as cst
 
 from emberlint.rule import FixAvailability, Invalid, Rule
-from emberlint.rules._coach import code_of, method_call, string_value, table
+from emberlint.rules._coach import method_call, string_value, table
+from emberlint.syntax import code
 
 
 class Float64InCompute(Rule):
@@ -105,7 +106,7 @@ class Float64InCompute(Rule):
         parent = self.context.parent()
         if isinstance(parent, cst.Call) and parent.func is node:
             return  # ``np.float64(x)``: a NumPy scalar, the NumPy-in-compute rules' business
-        self._check(node, f"`{code_of(node)}`")
+        self._check(node, f"`{code(node)}`")
 
     def visit_Call(self, node: cst.Call) -> None:
         method = method_call(node)
@@ -116,4 +117,4 @@ class Float64InCompute(Rule):
         for arg in node.args:
             if arg.keyword is not None and arg.keyword.value == "dtype":
                 if string_value(arg.value) in table()["precision"]["float64_strings"]:
-                    self._check(arg.value, f"`dtype={code_of(arg.value)}`")
+                    self._check(arg.value, f"`dtype={code(arg.value)}`")

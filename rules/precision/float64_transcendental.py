@@ -7,7 +7,8 @@ import libcst as cst
 from emberlint.fixers.typed_scalar import bindings_of
 from emberlint.model import Severity
 from emberlint.rule import FixAvailability, Invalid, Rule
-from emberlint.rules._coach import MLX_CORE, code_of, keyword, method_call, table
+from emberlint.rules._coach import MLX_CORE, method_call, table
+from emberlint.syntax import code, keyword_argument
 
 
 def _precision() -> dict:
@@ -144,7 +145,7 @@ class Float64Transcendental(Rule):
         return False
 
     def _call_is_float64(self, node: cst.Call, depth: int) -> bool:
-        dtype = keyword(node, "dtype")
+        dtype = keyword_argument(node, "dtype")
         qualified = self.context.qualified_name(node.func)
         if qualified is not None:
             if not qualified.startswith("mlx."):
@@ -171,7 +172,7 @@ class Float64Transcendental(Rule):
         if qualified in facts:
             operands = [a.value for a in node.args if a.keyword is None and not a.star][:2]
             if any(self.is_float64(operand) for operand in operands):
-                self.report(node, op=code_of(node.func), error=facts[qualified])
+                self.report(node, op=code(node.func), error=facts[qualified])
             return
         method = method_call(node)
         if (qualified is None and method is not None and method[1] in _precision()["float32_accurate_float64_methods"]

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import libcst as cst
 
+from emberlint.backends import MLX_AND_TORCH
 from emberlint.context import ASSUMED_NOTE
 from emberlint.dtypes import is_int
 from emberlint.fixers.float_math import contains_host_math
 from emberlint.fixers.typed_scalar import number_family, scalar_replacement
 from emberlint.rule import RawFix, Rule
-
+from emberlint.syntax import code
 
 WEAK_TYPING_NOTES = """
     MLX and PyTorch treat a Python number as *weakly typed*: ``x * 0.5`` keeps ``x.dtype`` when ``x`` is floating.
@@ -56,7 +57,7 @@ class PythonScalarRule(Rule):
         inferred = self.context.infer(node)
         if not inferred.is_array:
             return None
-        if inferred.backend in ("mlx", "torch"):
+        if inferred.backend in MLX_AND_TORCH:
             return inferred.backend
         if inferred.backend is None:
             return self.context.array_backend()
@@ -83,4 +84,4 @@ class PythonScalarRule(Rule):
         )
         # the message's note when the fix would be safe but for an assumed operand type
         note = ASSUMED_NOTE if typed.safe and operand is not None and not proven else ""
-        return fix, cst.Module([]).code_for_node(typed.node), note
+        return fix, code(typed.node), note

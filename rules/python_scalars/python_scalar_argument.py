@@ -7,11 +7,10 @@ import functools
 import libcst as cst
 
 from emberlint.api_facts import load_table, matches_prefix
+from emberlint.backends import MLX_AND_TORCH, backend_of
 from emberlint.rule import FixAvailability, Invalid
-from emberlint.rules._shared import source
-from emberlint.rules.python_scalars._common import PythonScalarRule, WEAK_TYPING_NOTES
-from emberlint.scope import backend_of
-
+from emberlint.rules.python_scalars._common import WEAK_TYPING_NOTES, PythonScalarRule
+from emberlint.syntax import source_text
 
 METHOD_OWNER = {"mlx": "mlx.core.array", "torch": "torch.Tensor"}
 
@@ -314,12 +313,12 @@ class PythonScalarArgument(PythonScalarRule):
         if qualified is not None:
             backend = backend_of(qualified)
             last = qualified.rsplit(".", 1)[-1]
-            if backend not in ("mlx", "torch") or last[:1].isupper() or "._" in qualified:
+            if backend not in MLX_AND_TORCH or last[:1].isupper() or "._" in qualified:
                 return  # layer constructors, private helpers (torch._foreach_add_ takes Python scalars by design)
             if matches_prefix(qualified, self.context.facts.facts.non_array_calls):
                 return
             keys = [qualified]
-            function = source(node.func)
+            function = source_text(node.func)
         elif isinstance(node.func, cst.Attribute) and node.func.attr.value in math_methods():
             backend = self.backend(node.func.value)
             if backend is None:
@@ -359,7 +358,7 @@ class PythonScalarArgument(PythonScalarRule):
                 continue
             operand_backend = self.backend(operand) if operand is not None else None
             fix, typed, note = self.fix_for(arg.value, operand, operand_backend or backend)
-            text = self.MESSAGE.format(kind=family, number=source(arg.value), function=function, typed=typed)
+            text = self.MESSAGE.format(kind=family, number=source_text(arg.value), function=function, typed=typed)
             self.report(arg.value, text + note, fix=fix)
 
 

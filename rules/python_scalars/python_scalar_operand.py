@@ -6,9 +6,8 @@ import libcst as cst
 
 from emberlint.fixers.operators import symbol_of
 from emberlint.rule import FixAvailability, Invalid
-from emberlint.rules._shared import source
-from emberlint.rules.python_scalars._common import PythonScalarRule, WEAK_TYPING_NOTES
-
+from emberlint.rules.python_scalars._common import WEAK_TYPING_NOTES, PythonScalarRule
+from emberlint.syntax import source_text
 
 ARITHMETIC = (
     cst.Add, cst.Subtract, cst.Multiply, cst.Divide, cst.FloorDivide, cst.Modulo, cst.Power,
@@ -255,7 +254,7 @@ class PythonScalarOperand(PythonScalarRule):
             return
         fix, typed, note = self.fix_for(number, other, backend)
         symbol = symbol_of(operator)
-        text = self.MESSAGE.format(kind=family, number=source(number), symbol=symbol, typed=typed)
+        text = self.MESSAGE.format(kind=family, number=source_text(number), symbol=symbol, typed=typed)
         self.report(number, text + note, fix=fix)
 
     def visit_BinaryOperation(self, node: cst.BinaryOperation) -> None:
