@@ -107,3 +107,26 @@ def test_example_markers():
         Invalid("y = x * 2\n    ^ EL301\n", count=3)
     with pytest.raises(ValueError, match="no line above it"):
         Invalid("^ EL301\n")
+
+
+def _shown(example: str) -> str:
+    return "\n".join("    " + line for line in example.splitlines())
+
+
+@pytest.mark.parametrize("rule", all_rules(), ids=lambda rule: rule.CODE)
+def test_explain_prints_the_docstring_and_the_examples_as_written(rule):
+    from emberlint.docs_commands import explain_text
+
+    text = explain_text(rule.CODE)
+    header, rest = text.split("\n\n", 1)
+    assert header == f"{rule.CODE} {rule.NAME}"
+    assert rest.split("\n\n", 1)[1].startswith(rule.docs() + "\n\nReported:\n\n")
+    shown = [_shown(case.example) for case in rule.INVALID] + [_shown(case.fixed) for case in rule.INVALID if case.fixed]
+    shown += [_shown(source) for source in rule.VALID]
+    for example in shown:
+        assert example in text
+    position = 0
+    for case in rule.INVALID:  # in order, each with its markers
+        position = text.index(_shown(case.example), position)
+        assert all(f"^ {rule.CODE}" in line for line in case.example.splitlines() if line.lstrip().startswith("^"))
+    assert text.rindex("\n\nNot reported:\n\n") > position
