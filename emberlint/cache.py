@@ -49,18 +49,28 @@ def code_fingerprint() -> str:
         if spec is not None and spec.submodule_search_locations:
             folders.update(spec.submodule_search_locations)
     for folder in sorted(folders):
-        try:
-            entries = sorted(os.scandir(folder), key=lambda e: e.name)
-        except OSError:
-            continue
-        for entry in entries:
-            if entry.name.endswith((".py", ".yaml")) and entry.is_file():
-                stat = entry.stat()
-                digest.update(f"{entry.path}:{stat.st_size}:{stat.st_mtime_ns};".encode())
+        for entry in _source_files(folder):
+            stat = entry.stat()
+            digest.update(f"{entry.path}:{stat.st_size}:{stat.st_mtime_ns};".encode())
     for plugin in sorted(importlib.metadata.entry_points(group="emberlint.rules"), key=lambda e: e.name):
         version = plugin.dist.version if plugin.dist is not None else "?"
         digest.update(f"{plugin.name}={plugin.value}@{version};".encode())
     return digest.hexdigest()
+
+
+def _source_files(folder: str) -> list[os.DirEntry]:
+    """The ``.py`` and ``.yaml`` files in ``folder`` and its subfolders (rules live in family folders), by path."""
+    try:
+        entries = sorted(os.scandir(folder), key=lambda e: e.name)
+    except OSError:
+        return []
+    found = []
+    for entry in entries:
+        if entry.name.endswith((".py", ".yaml")) and entry.is_file():
+            found.append(entry)
+        elif entry.is_dir() and not entry.name.startswith((".", "__")):
+            found.extend(_source_files(entry.path))
+    return found
 
 
 @lru_cache(maxsize=64)

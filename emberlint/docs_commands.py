@@ -10,7 +10,8 @@ from emberlint.terminal import EXIT_ERROR, use_color
 
 
 def explain_text(code: str) -> str | None:
-    """The text ``emberlint explain CODE`` prints: header, docstring, and the rule's examples."""
+    """The text ``emberlint explain CODE`` prints: header, docstring, and the rule's examples as written (an
+    INVALID example with its markers under the findings)."""
     from emberlint.registry import rule_by_code
 
     rule = rule_by_code(code)
@@ -22,7 +23,7 @@ def explain_text(code: str) -> str | None:
     if rule.INVALID:
         lines += ["", "Reported:"]
         for case in rule.INVALID:
-            lines += ["", _indent(case.code)]
+            lines += ["", _indent(case.example)]
             if case.fixed is not None:
                 lines += ["", f"  Fixed ({'unsafe' if case.unsafe else 'safe'} fix):", "", _indent(case.fixed)]
     if rule.VALID:
@@ -51,6 +52,7 @@ def explain(code: str, no_color: bool) -> None:
 def rules_markdown() -> str:
     """The rule table of ``docs/rules.md`` (a test keeps the file equal to this)."""
     from emberlint.registry import all_rules
+    from emberlint.rule import FixAvailability
 
     lines = [
         "# emberlint rules",
@@ -63,8 +65,7 @@ def rules_markdown() -> str:
         "|---|---|---|---|---|---|",
     ]
     for rule in all_rules():
-        fixes = [case for case in rule.INVALID if case.fixed is not None]
-        fix = ("unsafe" if all(case.unsafe for case in fixes) else "safe") if fixes else ""
+        fix = "" if rule.FIX is FixAvailability.NONE else rule.FIX.value
         severity = rule.SEVERITY.value if rule.SEVERITY else "off"
         summary = rule.summary().replace("|", "\\|")
         lines.append(f"| {rule.CODE} | {rule.NAME} | {severity} | error | {fix} | {summary} |")
@@ -102,6 +103,7 @@ def profile_note(rule) -> str:
 def rules(output_format: str, no_color: bool) -> None:
     """List every rule with its code, name, severity and summary."""
     from emberlint.registry import all_rules
+    from emberlint.rule import FixAvailability
 
     rows = [
         {
@@ -110,7 +112,8 @@ def rules(output_format: str, no_color: bool) -> None:
             "family": rule.family(),
             "recommended": rule.SEVERITY.value if rule.SEVERITY else "off",
             "strict": "error",
-            "fixable": any(case.fixed is not None for case in rule.INVALID),
+            "fixable": rule.FIX is not FixAvailability.NONE,
+            "fix": rule.FIX.value,
             "summary": rule.summary(),
         }
         for rule in all_rules()

@@ -1,5 +1,5 @@
-"""Finds rules (built-in modules under ``emberlint.rules`` and the ``emberlint.rules`` entry-point group) and decides
-which are enabled, at which severity, for a configuration."""
+"""Finds rules (built-in modules under ``emberlint.rules``, one per rule in family folders, and the
+``emberlint.rules`` entry-point group) and decides which are enabled, at which severity, for a configuration."""
 
 from __future__ import annotations
 
@@ -43,10 +43,10 @@ def all_rules() -> tuple[type[Rule], ...]:
     import emberlint.rules as package
 
     rules: list[type[Rule]] = []
-    for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda i: i.name):
-        if info.name.startswith("_"):
+    for info in pkgutil.walk_packages(package.__path__, f"{package.__name__}."):  # rules/<family>/<rule>.py
+        if info.ispkg or any(part.startswith("_") for part in info.name.split(".")):
             continue
-        rules.extend(_rules_in(importlib.import_module(f"{package.__name__}.{info.name}")))
+        rules.extend(_rules_in(importlib.import_module(info.name)))
     for ep in entry_points(group=ENTRY_POINT_GROUP):
         rules.extend(_load_entry_point(ep.load()))
     by_code: dict[str, type[Rule]] = {}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import inspect
 import re
 import textwrap
@@ -20,14 +21,84 @@ if TYPE_CHECKING:
 _RST_LITERAL = re.compile(r"``([^`]+?)``")
 
 
+#: A line of an example that marks a finding: carets under the reported code, then the rule's code
+#: (``    ^^^^^ EL301``). It belongs to the line above it and is not part of the example's code.
+_MARKER = re.compile(r"^(?P<indent> *)(?P<carets>\^+) (?P<code>[A-Z]+[0-9]{3})$")
+
+
+def example_text(text: str) -> str:
+    """An example written as a triple-quoted block: dedented, without the line break after the opening quotes."""
+    text = textwrap.dedent(text)
+    return text[1:] if text.startswith("\n") else text
+
+
 @dataclass(frozen=True)
-class Invalid:
-    """An example the rule must report. ``fixed`` is the source after the rule's fix (None: no fix offered)."""
+class Marker:
+    """Where an example says a finding is: its 1-based line and column in the example's code, and the column
+    its carets end before (a finding that goes on to later lines is marked to the end of its first line)."""
 
     code: str
+    line: int
+    column: int
+    end_column: int
+
+
+def parse_markers(example: str) -> tuple[str, tuple[Marker, ...]]:
+    """The code of an example (its marker lines removed) and its markers."""
+    lines: list[str] = []
+    markers: list[Marker] = []
+    for text in example.splitlines(keepends=True):
+        match = _MARKER.match(text.rstrip("\n"))
+        if match is None:
+            lines.append(text)
+            continue
+        if not lines:
+            raise ValueError(f"example marker {text.strip()!r} has no line above it")
+        start = len(match["indent"]) + 1
+        markers.append(Marker(match["code"], len(lines), start, start + len(match["carets"])))
+    return "".join(lines), tuple(markers)
+
+
+@dataclass(frozen=True)
+class Invalid:
+    """An example the rule must report, written as a triple-quoted block (dedented) with a marker line under each
+    finding: carets under the reported code, then the rule's code. ``fixed`` is the code after the rule's fix
+    (None: no fix offered), ``unsafe`` says that fix is unsafe; ``count`` is the number of findings (default: the
+    number of markers, or 1 in an example without markers).
+
+    ``example`` is the text as written (``emberlint explain`` prints it), ``code`` the code without the markers."""
+
+    example: str
     fixed: str | None = None
     unsafe: bool = False
-    count: int = 1
+    count: int | None = None
+    code: str = field(init=False)
+    markers: tuple[Marker, ...] = field(init=False)
+
+    def __post_init__(self) -> None:
+        example = example_text(self.example)
+        code, markers = parse_markers(example)
+        if self.count is not None and markers and self.count != len(markers):
+            raise ValueError(f"example says count={self.count} but marks {len(markers)} findings:\n{example}")
+        object.__setattr__(self, "example", example)
+        object.__setattr__(self, "code", code)
+        object.__setattr__(self, "markers", markers)
+        object.__setattr__(self, "count", self.count if self.count is not None else len(markers) or 1)
+        if self.fixed is not None:
+            object.__setattr__(self, "fixed", example_text(self.fixed))
+
+
+class FixAvailability(str, enum.Enum):
+    """Which fixes a rule offers (a test checks it against the fixes its INVALID examples get)."""
+
+    NONE = "none"
+    #: only unsafe fixes: ``fix --unsafe-fixes`` applies them, the author reviews the change
+    UNSAFE = "unsafe"
+    #: safe when the facts the fix depends on are proven by dataflow (a backend constructor, a literal), unsafe
+    #: when they are only assumed (a parameter, an annotation)
+    SAFE_WHEN_PROVEN = "safe when proven"
+    #: always safe: the program computes exactly the same values
+    SAFE = "safe"
 
 
 @dataclass
@@ -61,8 +132,17 @@ class Rule:
     #: For a rule that does not need a backend: regexes a file without the words mlx/torch/numpy must all
     #: contain for the rule to possibly fire there (when no enabled rule can, the file is not parsed at all).
     TRIGGER: ClassVar[str | tuple[str, ...] | None] = None
+    #: The fixes the rule offers.
+    FIX: ClassVar[FixAvailability] = FixAvailability.NONE
+    #: Examples that must not be reported, written as triple-quoted blocks (dedented when the class is created).
     VALID: ClassVar[list[str]] = []
+    #: Examples that must be reported, with a marker under each finding (``Invalid``).
     INVALID: ClassVar[list[Invalid]] = []
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "VALID" in cls.__dict__:
+            cls.VALID = [example_text(source) for source in cls.VALID]
 
     def __init__(self, context: FileContext) -> None:
         self.context = context
@@ -91,4 +171,6 @@ class Rule:
 
     @classmethod
     def family(cls) -> str:
-        return cls.__module__.rsplit(".", 1)[-1]
+        """The family folder of a built-in rule (``emberlint.rules.<family>.<rule>``), else its module's name."""
+        parts = cls.__module__.split(".")
+        return parts[2] if parts[:2] == ["emberlint", "rules"] and len(parts) > 3 else parts[-1]

@@ -1,4 +1,5 @@
-"""Shared helpers of the numerics-coach rules (fft, precision, device, porting, fallbacks).
+"""Shared helpers of the rules: which backend a file ports to, the facts of ``coach.yaml`` (fft, precision, device,
+porting, fallbacks), string arguments, method calls, assignments, loops.
 
 Not a rule module (the leading underscore keeps the registry out). API facts live in ``coach.yaml``.
 """
@@ -11,9 +12,10 @@ from typing import Any
 import libcst as cst
 
 from emberlint.api_facts import load_table
+from emberlint.backends import MLX_AND_TORCH, module_of
 from emberlint.walk import subtree
 
-MLX_CORE = "mlx.core"
+MLX_CORE = module_of("mlx")
 
 
 @functools.lru_cache(maxsize=1)
@@ -23,7 +25,7 @@ def table() -> dict[str, Any]:
 
 def file_backend(context) -> str | None:
     """``"mlx"`` when the file imports MLX, else ``"torch"`` when it imports PyTorch, else None."""
-    for backend in ("mlx", "torch"):
+    for backend in MLX_AND_TORCH:
         if context.imports_backend(backend):
             return backend
     return None
@@ -32,24 +34,6 @@ def file_backend(context) -> str | None:
 def mlx_port(context) -> bool:
     """A file that imports MLX and not PyTorch: torch idioms in it are porting leftovers."""
     return context.imports_backend("mlx") and not context.imports_backend("torch")
-
-
-def keyword(call: cst.Call, name: str) -> cst.Arg | None:
-    for arg in call.args:
-        if arg.keyword is not None and arg.keyword.value == name:
-            return arg
-    return None
-
-
-def argument(call: cst.Call, position: int, name: str) -> cst.BaseExpression | None:
-    """The argument passed by ``name=`` or at ``position`` (positional, no star args before it)."""
-    arg = keyword(call, name)
-    if arg is not None:
-        return arg.value
-    positional = [a for a in call.args if a.keyword is None]
-    if position < len(positional) and not any(a.star for a in positional[: position + 1]):
-        return positional[position].value
-    return None
 
 
 def string_value(node: cst.BaseExpression | None) -> str | None:
@@ -66,10 +50,6 @@ def method_call(node: cst.CSTNode) -> tuple[cst.BaseExpression, str] | None:
     return None
 
 
-def code_of(node: cst.CSTNode) -> str:
-    return cst.Module(body=[]).code_for_node(node)
-
-
 def assignments(scope_node: cst.CSTNode) -> dict[str, list[cst.BaseExpression]]:
     """``name -> values`` of the simple ``name = value`` assignments under ``scope_node``, in source order."""
     found: dict[str, list[cst.BaseExpression]] = {}
@@ -79,11 +59,6 @@ def assignments(scope_node: cst.CSTNode) -> dict[str, list[cst.BaseExpression]]:
         elif isinstance(node, cst.AnnAssign) and node.value is not None and isinstance(node.target, cst.Name):
             found.setdefault(node.target.value, []).append(node.value)
     return found
-
-
-def backend_message(context, mlx: str, torch: str) -> str:
-    """The MLX or PyTorch wording of a fix, by the file's backend."""
-    return mlx if file_backend(context) == "mlx" else torch
 
 
 def in_loop(context) -> cst.For | cst.While | None:

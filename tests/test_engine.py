@@ -213,7 +213,7 @@ def test_syntax_error_is_a_file_error_not_a_crash():
 
 
 def test_a_crashing_rule_is_reported_and_the_others_still_run(monkeypatch):
-    from emberlint.rules.operators import BareOperatorOnArray
+    from emberlint.rules.operators.bare_operator_on_array import BareOperatorOnArray
 
     def boom(self, node):
         raise RuntimeError("boom")

@@ -189,7 +189,7 @@ def test_fix_that_does_not_parse_leaves_file_untouched(bad: Path, monkeypatch):
 
 
 def test_fix_that_throws_leaves_file_untouched(bad: Path, monkeypatch):
-    import emberlint.rules.operators as operators
+    import emberlint.rules.operators.bare_operator_on_array as operators
 
     def boom(node, callee):
         raise RuntimeError("fixer bug")
@@ -213,7 +213,7 @@ def test_exception_outside_rules_is_caught(bad: Path, monkeypatch):
 
 
 def test_time_budget_leaves_pathological_file_untouched(bad: Path, monkeypatch):
-    import emberlint.rules.operators as operators
+    import emberlint.rules.operators.bare_operator_on_array as operators
 
     def hang(self, node):
         while True:

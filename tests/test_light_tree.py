@@ -209,7 +209,7 @@ def test_parent_links_are_the_walk_path(path):
 
 def test_visitor_kinds_come_from_their_methods():
     from emberlint.arrays import _FactCollector
-    from emberlint.rules.operators import BareOperatorOnArray
+    from emberlint.rules.operators.bare_operator_on_array import BareOperatorOnArray
     from emberlint.scope import ScopeBuilder
 
     assert {"FunctionDef", "Import", "ImportFrom", "Assign", "ExceptHandler"} <= ScopeBuilder.node_kinds()

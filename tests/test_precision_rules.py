@@ -106,7 +106,7 @@ def test_float64_transcendental_near_misses():
 
 
 def test_float64_transcendental_m2bert_data_and_reference():
-    from emberlint.rules.precision import Float64Transcendental
+    from emberlint.rules.precision.float64_transcendental import Float64Transcendental
 
     assert data_positions("m2bert_mlx_port_buggy.py", "EL551") == []
     assert data_positions("m2bert_mlx_port_fixed.py", "EL551") == []

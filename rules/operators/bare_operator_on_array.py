@@ -1,18 +1,21 @@
-"""EL3xx: bare operators on arrays."""
+"""EL301 bare-operator-on-array."""
 
 from __future__ import annotations
 
 import libcst as cst
 
+from emberlint.backends import MLX_AND_TORCH, module_of
 from emberlint.context import ASSUMED_NOTE
-from emberlint.model import Severity
-from emberlint.rule import Invalid, RawFix, Rule
 from emberlint.fixers.operators import (
-    augmented_to_assign, binary_to_call, function_for, keeps_comments, operator_has_comment, symbol_of,
+    augmented_to_assign,
+    binary_to_call,
+    function_for,
+    keeps_comments,
+    operator_has_comment,
+    symbol_of,
     unary_to_call,
 )
-
-BACKEND_MODULE = {"mlx": "mlx.core", "torch": "torch"}
+from emberlint.rule import FixAvailability, Invalid, RawFix, Rule
 
 
 class BareOperatorOnArray(Rule):
@@ -40,35 +43,102 @@ class BareOperatorOnArray(Rule):
     NAME = "bare-operator-on-array"
     MESSAGE = "Bare operator `{symbol}` on an array; use {call}"
     SEVERITY = None
+    FIX = FixAvailability.SAFE_WHEN_PROVEN
     VALID = [
-        "import mlx.core as mx\ny = mx.multiply(x, mx.array(0.5, dtype=mx.float32))",
-        "import mlx.core as mx\nx = mx.zeros((4,), dtype=mx.float32)\nn = x.shape[0] * 4",
-        "import mlx.core as mx\nbanner = '=' * 70",
-        "import mlx.core as mx\nx = mx.zeros((4,), dtype=mx.float32)\ny = x[: x.shape[0] - 1]",
-        "import numpy as np\na = np.ones(3) * 2.0",
+        """
+        import mlx.core as mx
+        y = mx.multiply(x, mx.array(0.5, dtype=mx.float32))
+        """,
+        """
+        import mlx.core as mx
+        x = mx.zeros((4,), dtype=mx.float32)
+        n = x.shape[0] * 4
+        """,
+        """
+        import mlx.core as mx
+        banner = '=' * 70
+        """,
+        """
+        import mlx.core as mx
+        x = mx.zeros((4,), dtype=mx.float32)
+        y = x[: x.shape[0] - 1]
+        """,
+        """
+        import numpy as np
+        a = np.ones(3) * 2.0
+        """,
     ]
     INVALID = [
         Invalid(
-            "import mlx.core as mx\ndef f(a: mx.array, b: mx.array):\n    return a * b",
-            fixed="import mlx.core as mx\ndef f(a: mx.array, b: mx.array):\n    return mx.multiply(a, b)",
+            """
+            import mlx.core as mx
+            def f(a: mx.array, b: mx.array):
+                return a * b
+                       ^^^^^ EL301
+            """,
+            fixed="""
+            import mlx.core as mx
+            def f(a: mx.array, b: mx.array):
+                return mx.multiply(a, b)
+            """,
             unsafe=True,
         ),
         Invalid(
-            "import mlx.core as mx\ndef f():\n    a = mx.ones((3,), dtype=mx.float32)\n    return a * 2",
-            fixed="import mlx.core as mx\ndef f():\n    a = mx.ones((3,), dtype=mx.float32)\n    return mx.multiply(a, 2)",
+            """
+            import mlx.core as mx
+            def f():
+                a = mx.ones((3,), dtype=mx.float32)
+                return a * 2
+                       ^^^^^ EL301
+            """,
+            fixed="""
+            import mlx.core as mx
+            def f():
+                a = mx.ones((3,), dtype=mx.float32)
+                return mx.multiply(a, 2)
+            """,
         ),
         Invalid(
-            "import torch\ndef f(a: torch.Tensor):\n    return -a",
-            fixed="import torch\ndef f(a: torch.Tensor):\n    return torch.neg(a)",
+            """
+            import torch
+            def f(a: torch.Tensor):
+                return -a
+                       ^^ EL301
+            """,
+            fixed="""
+            import torch
+            def f(a: torch.Tensor):
+                return torch.neg(a)
+            """,
             unsafe=True,
         ),
         Invalid(
-            "import torch\ndef f():\n    a = torch.randn(3)\n    return -a",
-            fixed="import torch\ndef f():\n    a = torch.randn(3)\n    return torch.neg(a)",
+            """
+            import torch
+            def f():
+                a = torch.randn(3)
+                return -a
+                       ^^ EL301
+            """,
+            fixed="""
+            import torch
+            def f():
+                a = torch.randn(3)
+                return torch.neg(a)
+            """,
         ),
         Invalid(
-            "from mlx.core import random\nimport mlx.core as core\nw = random.normal((3,)) @ random.normal((3,))",
-            fixed="from mlx.core import random\nimport mlx.core as core\nw = core.matmul(random.normal((3,)), random.normal((3,)))",
+            """
+            from mlx.core import random
+            import mlx.core as core
+            w = random.normal((3,)) @ random.normal((3,))
+                ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^ EL301
+            """,
+            fixed="""
+            from mlx.core import random
+            import mlx.core as core
+            w = core.matmul(random.normal((3,)), random.normal((3,)))
+            """,
         ),
     ]
 
@@ -76,7 +146,7 @@ class BareOperatorOnArray(Rule):
         for operand in operands:
             inferred = self.context.infer(operand)
             if inferred.is_array:
-                if inferred.backend in BACKEND_MODULE:
+                if inferred.backend in MLX_AND_TORCH:
                     return inferred.backend
                 if inferred.backend is None:
                     return self.context.array_backend()
@@ -85,7 +155,7 @@ class BareOperatorOnArray(Rule):
     def _fix(self, backend: str, operator: cst.CSTNode, *operands: cst.BaseExpression) -> tuple[str, RawFix]:
         """The callee as this file spells it (``mx.multiply``, or ``multiply`` after ``from mlx.core import
         multiply``) and a fix to fill with the replacement: safe when every operand's type is proven."""
-        ref = self.context.function_ref(BACKEND_MODULE[backend], function_for(operator, backend))
+        ref = self.context.function_ref(module_of(backend), function_for(operator, backend))
         fix = RawFix(safe=self.context.proven_operands(backend, *operands), replacements=[],
                      imports=[ref.import_line] if ref.import_line else [], description=f"Use {ref.text}")
         return ref.text, fix

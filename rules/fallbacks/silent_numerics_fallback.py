@@ -1,15 +1,17 @@
-"""EL910+: silent numerics fallbacks."""
+"""EL910 silent-numerics-fallback."""
 
 from __future__ import annotations
 
 import re
 
 import libcst as cst
-from emberlint.rules._coach import code_of, table
 
 from emberlint.api_facts import matches_prefix
+from emberlint.backends import is_mlx_or_torch
 from emberlint.compute_path import _is_output_call
-from emberlint.rule import Invalid, Rule
+from emberlint.rule import FixAvailability, Invalid, Rule
+from emberlint.rules._coach import table
+from emberlint.syntax import code
 from emberlint.walk import subtree
 
 
@@ -42,34 +44,95 @@ class SilentNumericsFallback(Rule):
     CODE = "EL910"
     NAME = "silent-numerics-fallback"
     MESSAGE = "`{handler}` around {what} falls back silently; catch the specific error and re-raise the rest ({how})"
+    FIX = FixAvailability.NONE
     NEEDS_BACKEND = False
     TRIGGER = _trigger()
     VALID = [
-        ("import json\ndef load(path):\n    try:\n        return json.load(open(path))\n"
-         "    except FileNotFoundError:\n        return {}"),
-        ("import mlx.core as mx\ndef f(x):\n    try:\n        return mx.fft.rfft(x, norm=\"backward\")\n"
-         "    except Exception as error:\n        raise ValueError('bad input') from error"),
-        "try:\n    import torch\nexcept Exception:\n    torch = None",
-        ("import torch\ndef save(model, path):\n    try:\n        torch.save(model.state_dict(), path)\n"
-         "    except Exception:\n        return False\n    return True"),
-        ("import torch\ndef pick():\n    try:\n        ok = torch.cuda.is_available() and torch.backends.cudnn.enabled\n"
-         "    except Exception:\n        ok = False\n    return torch.device('cuda' if ok else 'cpu')"),
-        ("import mlx.core as mx\ndef report(x: mx.array, logger):\n    try:\n"
-         "        logger.info('mean %f', mx.mean(x).item())\n    except Exception:\n        pass"),
+        """
+        import json
+        def load(path):
+            try:
+                return json.load(open(path))
+            except FileNotFoundError:
+                return {}
+        """,
+        """
+        import mlx.core as mx
+        def f(x):
+            try:
+                return mx.fft.rfft(x, norm="backward")
+            except Exception as error:
+                raise ValueError('bad input') from error
+        """,
+        """
+        try:
+            import torch
+        except Exception:
+            torch = None
+        """,
+        """
+        import torch
+        def save(model, path):
+            try:
+                torch.save(model.state_dict(), path)
+            except Exception:
+                return False
+            return True
+        """,
+        """
+        import torch
+        def pick():
+            try:
+                ok = torch.cuda.is_available() and torch.backends.cudnn.enabled
+            except Exception:
+                ok = False
+            return torch.device('cuda' if ok else 'cpu')
+        """,
+        """
+        import mlx.core as mx
+        def report(x: mx.array, logger):
+            try:
+                logger.info('mean %f', mx.mean(x).item())
+            except Exception:
+                pass
+        """,
     ]
     INVALID = [
         Invalid(
-            "import json\nfrom m2bert.config import BertConfig\ndef get_config(path):\n    try:\n"
-            "        return BertConfig.from_dict(json.load(open(path)))\n    except Exception:\n"
-            "        return BertConfig(layer_norm_eps=1e-12)"
+            """
+            import json
+            from m2bert.config import BertConfig
+            def get_config(path):
+                try:
+                    return BertConfig.from_dict(json.load(open(path)))
+                except Exception:
+                ^^^^^^^^^^^^^^^^^ EL910
+                    return BertConfig(layer_norm_eps=1e-12)
+            """,
         ),
         Invalid(
-            "import torch\ndef fftconv(u, k, n):\n    try:\n        y = torch.fft.irfft(torch.fft.rfft(u, n=n) * "
-            "torch.fft.rfft(k, n=n), n=n)\n    except:\n        y = torch.nn.functional.conv1d(u, k)\n    return y"
+            """
+            import torch
+            def fftconv(u, k, n):
+                try:
+                    y = torch.fft.irfft(torch.fft.rfft(u, n=n) * torch.fft.rfft(k, n=n), n=n)
+                except:
+                ^^^^^^^ EL910
+                    y = torch.nn.functional.conv1d(u, k)
+                return y
+            """,
         ),
         Invalid(
-            "import mlx.core as mx\ndef to_f64(x):\n    try:\n        return x.astype(mx.float64)\n"
-            "    except BaseException:\n        pass\n    return x"
+            """
+            import mlx.core as mx
+            def to_f64(x):
+                try:
+                    return x.astype(mx.float64)
+                except BaseException:
+                ^^^^^^^^^^^^^^^^^^^^^ EL910
+                    pass
+                return x
+            """,
         ),
     ]
 
@@ -96,7 +159,7 @@ class SilentNumericsFallback(Rule):
         for inner in subtree(handler.body):
             if isinstance(inner, cst.Raise) or (bound and isinstance(inner, cst.Name) and inner.value == bound):
                 return True
-            if isinstance(inner, cst.Call) and any(word in code_of(inner.func).lower() for word in loud):
+            if isinstance(inner, cst.Call) and any(word in code(inner.func).lower() for word in loud):
                 return True
         return False
 
@@ -107,7 +170,7 @@ class SilentNumericsFallback(Rule):
         for element in names:
             value = element.value if isinstance(element, cst.Element) else element
             if isinstance(value, cst.Name) and value.value in table()["fallbacks"]["broad_exceptions"]:
-                return f"except {code_of(handler.type)}:"
+                return f"except {code(handler.type)}:"
         return None
 
     def _guarded(self, body: cst.BaseSuite) -> str | None:
@@ -127,15 +190,15 @@ class SilentNumericsFallback(Rule):
                     skipped.update(id(n) for n in subtree(inner))  # saving, device probing, logging: no numerics
                     continue
             if isinstance(inner, cst.Attribute):
-                if (self.context.qualified_name(inner) or "").split(".", 1)[0] in ("mlx", "torch"):
+                if is_mlx_or_torch(self.context.qualified_name(inner)):
                     return "array code"
             if not isinstance(inner, cst.Call):
                 continue
             qualified = self.context.qualified_name(inner.func) or ""
-            tail = code_of(inner.func).rsplit(".", 1)[-1]
+            tail = code(inner.func).rsplit(".", 1)[-1]
             if qualified in loaders or tail in loaders:
                 if qualified in table()["fallbacks"]["generic_loaders"] and not re.search(
-                        table()["fallbacks"]["config_words"], code_of(self._try)):
+                        table()["fallbacks"]["config_words"], code(self._try)):
                     continue  # json.loads of something that is not a config (tool-call arguments, a payload)
                 return "loading a numerics config"
             if self.context.is_array(inner) or (

@@ -1,0 +1,120 @@
+"""EL403 untyped-float-constant."""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from emberlint.fixers.dtype_kwarg import constructor_table
+from emberlint.fixers.typed_scalar import bindings_of
+from emberlint.rule import FixAvailability, Invalid, Rule
+from emberlint.rules._shared import array_backend
+from emberlint.syntax import source_text
+
+ARITHMETIC = (cst.Add, cst.Subtract, cst.Multiply, cst.Divide, cst.FloorDivide, cst.Modulo, cst.Power)
+
+
+def is_float_literal(node: cst.BaseExpression) -> bool:
+    if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, (cst.Minus, cst.Plus)):
+        node = node.expression
+    return isinstance(node, cst.Float)
+
+
+class UntypedFloatConstant(Rule):
+    """A bare float constant bound to a name (``eps = 1e-8``) that is later used as an array operand
+    (``x + eps``, ``mx.maximum(x, eps)``).
+
+    Why it matters numerically: the constant has no dtype of its own; it silently takes the dtype of each array
+    it meets. ``1e-8`` is 0.0 in float16 (the smallest float16 subnormal is ~6e-8), so ``x / (norm + eps)`` can
+    divide by zero in half precision while the same code is fine in float32; in bfloat16, ``1.0 + 1e-3`` is
+    ``1.0``. The one definition means different numbers in different call sites, and nothing at the definition
+    says so. (Strict profile only: most code keeps such constants as Python floats on purpose.)
+
+    Fix: give the constant the dtype of the data at the use (``mx.array(eps, dtype=x.dtype)``), or define it as
+    a typed array when the whole module runs in one dtype. No automatic fix: which dtype is intended is a design
+    decision.
+    """
+
+    CODE = "EL403"
+    NAME = "untyped-float-constant"
+    MESSAGE = "Untyped float constant `{name} = {value}` is used as an array operand; give it a dtype"
+    SEVERITY = None
+    FIX = FixAvailability.NONE
+    VALID = [
+        """
+        import mlx.core as mx
+        eps = 1e-8
+        n = 4 * eps
+        """,
+        """
+        import mlx.core as mx
+        def f(x: mx.array, eps: float = 1e-5):
+            return x + eps
+        """,
+        """
+        import mlx.core as mx
+        EPS = mx.array(1e-8, dtype=mx.float32)
+        def f(x: mx.array):
+            return x + EPS
+        """,
+        """
+        import mlx.core as mx
+        n = 4
+        def f(x: mx.array):
+            return x * n
+        """,
+    ]
+    INVALID = [
+        Invalid(
+            """
+            import mlx.core as mx
+            eps = 1e-8
+                  ^^^^ EL403
+            def f(x: mx.array):
+                return x / (x.sum() + eps)
+            """,
+        ),
+        Invalid(
+            """
+            import torch
+            floor = -1.0
+                    ^^^^ EL403
+            def f(t: torch.Tensor):
+                return torch.maximum(t, floor) * floor
+            """,
+        ),
+    ]
+
+    def __init__(self, context) -> None:
+        super().__init__(context)
+        self.reported: set[int] = set()
+
+    def visit_BinaryOperation(self, node: cst.BinaryOperation) -> None:
+        if not isinstance(node.operator, ARITHMETIC):
+            return
+        for side, other in ((node.left, node.right), (node.right, node.left)):
+            if isinstance(side, cst.Name) and self.context.is_array(other):
+                self._check(side)
+
+    def visit_Call(self, node: cst.Call) -> None:
+        qualified = self.context.qualified_name(node.func)
+        if array_backend(qualified) is None or qualified in constructor_table()["constructors"]:
+            return
+        positional = [arg.value for arg in node.args if arg.keyword is None and not arg.star]
+        if not any(self.context.is_array(value) for value in positional):
+            return
+        for value in positional:
+            if isinstance(value, cst.Name):
+                self._check(value)
+
+    def _check(self, name: cst.Name) -> None:
+        bindings = bindings_of(name.value, self.context)
+        if not bindings or any(
+            b.value is None or b.iterated or b.element is not None or b.augmented is not None
+            or not is_float_literal(b.value)
+            for b in bindings
+        ):
+            return
+        for binding in bindings:
+            if id(binding.value) not in self.reported:
+                self.reported.add(id(binding.value))
+                self.report(binding.value, name=name.value, value=source_text(binding.value))

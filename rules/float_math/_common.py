@@ -1,0 +1,57 @@
+"""What several rules of the ``float_math`` family share. Not a rule module (the leading underscore keeps
+the registry out): rule modules import from here, never from each other."""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from emberlint.fixers.typed_scalar import bindings_of
+from emberlint.rule import RawFix, Rule
+
+ARITHMETIC = (cst.Add, cst.Subtract, cst.Multiply, cst.Divide, cst.FloorDivide, cst.Modulo, cst.Power)
+
+
+class ArrayUseRule(Rule):
+    """Shared plumbing: which expressions are MLX/PyTorch arrays, and the names bound to a kind of value."""
+
+    def __init__(self, context) -> None:
+        super().__init__(context)
+        self.reported: set[int] = set()
+
+    def device_array(self, node: cst.BaseExpression) -> str | None:
+        """The backend of an MLX/PyTorch array expression (NumPy arrays and non-arrays: None)."""
+        inferred = self.context.infer(node)
+        if not inferred.is_array or inferred.backend == "numpy":
+            return None
+        return inferred.backend or self.context.array_backend()
+
+    def bound_values(self, node: cst.BaseExpression) -> list[cst.BaseExpression]:
+        """The expressions a plain name (or ``self.attr``) is bound to, when every binding is a plain assignment."""
+        bindings = []
+        if isinstance(node, cst.Name):
+            bindings = bindings_of(node.value, self.context)
+        elif isinstance(node, cst.Attribute) and isinstance(node.value, cst.Name) and node.value.value == "self":
+            facts = self.context.facts
+            class_scope = facts.class_scope_of(self.context.scope)
+            if class_scope is not None:
+                bindings = facts.attr_bindings.get((id(class_scope), node.attr.value), [])
+        if not bindings or any(
+            b.value is None or b.iterated or b.element is not None or b.augmented is not None for b in bindings
+        ):
+            return []
+        return [b.value for b in bindings]
+
+    def operands_beside_arrays(self, node: cst.BinaryOperation):
+        """``(operand, the other operand, its backend)`` for each side of arithmetic whose other side is an
+        MLX/PyTorch array."""
+        if not isinstance(node.operator, ARITHMETIC):
+            return
+        for side, other in ((node.left, node.right), (node.right, node.left)):
+            backend = self.device_array(other)
+            if backend is not None:
+                yield side, other, backend
+
+    def report_once(self, node: cst.CSTNode, fix: RawFix | None = None, **fmt) -> None:
+        if id(node) not in self.reported:
+            self.reported.add(id(node))
+            self.report(node, fix=fix, **fmt)

@@ -1,0 +1,4 @@
+"""EL9xx: housekeeping of suppression comments.
+
+One module per rule, named for what it catches.
+"""
