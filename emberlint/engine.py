@@ -16,7 +16,7 @@ from emberlint.arrays import collect_facts
 from emberlint.config import Config
 from emberlint.context import FileContext
 from emberlint.model import FileError, FileResult, Finding, Position, Severity
-from emberlint.positions import build_fix, end_of, fix_nodes, resolve_positions, start_of
+from emberlint.positions import build_fix, end_of, fix_nodes, offered_fix, resolve_positions, start_of
 from emberlint.registry import enabled_rules
 from emberlint.rule import Rule
 from emberlint.scope import ARRAY_BACKENDS, SCOPE_KINDS, build_scopes
@@ -196,8 +196,10 @@ def _python_syntax_error(path: str, python_error: SyntaxError) -> FileError | No
     return FileError(path, f"syntax error: {python_error.msg}", "parse", *start, None, *end)
 
 
-def lint_module_text(source: str, path: str, config: Config) -> tuple[FileResult, cst.Module | None]:
-    """Lint ``source`` (already decoded, without BOM); returns the result and the parsed module (None if skipped)."""
+def lint_module_text(source: str, path: str, config: Config, fixes: str = "all") -> tuple[FileResult, cst.Module | None]:
+    """Lint ``source`` (already decoded, without BOM); returns the result and the parsed module (None if skipped).
+    ``fixes="safe"``: only safe fixes get their edits; an unsafe one is a ``Fix`` without edits (``fix`` without
+    ``--unsafe-fixes`` needs no more)."""
     result = FileResult(path)
     severities = enabled_rules(config)
     ignored = config.ignored_codes_for(path) if config.per_file_ignores else ()
@@ -283,7 +285,12 @@ def lint_module_text(source: str, path: str, config: Config) -> tuple[FileResult
         if match is not None:
             match.used.add(finding.rule.CODE)
             continue
-        fix = build_fix(finding.fix, module, positions, tree, context.layout) if finding.fix is not None else None
+        fix = finding.fix
+        if fix is not None:
+            if fixes == "all" or fix.safe:
+                fix = build_fix(fix, module, positions, tree, context.layout)
+            else:
+                fix = offered_fix(fix, positions)
         result.findings.append(
             Finding(path, start, end, finding.rule.CODE, severities[finding.rule], finding.message, fix)
         )
@@ -339,13 +346,14 @@ def _report_unused(result: FileResult, suppressions, severities, path: str) -> N
         )
 
 
-def lint_text(source: str, path: str = "<string>", config: Config | None = None) -> tuple[FileResult, cst.Module | None]:
+def lint_text(source: str, path: str = "<string>", config: Config | None = None,
+              fixes: str = "all") -> tuple[FileResult, cst.Module | None]:
     """Lint a source text; also returns the parsed module (None when the file was not parsed: skipped by the
-    pre-filter, or invalid, which ``FileResult.errors`` then says)."""
+    pre-filter, or invalid, which ``FileResult.errors`` then says). ``fixes``: see ``lint_module_text``."""
     if source.startswith("\ufeff"):
         source = source[1:]
     try:
-        return lint_module_text(source, path, config or Config())
+        return lint_module_text(source, path, config or Config(), fixes)
     except RecursionError:  # nesting CPython accepts can still be too deep for the recursive analyses
         return FileResult(path, errors=[FileError(path, "too deeply nested to analyse", "internal")]), None
 

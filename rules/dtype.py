@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 
 import libcst as cst
+from emberlint.fixers.deferred import Deferred
 from emberlint.fixers.dtype_kwarg import (
     add_keyword,
     argument,
@@ -163,10 +164,10 @@ class ConstructorWithoutDtype(Rule):
                 direct = isinstance(self.context.parent(), cst.BinaryOperation)  # not through a name: same scope
                 if direct and len(partners) == 1 and is_plain_reference(partners[0]):
                     text = f"{source(partners[0])}.dtype"
-                    fix = RawFix(safe=False, replacements=[(node, add_keyword(node, "dtype", cst.parse_expression(text)))],
-                                 description=f"Add dtype={text}")
+                    new = Deferred(lambda: add_keyword(node, "dtype", cst.parse_expression(text)))
+                    fix = RawFix(safe=False, replacements=[(node, new)], description=f"Add dtype={text}")
             if choice is not None:
-                new = add_keyword(node, "dtype", cst.parse_expression(choice.text))
+                new = Deferred(lambda: add_keyword(node, "dtype", cst.parse_expression(choice.text)))
                 fix = RawFix(
                     safe=choice.safe and self._data_proven(node, entry),
                     replacements=[(node, new)],
