@@ -26,6 +26,7 @@ import libcst as cst
 
 from emberlint.api_facts import load_table
 from emberlint.arrays import Kind
+from emberlint.fixers.operators import dotted_expression
 
 if TYPE_CHECKING:
     from emberlint.context import FileContext
@@ -55,7 +56,7 @@ def typed_scalar(
     device: cst.BaseExpression | None = None,
 ) -> cst.Call:
     """``<ref>.array(value, dtype=dtype)`` for MLX, ``<ref>.tensor(value, dtype=dtype[, device=device])`` for torch."""
-    func = cst.parse_expression(f"{ref_text}.{CONSTRUCTOR[backend]}")
+    func = dotted_expression(f"{ref_text}.{CONSTRUCTOR[backend]}")
     if getattr(value, "lpar", None) and not isinstance(value, cst.Tuple):
         value = value.with_changes(lpar=[], rpar=[])
     args = [cst.Arg(value), _keyword("dtype", dtype)]
@@ -222,7 +223,7 @@ def scalar_replacement(
     else:
         config = context.config
         name = config.default_int_dtype if number == "int" else config.default_float_dtype
-        dtype = cst.parse_expression(f"{ref.text}.{name}")
+        dtype = dotted_expression(f"{ref.text}.{name}")
         device = None
         safe = False
     node = typed_scalar(value, ref.text, backend, dtype, device)
