@@ -6,8 +6,7 @@ import functools
 
 import libcst as cst
 from emberlint.fixers.deferred import Deferred
-from emberlint.fixers.dtype_kwarg import (
-    add_keyword,
+from emberlint.constructor_facts import (
     argument,
     backend_dtype,
     choose,
@@ -15,7 +14,9 @@ from emberlint.fixers.dtype_kwarg import (
     constructor_table,
     int_constant,
 )
-from emberlint.fixers.typed_scalar import bindings_of, is_plain_reference, number_family
+from emberlint.fixers.dtype_kwarg import add_keyword
+from emberlint.fixers.typed_scalar import is_plain_reference
+from emberlint.scalar_facts import bindings_of, number_family
 
 from emberlint.api_facts import load_table
 from emberlint.dtypes import FLOATS, arithmetic_partners, canonical

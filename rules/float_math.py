@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import libcst as cst
-from emberlint.fixers.dtype_kwarg import constructor_table
-from emberlint.fixers.float_math import (
-    Target,
-    contains_host_math,
-    float_math_table,
-    translate,
-)
-from emberlint.fixers.typed_scalar import bindings_of, is_plain_reference
+from emberlint.constructor_facts import constructor_table
+from emberlint.fixers.float_math import Target, translate
+from emberlint.fixers.typed_scalar import is_plain_reference
+from emberlint.host_math import contains_host_math, float_math_table
+from emberlint.scalar_facts import bindings_of
 from emberlint.rules.dtype import array_backend, source
 
 from emberlint.api_facts import matches_prefix

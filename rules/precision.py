@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import libcst as cst
-from emberlint.fixers.typed_scalar import bindings_of
+from emberlint.scalar_facts import bindings_of
 from emberlint.rules._coach import (
     MLX_CORE,
     code_of,

@@ -8,9 +8,9 @@ import libcst as cst
 
 from emberlint.api_facts import load_table, matches_prefix
 from emberlint.dtypes import is_int
-from emberlint.fixers.float_math import contains_host_math
 from emberlint.fixers.operators import symbol_of
-from emberlint.fixers.typed_scalar import number_family, scalar_replacement
+from emberlint.host_math import contains_host_math
+from emberlint.scalar_facts import number_family, scalar_replacement
 from emberlint.context import ASSUMED_NOTE
 from emberlint.model import Severity
 from emberlint.rule import Invalid, RawFix, Rule
