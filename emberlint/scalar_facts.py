@@ -174,6 +174,11 @@ class TypedScalar:
     imports: list[str] = field(default_factory=list)
     dtype_text: str = ""
 
+    @property
+    def text(self) -> str:
+        """The typed scalar's code (what a message shows)."""
+        return code_for(self.node, "\n", "")
+
 
 def scalar_replacement(
     context: FileContext,

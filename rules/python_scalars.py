@@ -109,7 +109,7 @@ class _PythonScalarRule(Rule):
         )
         # the message's note when the fix would be safe but for an assumed operand type
         note = ASSUMED_NOTE if typed.safe and operand is not None and not proven else ""
-        return fix, cst.Module([]).code_for_node(typed.node), note
+        return fix, typed.text, note
 
 
 def _text(node: cst.CSTNode) -> str:
