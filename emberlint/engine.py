@@ -271,7 +271,10 @@ def lint_module_text(source: str, path: str, config: Config, fixes: str = "all")
             for comment in dispatcher.directives
         )
     seen: set[tuple] = set()
+    broken: set[type[Rule]] = set()  # rules whose fix crashed while being built (a crash of the rule)
     for finding in raw:
+        if finding.rule in broken:
+            continue
         code_range = positions.get(finding.node)
         if code_range is None:
             continue
@@ -287,10 +290,17 @@ def lint_module_text(source: str, path: str, config: Config, fixes: str = "all")
             continue
         fix = finding.fix
         if fix is not None:
-            if fixes == "all" or fix.safe:
-                fix = build_fix(fix, module, positions, tree, context.layout)
-            else:
-                fix = offered_fix(fix, positions)
+            try:
+                if fixes == "all" or fix.safe:
+                    fix = build_fix(fix, module, positions, tree, context.layout)
+                else:
+                    fix = offered_fix(fix, positions)
+            except Exception as exc:  # a deferred replacement (``fixers.deferred``) is the rule's code: its crash
+                broken.add(finding.rule)
+                result.errors.append(FileError(
+                    path, f"internal error in rule {finding.rule.CODE} ({finding.rule.__name__}): "
+                    f"{type(exc).__name__}: {exc}", "internal", start.line, start.column, finding.rule.CODE))
+                continue
         result.findings.append(
             Finding(path, start, end, finding.rule.CODE, severities[finding.rule], finding.message, fix)
         )
