@@ -21,6 +21,7 @@ from emberlint.config import Config
 from emberlint.edits import PositionMap, apply_edits, compatible_fixes, edit_spans, merge_fix_edits
 from emberlint.engine import lint_text
 from emberlint.model import FileError, FileResult, Finding
+from emberlint.walk import forget_last_walk
 
 MAX_ROUNDS = 64
 
@@ -101,6 +102,7 @@ def _lint(text: str, path: str, config: Config, first: bool, unsafe: bool) -> tu
         result, parsed = lint_text(text, path, config, "all" if unsafe else "safe")
         module_missing = parsed is None
         del parsed
+        forget_last_walk()  # else the walk's cache keeps the round's tree alive past the collection below
     return _checked(result, text, path, first, module_missing)
 
 
