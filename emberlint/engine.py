@@ -196,7 +196,8 @@ def _python_syntax_error(path: str, python_error: SyntaxError) -> FileError | No
     return FileError(path, f"syntax error: {python_error.msg}", "parse", *start, None, *end)
 
 
-def lint_module_text(source: str, path: str, config: Config, fixes: str = "all") -> tuple[FileResult, cst.Module | None]:
+def lint_module_text(source: str, path: str, config: Config,
+                     fixes: str = "all") -> tuple[FileResult, cst.Module | None]:
     """Lint ``source`` (already decoded, without BOM); returns the result and the parsed module (None if skipped).
     ``fixes="safe"``: only safe fixes get their edits; an unsafe one is a ``Fix`` without edits (``fix`` without
     ``--unsafe-fixes`` needs no more)."""

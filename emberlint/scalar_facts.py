@@ -1,5 +1,5 @@
-"""Facts about a Python number next to an array, and the typed backend scalar that replaces it: ``x * 0.5`` -> ``x * mx.array(0.5,
-dtype=x.dtype)`` (MLX) or ``x * torch.tensor(0.5, dtype=x.dtype, device=x.device)`` (PyTorch).
+"""Facts about a Python number next to an array, and the typed backend scalar that replaces it: ``x * 0.5`` ->
+``x * mx.array(0.5, dtype=x.dtype)`` (MLX) or ``x * torch.tensor(0.5, dtype=x.dtype, device=x.device)`` (PyTorch).
 
 When is it exact? Both backends treat a Python number as *weakly typed*: it takes the dtype of the array it meets
 when their families agree. Measured with mlx 0.32.4 (and torch's documented category rules, which match):
