@@ -1,6 +1,6 @@
 """How ``emberlint fix`` scales with the size of one file dense with findings.
 
-    python benchmarks/fix_scaling.py [--sizes 40,160,640,2048] [--profile strict] [--timeout 600]
+    python benchmarks/fix_scaling.py [--sizes 40,160,640,2048] [--profile strict] [--timeout 600] [--keep DIR]
 
 Each size (KB) is a generated MLX module of small functions, each with bare operators, Python floats in array
 math and constructors without a dtype (several fixable findings per line, some nested, some spanning lines).
@@ -56,7 +56,7 @@ def _children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def run(size_kb: int, profile: str, timeout: float, folder: Path) -> dict:
+def run(size_kb: int, profile: str, timeout: float, folder: Path, keep: Path | None = None) -> dict:
     text = generate(size_kb * 1024)
     path = folder / f"dense_{size_kb}kb.py"
     path.write_text(text, encoding="utf-8")
@@ -67,6 +67,9 @@ def run(size_kb: int, profile: str, timeout: float, folder: Path) -> dict:
     seconds, cpu = time.perf_counter() - start, _children_cpu() - cpu_start
     fixed = FIXED.search(done.stdout)
     changed = path.read_text(encoding="utf-8") != text
+    if keep is not None:  # the fixed file, to compare two versions' output byte for byte
+        keep.mkdir(parents=True, exist_ok=True)
+        (keep / path.name).write_bytes(path.read_bytes())
     return {"kb": size_kb, "bytes": len(text.encode()), "lines": text.count("\n"), "seconds": seconds, "cpu": cpu,
             "fixed": int(fixed.group(1)) if fixed else 0, "changed": changed, "exit": done.returncode,
             "tail": (done.stdout + done.stderr).strip().splitlines()[-1:]}
@@ -77,12 +80,13 @@ def main() -> int:
     parser.add_argument("--sizes", default="40,160,640,2048", help="comma-separated sizes in KB")
     parser.add_argument("--profile", default="strict")
     parser.add_argument("--timeout", type=float, default=600.0, help="fix --timeout per file (seconds)")
+    parser.add_argument("--keep", type=Path, default=None, help="copy each fixed file into this folder")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
     rows = []
     with tempfile.TemporaryDirectory(prefix="emberlint-fix-scaling-") as tmp:
         for size in sizes:
-            row = run(size, args.profile, args.timeout, Path(tmp))
+            row = run(size, args.profile, args.timeout, Path(tmp), args.keep)
             rows.append(row)
             print(f"{row['kb']:>6} KB {row['lines']:>7} lines  wall {row['seconds']:8.2f} s  cpu {row['cpu']:8.2f} s  "
                   f"{row['cpu'] / (row['bytes'] / 2**20):7.2f} cpu-s/MB  fixed {row['fixed']:>7}  "

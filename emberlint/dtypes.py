@@ -308,7 +308,7 @@ def _constructor_dtype(node: cst.Call, qualified: str, entry: dict, context, dep
     position = entry.get("position")
     if position is not None and len(positional) > position:
         return dtype_expression(positional[position].value, context, depth)
-    from emberlint.fixers.dtype_kwarg import backend_dtype, constructor_family
+    from emberlint.constructor_facts import backend_dtype, constructor_family
 
     data = entry.get("data", [])
     if len(data) == 1:
@@ -355,7 +355,7 @@ def float32_scalar(node: cst.BaseExpression, context) -> bool:
         data = node.args[0].value
         if isinstance(data, (cst.List, cst.Tuple)) or context.is_array(data):
             return False
-        from emberlint.fixers.typed_scalar import number_family
+        from emberlint.scalar_facts import number_family
 
         if number_family(data, context) != "float" and not _float_expression(data):
             return False

@@ -16,7 +16,7 @@ from emberlint.config import Config
 from emberlint.context import FileContext
 from emberlint.model import FileError, FileResult, Finding, Position, Severity
 from emberlint.parsed_file import ParsedFile
-from emberlint.positions import build_fix, end_of, fix_nodes, start_of
+from emberlint.positions import build_fix, end_of, fix_nodes, offered_fix, start_of
 from emberlint.registry import enabled_rules
 from emberlint.rule import Rule
 from emberlint.scope import SCOPE_KINDS, build_scopes
@@ -144,8 +144,11 @@ def _python_syntax_error(path: str, python_error: SyntaxError) -> FileError | No
     return FileError(path, f"syntax error: {python_error.msg}", "parse", *start, None, *end)
 
 
-def lint_module_text(source: str, path: str, config: Config) -> tuple[FileResult, cst.Module | None]:
-    """Lint ``source`` (already decoded, without BOM); returns the result and the parsed module (None if skipped)."""
+def lint_module_text(source: str, path: str, config: Config,
+                     fixes: str = "all") -> tuple[FileResult, cst.Module | None]:
+    """Lint ``source`` (already decoded, without BOM); returns the result and the parsed module (None if skipped).
+    ``fixes="safe"``: only safe fixes get their edits; an unsafe one is a ``Fix`` without edits (``fix`` without
+    ``--unsafe-fixes`` needs no more)."""
     result = FileResult(path)
     severities = enabled_rules(config)
     ignored = config.ignored_codes_for(path) if config.per_file_ignores else ()
@@ -200,7 +203,10 @@ def lint_module_text(source: str, path: str, config: Config) -> tuple[FileResult
 
     suppressions = parsed.suppressions()
     seen: set[tuple] = set()
+    broken: set[type[Rule]] = set()  # rules whose fix crashed while being built (a crash of the rule)
     for finding in raw:
+        if finding.rule in broken:
+            continue
         code_range = positions.get(finding.node)
         if code_range is None:
             continue
@@ -214,7 +220,19 @@ def lint_module_text(source: str, path: str, config: Config) -> tuple[FileResult
         if match is not None:
             match.used.add(finding.rule.CODE)
             continue
-        fix = build_fix(finding.fix, parsed, positions, context.layout) if finding.fix is not None else None
+        fix = finding.fix
+        if fix is not None:
+            try:
+                if fixes == "all" or fix.safe:
+                    fix = build_fix(fix, parsed, positions, context.layout)
+                else:
+                    fix = offered_fix(fix, positions)
+            except Exception as exc:  # a deferred replacement (``fixers.deferred``) is the rule's code: its crash
+                broken.add(finding.rule)
+                result.errors.append(FileError(
+                    path, f"internal error in rule {finding.rule.CODE} ({finding.rule.__name__}): "
+                    f"{type(exc).__name__}: {exc}", "internal", start.line, start.column, finding.rule.CODE))
+                continue
         result.findings.append(
             Finding(path, start, end, finding.rule.CODE, severities[finding.rule], finding.message, fix)
         )
@@ -270,13 +288,14 @@ def _report_unused(result: FileResult, suppressions, severities, path: str) -> N
         )
 
 
-def lint_text(source: str, path: str = "<string>", config: Config | None = None) -> tuple[FileResult, cst.Module | None]:
+def lint_text(source: str, path: str = "<string>", config: Config | None = None,
+              fixes: str = "all") -> tuple[FileResult, cst.Module | None]:
     """Lint a source text; also returns the parsed module (None when the file was not parsed: skipped by the
-    pre-filter, or invalid, which ``FileResult.errors`` then says)."""
+    pre-filter, or invalid, which ``FileResult.errors`` then says). ``fixes``: see ``lint_module_text``."""
     if source.startswith("\ufeff"):
         source = source[1:]
     try:
-        return lint_module_text(source, path, config or Config())
+        return lint_module_text(source, path, config or Config(), fixes)
     except RecursionError:  # nesting CPython accepts can still be too deep for the recursive analyses
         return FileResult(path, errors=[FileError(path, "too deeply nested to analyse", "internal")]), None
 

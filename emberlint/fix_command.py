@@ -112,7 +112,7 @@ def fix_target(target, unsafe: bool = False, timeout: float | None = DEFAULT_TIM
     outcome.new_text = fixed.text
     outcome.applied_codes = dict(fixed.applied_codes)
     outcome.changed_lines = fixed.positions.changed_lines() if fixed.positions is not None else None
-    if cache:  # the result of the text as it will be on disk (the source's, when nothing changed)
+    if cache and fixing.complete(fixed.remaining):  # the result of the text as it will be on disk
         _store(data if fixed.changed else source.raw, target, fixed.remaining)
     return outcome
 

@@ -21,6 +21,7 @@ from emberlint.config import Config
 from emberlint.edits import PositionMap, apply_edits, compatible_fixes, edit_spans, merge_fix_edits
 from emberlint.engine import lint_text
 from emberlint.model import FileError, FileResult, Finding
+from emberlint.walk import forget_last_walk
 
 MAX_ROUNDS = 64
 
@@ -65,6 +66,12 @@ class FixOutcome:
         return self.applied > 0
 
 
+def complete(result: FileResult) -> bool:
+    """Whether every fix of ``result`` has its edits (a result of ``fix`` without ``--unsafe-fixes`` leaves the
+    unsafe fixes' edits out: it is not what ``check`` would report, so it is not cached)."""
+    return all(f.fix is None or f.fix.edits for f in result.findings)
+
+
 def fixable(findings: list[Finding], unsafe: bool) -> list[Finding]:
     """The findings whose fix is applied (safe ones; unsafe ones too with ``unsafe``)."""
     return [f for f in findings if f.fix is not None and f.fix.edits and (unsafe or f.fix.safe)]
@@ -88,12 +95,14 @@ def _young_garbage_only() -> Iterator[None]:
             gc.collect(0)
 
 
-def _lint(text: str, path: str, config: Config, first: bool) -> tuple[FileResult, bool]:
-    """The findings of ``text`` and whether it parsed (the lint's own parse is the re-parse check of a round)."""
+def _lint(text: str, path: str, config: Config, first: bool, unsafe: bool) -> tuple[FileResult, bool]:
+    """The findings of ``text`` and whether it parsed (the lint's own parse is the re-parse check of a round).
+    Without ``unsafe`` only the safe fixes get edits (the others are never applied)."""
     with _young_garbage_only():
-        result, parsed = lint_text(text, path, config)
+        result, parsed = lint_text(text, path, config, "all" if unsafe else "safe")
         module_missing = parsed is None
         del parsed
+        forget_last_walk()  # else the walk's cache keeps the round's tree alive past the collection below
     return _checked(result, text, path, first, module_missing)
 
 
@@ -139,7 +148,7 @@ def _fix_loop(source: str, path: str, config: Config, unsafe: bool, timeout: flo
         codes: dict[str, int] = {}
         seen = {text}
         positions = PositionMap(source)
-        result, _ = _lint(text, path, config, first=True)
+        result, _ = _lint(text, path, config, first=True, unsafe=unsafe)
         if result.errors:  # the file does not parse: nothing to fix, the caller reports the errors
             return FixOutcome(text, 0, result, codes, positions=positions)
         state["first"] = result
@@ -165,7 +174,7 @@ def _fix_loop(source: str, path: str, config: Config, unsafe: bool, timeout: flo
                 code = by_fix[id(fix)].code
                 codes[code] = codes.get(code, 0) + 1
             applied += len(chosen)
-            new_result, parses = _lint(new_text, path, config, first=False)
+            new_result, parses = _lint(new_text, path, config, first=False, unsafe=unsafe)
             if not parses:
                 codes_tried = ", ".join(sorted({by_fix[id(fix)].code for fix in chosen}))
                 raise FixError(

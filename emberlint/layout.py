@@ -15,6 +15,7 @@ Works the same on the light tree and on LibCST's own tree (``tests/test_light_tr
 
 from __future__ import annotations
 
+import contextlib
 import re
 from dataclasses import dataclass
 
@@ -28,9 +29,21 @@ _STATEMENT_PARENTS = ("Module", "IndentedBlock")
 _OPERATOR_KINDS = (cst.BinaryOperation, cst.UnaryOperation, cst.BooleanOperation)
 
 
+class _PlainState(CodegenState):
+    """LibCST's code generation state without position recording (a context manager per node otherwise)."""
+
+    __slots__ = ()
+
+    def record_syntactic_position(self, node, *, start_node=None, end_node=None):
+        return _NO_POSITION
+
+
+_NO_POSITION = contextlib.nullcontext()
+
+
 def code_for(node: cst.CSTNode, newline: str, indent: str, default_indent: str = "    ") -> str:
     """The code of ``node`` printed inside a block indented by ``indent``."""
-    state = CodegenState(default_indent=default_indent, default_newline=newline)
+    state = _PlainState(default_indent=default_indent, default_newline=newline)
     if indent:
         state.increase_indent(indent)
     node._codegen(state)

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 import libcst as cst
 from libcst.metadata import CodeRange
 
+from emberlint.fixers.deferred import resolved
 from emberlint.layout import code_for, droppable_parens
 from emberlint.model import Edit, Fix, Position
 from emberlint.rule import RawFix
@@ -64,6 +65,7 @@ def build_fix(fix: RawFix, parsed: ParsedFile, positions: dict[cst.CSTNode, Code
         code_range = positions.get(old)
         if code_range is None:
             return None
+        new = resolved(new)
         if getattr(old, "lpar", None) and getattr(new, "lpar", None):
             new = new.with_changes(lpar=[], rpar=[])  # the old node's parentheses lie outside its range and stay
         text = code_for(new, newline, "", default_indent)
@@ -93,3 +95,11 @@ def build_fix(fix: RawFix, parsed: ParsedFile, positions: dict[cst.CSTNode, Code
         edits.append(Edit(where, where, text))
     edits.sort(key=lambda e: (e.start, e.end))
     return Fix(fix.safe, tuple(edits), fix.description)
+
+
+def offered_fix(fix: RawFix, positions: dict[cst.CSTNode, CodeRange]) -> Fix | None:
+    """What ``build_fix`` says of a fix without its edits: None where it gives none, else the fix with no edits
+    (for a report that needs only whether a fix exists and whether it is safe)."""
+    if any(positions.get(old) is None for old, _ in fix.replacements):
+        return None
+    return Fix(fix.safe, (), fix.description)

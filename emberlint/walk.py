@@ -111,6 +111,11 @@ def _positions(by_type: dict[type, list[int]], kinds) -> list[int]:
 _LAST: list = [None]
 
 
+def forget_last_walk() -> None:
+    """Drop the cached pre-order, which keeps the last tree walked alive (``fixing`` frees each round's tree)."""
+    _LAST[0] = None
+
+
 def _preorder(root: cst.CSTNode) -> tuple[list[tuple[cst.CSTNode, int]], dict[type, list[int]]]:
     """``(node, index just past its subtree)`` for every node under ``root``, in pre-order, and the indexes of
     each node type in it."""

@@ -7,6 +7,7 @@ import functools
 
 import libcst as cst
 
+from emberlint.fixers.deferred import Deferred
 from emberlint.light import real_subtree
 
 from emberlint.api_facts import load_table
@@ -71,6 +72,8 @@ def call(callee: str, *args: cst.BaseExpression, comma: cst.Comma | None = None)
 
 def _operator_comma(operator: cst.CSTNode) -> cst.Comma | None:
     """A comma keeping the comments written before and after the operator (``a  # note\n * b``), else None."""
+    if getattr(type(operator), "LIGHT", False) and operator._parent is not None and no_comment(operator._parent):
+        return None  # no ``#`` in the operation's source: no comment to keep (and no LibCST parse to find out)
     before = getattr(operator, "whitespace_before", None)
     after = getattr(operator, "whitespace_after", None)
     before_comment = before is not None and has_comment(before)
@@ -82,16 +85,34 @@ def _operator_comma(operator: cst.CSTNode) -> cst.Comma | None:
     return cst.Comma(whitespace_before=before if before_comment else cst.SimpleWhitespace(""), whitespace_after=after)
 
 
+def no_comment(node: cst.CSTNode) -> bool:
+    """A light node whose source text (parentheses included) has no ``#``: it holds no comment. False when that
+    cannot be told from the source alone (then LibCST's tree decides)."""
+    if not getattr(type(node), "LIGHT", False):
+        return False
+    tree = node._tree
+    bounds = tree.bounds(node)
+    if bounds is None:
+        return False
+    widened = tree.outer(node, bounds) if node.EXPRESSION else bounds
+    return widened is not None and "#" not in tree.text(*widened)
+
+
 def keeps_comments(old: cst.CSTNode, new: cst.CSTNode) -> bool:
     """Whether the replacement holds every comment of the original (else the rule offers no fix). A light node
     whose source text (parentheses included) has no ``#`` has no comment to lose, and replacements add none."""
-    if getattr(type(old), "LIGHT", False):
-        tree = old._tree
-        bounds = tree.bounds(old)
-        widened = tree.outer(old, bounds) if bounds is not None else None
-        if widened is not None and "#" not in tree.text(*widened):
-            return True
+    if no_comment(old):
+        return True
     return sorted(comments_of(old)) == sorted(comments_of(new))
+
+
+def lossless(old: cst.CSTNode, build) -> cst.CSTNode | Deferred | None:
+    """The replacement ``build()`` makes of ``old``, None when it would lose a comment. Without a comment in
+    ``old`` there is nothing to compare: the node is built only when the fix is printed (``Deferred``)."""
+    if no_comment(old):
+        return Deferred(build)
+    new = build()
+    return new if keeps_comments(old, new) else None
 
 
 def binary_to_call(node: cst.BinaryOperation, callee: str) -> cst.Call:

@@ -230,7 +230,7 @@ def test_oscillating_fixes_are_refused(monkeypatch):
     """Two rounds that undo each other: the loop notices the repeated text instead of running 64 rounds."""
     from emberlint.model import FileResult, Finding, Fix, Severity
 
-    def flip(text, path, config):
+    def flip(text, path, config, fixes="all"):
         other = "x = 2\n" if text == "x = 1\n" else "x = 1\n"
         edit = Edit(Position(1, 1), Position(2, 1), other)
         finding = Finding(path, Position(1, 1), Position(1, 2), "EL999", Severity.WARNING, "flip", Fix(True, (edit,)))
@@ -335,3 +335,57 @@ def test_configuration_errors_exit_two(bad: Path):
     assert result.exit_code == 2
     assert "configuration error: --select: unknown rule code or prefix 'EL999'" in result.stderr
     assert bad.read_text() == BAD
+
+
+DENSE = '''import mlx.core as mx
+
+def layer(x, w, b):
+    z = mx.zeros((4, 4)) + mx.array(1.5) * x  # note
+    scale = mx.array([1.0, 2.0])
+    out = (
+        mx.exp(-z) * scale
+        + z / 3.0
+    )
+    return out - 0.25 * mx.ones(
+        (4, 4)
+    )
+'''
+
+
+def test_safe_only_lint_reports_what_a_full_lint_does_without_unsafe_edits():
+    """``fix`` without --unsafe-fixes builds only the safe fixes' edits: the findings, the [*] facts (a fix and
+    whether it is safe) and the safe edits are those of a full lint; unsafe fixes have no edits."""
+    from emberlint.config import Config
+    from emberlint.engine import lint_text
+
+    config = Config(profile="strict")
+    full, _ = lint_text(DENSE, "x.py", config)
+    safe, _ = lint_text(DENSE, "x.py", config, "safe")
+    assert any(f.fix is not None and f.fix.safe for f in full.findings)
+    assert any(f.fix is not None and not f.fix.safe for f in full.findings)
+    assert len(full.findings) == len(safe.findings)
+    for a, b in zip(full.findings, safe.findings):
+        assert dataclasses.replace(a, fix=None) == dataclasses.replace(b, fix=None)
+        assert (a.fix is None) == (b.fix is None)
+        if a.fix is not None:
+            assert (a.fix.safe, a.fix.description) == (b.fix.safe, b.fix.description)
+            assert b.fix.edits == (a.fix.edits if a.fix.safe else ())
+    assert fixing.complete(full) and not fixing.complete(safe)
+
+
+def test_a_deferred_fixer_that_crashes_is_its_rules_internal_error(monkeypatch):
+    """A replacement built after the traversal (``fixers.deferred``) that raises is a crash of its rule, as a crash
+    during the visit: an internal error at the finding, the other rules' findings kept."""
+    import emberlint.rules.operators as operators
+    from emberlint.config import Config
+    from emberlint.engine import lint_text
+
+    def boom(node, callee):
+        raise RuntimeError("fixer bug")
+
+    monkeypatch.setattr(operators, "binary_to_call", boom)
+    result, _ = lint_text(DENSE.replace("  # note", ""), "x.py", Config(profile="strict"))
+    crashes = [e for e in result.errors if e.kind == "internal"]
+    assert len(crashes) == 1 and crashes[0].code == "EL301" and "fixer bug" in crashes[0].message
+    assert crashes[0].line is not None
+    assert {f.code for f in result.findings} >= {"EL401", "EL201"}

@@ -225,7 +225,7 @@ def test_render_respects_precedence():
 
 
 # Found by the generator: ``(-1) ** 0.5`` is a complex number and ``2 ** -1`` a float, so typing them with
-# ``h.dtype`` is not exact (the EL202 fix for them is unsafe now, see fixers/typed_scalar.powers_keep_kind).
+# ``h.dtype`` is not exact (the EL202 fix for them is unsafe now, see emberlint/scalar_facts.powers_keep_kind).
 POWERS = ["h * --(-1) ** 0.5", "h * 2 ** -1", "h / (-2.0) ** 0.5", "h * (-2) ** 2", "h * 2 ** 0.5", "h - 2.0 ** 3"]
 
 

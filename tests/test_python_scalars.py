@@ -5,7 +5,8 @@ from __future__ import annotations
 import libcst as cst
 import pytest
 
-from emberlint.fixers.typed_scalar import exact_with_operand_dtype, typed_scalar
+from emberlint.fixers.typed_scalar import typed_scalar
+from emberlint.scalar_facts import exact_with_operand_dtype
 from tests.linting import findings as _findings
 from tests.linting import fixed as _fixed
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 import libcst as cst
 
 from emberlint.dtypes import arithmetic_partners
-from emberlint.fixers.dtype_kwarg import (
-    add_keyword,
+from emberlint.constructor_facts import (
     argument,
     backend_dtype,
     choose,
@@ -14,7 +13,10 @@ from emberlint.fixers.dtype_kwarg import (
     constructor_table,
     int_constant,
 )
-from emberlint.fixers.typed_scalar import is_plain_reference, number_family
+from emberlint.fixers.deferred import Deferred
+from emberlint.fixers.dtype_kwarg import add_keyword
+from emberlint.fixers.typed_scalar import is_plain_reference
+from emberlint.scalar_facts import number_family
 from emberlint.rule import FixAvailability, Invalid, RawFix, Rule
 from emberlint.rules._shared import array_backend
 from emberlint.rules.dtype._common import is_dtype_expression
@@ -206,10 +208,11 @@ class ConstructorWithoutDtype(Rule):
                 direct = isinstance(self.context.parent(), cst.BinaryOperation)  # not through a name: same scope
                 if direct and len(partners) == 1 and is_plain_reference(partners[0]):
                     text = f"{source_text(partners[0])}.dtype"
-                    fix = RawFix(safe=False, replacements=[(node, add_keyword(node, "dtype", cst.parse_expression(text)))],
+                    new = Deferred(lambda: add_keyword(node, "dtype", cst.parse_expression(text)))
+                    fix = RawFix(safe=False, replacements=[(node, new)],
                                  description=f"Add dtype={text}")
             if choice is not None:
-                new = add_keyword(node, "dtype", cst.parse_expression(choice.text))
+                new = Deferred(lambda: add_keyword(node, "dtype", cst.parse_expression(choice.text)))
                 fix = RawFix(
                     safe=choice.safe and self._data_proven(node, entry),
                     replacements=[(node, new)],

@@ -6,7 +6,7 @@ import libcst as cst
 
 from emberlint.backends import backend_of
 from emberlint.dtypes import FLOATS, canonical
-from emberlint.fixers.dtype_kwarg import constructor_table
+from emberlint.constructor_facts import constructor_table
 from emberlint.rule import FixAvailability, Invalid, Rule
 from emberlint.rules._shared import array_backend
 from emberlint.rules.dtype._common import is_dtype_expression

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from emberlint.fixers.dtype_kwarg import constructor_table
+from emberlint.constructor_facts import constructor_table
 from emberlint.rule import FixAvailability, Invalid, Rule
 from emberlint.rules._shared import array_backend
 from emberlint.syntax import source_text

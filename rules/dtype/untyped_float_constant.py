@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import libcst as cst
 
-from emberlint.fixers.dtype_kwarg import constructor_table
-from emberlint.fixers.typed_scalar import bindings_of
+from emberlint.constructor_facts import constructor_table
+from emberlint.scalar_facts import bindings_of
 from emberlint.rule import FixAvailability, Invalid, Rule
 from emberlint.rules._shared import array_backend
 from emberlint.syntax import source_text

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from emberlint.fixers.typed_scalar import bindings_of
+from emberlint.scalar_facts import bindings_of
 from emberlint.rule import RawFix, Rule
 
 ARITHMETIC = (cst.Add, cst.Subtract, cst.Multiply, cst.Divide, cst.FloorDivide, cst.Modulo, cst.Power)

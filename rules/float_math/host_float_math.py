@@ -6,8 +6,9 @@ import libcst as cst
 
 from emberlint.arrays import Kind
 from emberlint.backends import module_of
-from emberlint.fixers.dtype_kwarg import constructor_table
-from emberlint.fixers.float_math import Target, contains_host_math, translate
+from emberlint.constructor_facts import constructor_table
+from emberlint.fixers.float_math import Target, translate
+from emberlint.host_math import contains_host_math
 from emberlint.fixers.typed_scalar import is_plain_reference
 from emberlint.rule import FixAvailability, Invalid, RawFix
 from emberlint.rules._shared import array_backend

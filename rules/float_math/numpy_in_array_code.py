@@ -6,7 +6,7 @@ import libcst as cst
 
 from emberlint.api_facts import matches_prefix
 from emberlint.backends import backend_of
-from emberlint.fixers.float_math import float_math_table
+from emberlint.host_math import float_math_table
 from emberlint.rule import FixAvailability, Invalid
 from emberlint.rules._coach import file_backend
 from emberlint.rules._shared import array_backend

@@ -10,7 +10,7 @@ from emberlint.fixers.operators import (
     augmented_to_assign,
     binary_to_call,
     function_for,
-    keeps_comments,
+    lossless,
     operator_has_comment,
     symbol_of,
     unary_to_call,
@@ -164,9 +164,10 @@ class BareOperatorOnArray(Rule):
         self.report(node, self.MESSAGE.format(**fmt) + (ASSUMED_NOTE if unproven else ""), fix=fix)
 
     @staticmethod
-    def _with_replacement(fix: RawFix, node: cst.CSTNode, new: cst.CSTNode) -> RawFix | None:
-        """The fix replacing ``node`` by ``new``; none when a comment would be lost."""
-        if not keeps_comments(node, new):
+    def _with_replacement(fix: RawFix, node: cst.CSTNode, build) -> RawFix | None:
+        """The fix replacing ``node`` by what ``build()`` makes; none when a comment would be lost."""
+        new = lossless(node, build)
+        if new is None:
             return None
         fix.replacements.append((node, new))
         return fix
@@ -177,14 +178,17 @@ class BareOperatorOnArray(Rule):
             return
         callee, fix = self._fix(backend, node.operator, node.left, node.right)
         unproven = not fix.safe
+        fix = self._with_replacement(fix, node, lambda: self._binary_call(node, callee))
+        self._report(node, fix, unproven, symbol=symbol_of(node.operator), call=f"{callee}(a, b)")
+
+    def _binary_call(self, node: cst.BinaryOperation, callee: str) -> cst.Call:
         new = binary_to_call(node, callee)
         layout = self.context.layout
         if layout.spans_lines(node) and not operator_has_comment(node):
             # a multi-line operation keeps its line breaks: one argument per line
             broken = layout.broken_call(node, [node.left, node.right], new)
             new = broken.apply(new) if broken is not None else new
-        fix = self._with_replacement(fix, node, new)
-        self._report(node, fix, unproven, symbol=symbol_of(node.operator), call=f"{callee}(a, b)")
+        return new
 
     def visit_UnaryOperation(self, node: cst.UnaryOperation) -> None:
         if isinstance(node.operator, (cst.Not, cst.Plus)):
@@ -194,7 +198,7 @@ class BareOperatorOnArray(Rule):
             return
         callee, fix = self._fix(backend, node.operator, node.expression)
         unproven = not fix.safe
-        fix = self._with_replacement(fix, node, unary_to_call(node, callee))
+        fix = self._with_replacement(fix, node, lambda: unary_to_call(node, callee))
         self._report(node, fix, unproven, symbol=symbol_of(node.operator), call=f"{callee}(a)")
 
     def visit_AugAssign(self, node: cst.AugAssign) -> None:
@@ -205,9 +209,12 @@ class BareOperatorOnArray(Rule):
         # Augmented assignment updates the object in place (visible through other references, and in PyTorch
         # it keeps the target's dtype); the rebinding form does not: unsafe.
         fix.safe = False
+        fix = self._with_replacement(fix, node, lambda: self._assignment(node, callee))
+        self.report(node, symbol=symbol_of(node.operator), call=f"x = {callee}(x, y)", fix=fix)
+
+    def _assignment(self, node: cst.AugAssign, callee: str) -> cst.Assign:
         new = augmented_to_assign(node, callee)
         if self.context.layout.spans_lines(node) and not operator_has_comment(node):
             broken = self.context.layout.broken_call(node, [node.target, node.value])
             new = new.with_changes(value=broken.apply(new.value)) if broken is not None else new
-        fix = self._with_replacement(fix, node, new)
-        self.report(node, symbol=symbol_of(node.operator), call=f"x = {callee}(x, y)", fix=fix)
+        return new

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from emberlint.fixers.typed_scalar import bindings_of
+from emberlint.scalar_facts import bindings_of
 from emberlint.model import Severity
 from emberlint.rule import FixAvailability, Invalid, Rule
 from emberlint.rules._coach import MLX_CORE, method_call, table

@@ -8,8 +8,8 @@ import libcst as cst
 from emberlint.backends import MLX_AND_TORCH
 from emberlint.context import ASSUMED_NOTE
 from emberlint.dtypes import is_int
-from emberlint.fixers.float_math import contains_host_math
-from emberlint.fixers.typed_scalar import number_family, scalar_replacement
+from emberlint.host_math import contains_host_math
+from emberlint.scalar_facts import number_family, scalar_replacement
 from emberlint.rule import RawFix, Rule
 from emberlint.syntax import code
 
@@ -84,4 +84,4 @@ class PythonScalarRule(Rule):
         )
         # the message's note when the fix would be safe but for an assumed operand type
         note = ASSUMED_NOTE if typed.safe and operand is not None and not proven else ""
-        return fix, code(typed.node), note
+        return fix, typed.text, note
