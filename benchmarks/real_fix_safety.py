@@ -84,7 +84,8 @@ COMMON: dict[str, typing.Any] = {
     "num_kv_shared_layers": 0,
     # other spellings of the same sizes
     "kv_channels": 16, "rotary_dim": 8, "n_shared_head": 2, "num_experts_per_token": 2, "moe_top_k": 2,
-    "mamba_n_heads": 4, "mamba_d_head": 16, "mamba_n_groups": 1, "full_attention_interval": 2,
+    "mamba_n_heads": 4, "mamba_d_head": 16, "mamba_n_groups": 1, "mamba_d_ssm": 64,
+    "full_attention_interval": 2,
 }
 
 # Per-architecture values where the names above do not give a model that builds (keys: module names).
@@ -326,6 +327,11 @@ def _run_dtype(arch: str, module, cache_module, dtype_name: str) -> tuple[dict, 
         errors[stage] = f"{type(error).__name__}: {str(error)[:300]}"
         if os.environ.get("REAL_FIX_SAFETY_TRACE"):
             traceback.print_exc()
+        for name in list(outputs):  # outputs of earlier stages are lazy: keep those that evaluate
+            try:
+                mx.eval(outputs[name])
+            except Exception:
+                del outputs[name]
     return outputs, errors
 
 
@@ -478,11 +484,12 @@ def compare(arch: str, dtypes: list[str], reference: dict, candidate: dict, ref_
                     delta = mx.abs(mx.subtract(a.astype(mx.float32), b.astype(mx.float32)))
                     diff = f", max |diff| {mx.max(delta).item():.3g}"
                 details.append(f"{dtype} {name}: {a.dtype}{tuple(a.shape)} vs {b.dtype}{tuple(b.shape)}{diff}")
-    if failed_builds and not details:
+    if failed_builds and len(failed_builds) == len(dtypes) and not details:
         return {"status": "could-not-build", "reason": failed_builds[0], "same_on_fixed_copy": True}
     if details:
         return {"status": "differs", "details": details}
-    return {"status": "identical"}
+    # some dtypes raise on both copies (the same exception): identical, the dtypes listed
+    return {"status": "identical", **({"errors_in_some_dtypes": failed_builds} if failed_builds else {})}
 
 
 def fix_targets(package: Path, archs: list[str], only_archs: bool) -> list[Path]:
@@ -692,6 +699,13 @@ def print_report(report: dict) -> None:
             for arch, result in variant["per_arch"].items():
                 if result["status"] == "differs":
                     print(f"    differs {arch}: " + "; ".join(result["details"][:4]))
+        partial = {arch: r["errors_in_some_dtypes"] for arch, r in mlx["variants"]["safe"]["per_arch"].items()
+                   if r.get("errors_in_some_dtypes")}
+        if partial:
+            print(f"  built and run in some dtypes only, the same exception on every copy in the others "
+                  f"({len(partial)}):")
+            for arch, errors in partial.items():
+                print(f"    {arch}: " + "; ".join(error[:160] for error in errors))
         cannot = mlx["variants"]["safe"]["per_arch"]
         for arch, result in cannot.items():
             if result["status"] == "could-not-build":
