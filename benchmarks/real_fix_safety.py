@@ -145,6 +145,20 @@ OVERRIDES: dict[str, dict[str, typing.Any]] = {
     "longcat_flash_ngram": {"mla_scale_q_lora": True, "mla_scale_kv_lora": True},
 }
 
+# Why an architecture cannot run tiny on this machine (printed next to the measured exception, which stays the
+# evidence; an architecture listed here that builds is reported as built).
+CANNOT_RUN_HERE: dict[str, str] = {
+    "bitnet": "BitLinear is a Metal kernel (mx.fast.metal_kernel in bitlinear_layers.py); the CPU build has no Metal",
+    "muse_spark": "it calls mlx_lm.kernels, which are Metal kernels (mx.fast.metal_kernel); no Metal here",
+    "olmo": "imports hf_olmo (the ai2-olmo package) and calls sys.exit(1) without it",
+    "phi3small": "mlx's CPU backend corrupts the heap during its forward pass (the process aborts with a malloc error "
+                 "or a segmentation fault, also with compilation disabled); the model accepts block sizes 32 and 64 "
+                 "only",
+    "prism_hadamard_qwen35": "a Hadamard pack: ModelArgs requires a real checkpoint's packed-module manifest and "
+                             "2-bit affine group-128 weights",
+}
+HALF_PRECISION_ON_CPU = "GatherMM::eval] Currently only supports float32"
+
 
 def _placeholder(annotation: typing.Any, name: str) -> typing.Any:
     """A tiny value for a required field not in COMMON, from its type."""
@@ -489,7 +503,8 @@ def compare(arch: str, dtypes: list[str], reference: dict, candidate: dict, ref_
     if details:
         return {"status": "differs", "details": details}
     # some dtypes raise on both copies (the same exception): identical, the dtypes listed
-    return {"status": "identical", **({"errors_in_some_dtypes": failed_builds} if failed_builds else {})}
+    return {"status": "identical", **({"errors_in_some_dtypes": failed_builds} if failed_builds else {}),
+            **({"code_unchanged": True} if candidate.get("code_unchanged") else {})}
 
 
 def fix_targets(package: Path, archs: list[str], only_archs: bool) -> list[Path]:
@@ -692,8 +707,10 @@ def print_report(report: dict) -> None:
         for name, variant in mlx["variants"].items():
             counts = variant["counts"]
             built = counts["identical"] + counts["differs"]
+            unchanged = sum(1 for r in variant["per_arch"].values() if r.get("code_unchanged"))
             print(f"  {name}: {built}/{total} build and run ({100 * built / total:.1f}%): "
-                  f"{counts['identical']} identical, {counts['differs']} differ, "
+                  f"{counts['identical']} identical ({unchanged} of them load no file the fix changed: the "
+                  f"pristine run stands for theirs), {counts['differs']} differ, "
                   f"{counts['could-not-build']} could not build; "
                   f"{len(mlx['fixes'][name]['changed_files'])} files changed by the fix")
             for arch, result in variant["per_arch"].items():
@@ -702,14 +719,21 @@ def print_report(report: dict) -> None:
         partial = {arch: r["errors_in_some_dtypes"] for arch, r in mlx["variants"]["safe"]["per_arch"].items()
                    if r.get("errors_in_some_dtypes")}
         if partial:
+            gather = sorted(arch for arch, errors in partial.items()
+                            if all(HALF_PRECISION_ON_CPU in error for error in errors))
             print(f"  built and run in some dtypes only, the same exception on every copy in the others "
                   f"({len(partial)}):")
+            if gather:
+                print(f"    {len(gather)} with mixture-of-experts layers run in float32 only: gather_mm raises "
+                      f"'[{HALF_PRECISION_ON_CPU}' in bfloat16 and float16 on the CPU backend: {', '.join(gather)}")
             for arch, errors in partial.items():
-                print(f"    {arch}: " + "; ".join(error[:160] for error in errors))
+                if arch not in gather:
+                    print(f"    {arch}: " + "; ".join(error[:160] for error in errors))
         cannot = mlx["variants"]["safe"]["per_arch"]
         for arch, result in cannot.items():
             if result["status"] == "could-not-build":
-                print(f"    could not build {arch}: {result['reason'][:160]}")
+                why = f" ({CANNOT_RUN_HERE[arch]})" if arch in CANNOT_RUN_HERE else ""
+                print(f"    could not build {arch}: {result['reason'][:160]}{why}")
     torch_report = report.get("torch")
     if torch_report:
         print(f"\ntransformers {report['transformers_version']}: {', '.join(TORCH_MODELS)} "
@@ -743,7 +767,11 @@ def main(argv: list[str] | None = None) -> int:
 
     archs = args.arch.split(",") if args.arch else architectures()
     dtypes = args.dtypes.split(",")
-    report: dict = {"mlx_lm_version": mlx_lm.__version__, "profile": args.profile}
+    import mlx.core as mx
+
+    report: dict = {"mlx_lm_version": mlx_lm.__version__, "mlx_version": mx.__version__, "profile": args.profile,
+                    "load_average_at_start": os.getloadavg(), "cpus": os.cpu_count(),
+                    "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())}
     with tempfile.TemporaryDirectory(prefix="real_fix_safety_") as temporary:
         work = Path(args.keep) if args.keep else Path(temporary)
         work.mkdir(parents=True, exist_ok=True)
@@ -757,8 +785,11 @@ def main(argv: list[str] | None = None) -> int:
             report["transformers_version"] = transformers.__version__
             report["torch"] = torch_run(work / "torch", args.profile, not args.no_unsafe)
         report["seconds"] = round(time.perf_counter() - started, 1)
+        report["load_average_at_end"] = os.getloadavg()
     print_report(report)
-    print(f"\n{report['seconds']} s")
+    print(f"\n{report['seconds']} s wall ({report['date']}, mlx {report['mlx_version']}, {report['cpus']} CPUs, "
+          f"load average {report['load_average_at_start'][0]:.1f} at start, "
+          f"{report['load_average_at_end'][0]:.1f} at end)")
     if args.json:
         Path(args.json).write_text(json.dumps(report, indent=1))
     return 0
