@@ -1,5 +1,7 @@
 """Fix safety on real models: do emberlint's safe fixes leave every mlx-lm architecture bit-identical?
 
+An architecture is a module of ``mlx_lm.models`` that defines ``ModelArgs`` and defines or imports ``Model``
+(``census``; the helper modules are printed with the reason they are not counted).
 For every architecture in ``mlx_lm.models`` (mlx-lm pinned in pyproject's ``bench`` extra, 0.32.2) a tiny config is
 built from its ``ModelArgs`` (two layers, hidden size 64, vocabulary 256; required fields filled from their names and
 types, nested ``text_config`` dicts too, per-architecture overrides in ``OVERRIDES``), the weights are seeded, and
@@ -9,11 +11,13 @@ the model runs a forward pass over a fixed token sequence, then a prompt plus on
 Each architecture runs in its own subprocess, once on a pristine temporary copy of the installed ``mlx_lm`` package
 and once on a copy rewritten by ``emberlint fix`` (``sys.path`` points at the copy). Safe fixes must give
 bit-identical outputs (``mx.array_equal(..., equal_nan=True)``, dtypes and shapes included) and the same
-exceptions; ``--unsafe-fixes`` differences are listed (they are what "unsafe" means). The PyTorch side does the same
+exceptions; ``--unsafe-fixes`` differences are listed (they are what "unsafe" means). An architecture builds and
+runs when one dtype runs every stage (mixture-of-experts layers raise in half precision on the CPU backend); a copy
+whose files loaded by an architecture are byte-identical to the pristine ones reuses the pristine run. The PyTorch side does the same
 with tiny configs of transformers' bert, gpt2, llama, t5, whisper and mistral: a temporary copy of the transformers
 package whose modeling files of those models are fixed, forward outputs compared with ``torch.equal``.
 
-    python benchmarks/real_fix_safety.py                       # everything (about 10-20 minutes on 2 cores)
+    python benchmarks/real_fix_safety.py -j 2                  # everything (about 2 minutes on 2 cores)
     python benchmarks/real_fix_safety.py --arch llama,gemma4_text --dtypes float32 --no-unsafe --no-torch
     python benchmarks/real_fix_safety.py --json report.json    # also write the per-architecture report
 

@@ -84,3 +84,20 @@ def test_nested_config_read_by_the_base_models_text_args():
     # full-size: an unfilled config does not fit in memory)
     nested = module.tiny_config("qwen3_5_moe", importlib.import_module("mlx_lm.models.qwen3_5_moe"))["text_config"]
     assert nested["hidden_size"] == 64 and nested["num_experts"] == 4 and nested["full_attention_interval"] == 2
+
+
+def test_compare_counts_an_architecture_built_when_one_dtype_runs(tmp_path):
+    spec = importlib.util.spec_from_file_location("real_fix_safety", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    pytest.importorskip("mlx")
+    gather = {"cache": "RuntimeError: [GatherMM::eval] Currently only supports float32."}
+    ran = {"errors": {}, "outputs": []}
+    half = {"dtypes": {"float32": ran, "float16": {"errors": gather, "outputs": []}}}
+    result = module.compare("moe", ["float32", "float16"], half, half, tmp_path, tmp_path)
+    assert result == {"status": "identical", "errors_in_some_dtypes": [f"float16: {gather}"]}
+    broken = {"dtypes": {d: {"errors": {"forward": "RuntimeError: x"}, "outputs": []} for d in ("float32", "float16")}}
+    assert module.compare("a", ["float32", "float16"], broken, broken, tmp_path, tmp_path)["status"] == "could-not-build"
+    fixed_runs = {"dtypes": {"float32": ran, "float16": ran}}
+    result = module.compare("moe", ["float32", "float16"], half, fixed_runs, tmp_path, tmp_path)
+    assert result["status"] == "differs" and result["details"][0].startswith("float16: exceptions")
