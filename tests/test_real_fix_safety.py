@@ -61,3 +61,43 @@ def test_tiny_configs_fill_required_fields():
     gemma = importlib.import_module("mlx_lm.models.gemma4")
     nested = module.tiny_config("gemma4", gemma)["text_config"]
     assert nested["num_kv_shared_layers"] == 2 and nested["hidden_size"] == 64
+
+
+def test_census_counts_reexported_models_and_names_helpers():
+    spec = importlib.util.spec_from_file_location("real_fix_safety", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    pytest.importorskip("mlx_lm")
+    archs, excluded = module.census()
+    # solar_open defines ModelArgs and imports glm4_moe's Model: an architecture
+    assert "solar_open" in archs and "llama" in archs
+    assert excluded["cache"] == "helper module: defines no ModelArgs or Model"
+    assert not set(archs) & set(excluded)
+
+
+def test_nested_config_read_by_the_base_models_text_args():
+    spec = importlib.util.spec_from_file_location("real_fix_safety", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    pytest.importorskip("mlx_lm")
+    # qwen3_5_moe subclasses qwen3_5.Model; its text_config is read by qwen3_5.TextModelArgs (defaults are
+    # full-size: an unfilled config does not fit in memory)
+    nested = module.tiny_config("qwen3_5_moe", importlib.import_module("mlx_lm.models.qwen3_5_moe"))["text_config"]
+    assert nested["hidden_size"] == 64 and nested["num_experts"] == 4 and nested["full_attention_interval"] == 2
+
+
+def test_compare_counts_an_architecture_built_when_one_dtype_runs(tmp_path):
+    spec = importlib.util.spec_from_file_location("real_fix_safety", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    pytest.importorskip("mlx")
+    gather = {"cache": "RuntimeError: [GatherMM::eval] Currently only supports float32."}
+    ran = {"errors": {}, "outputs": []}
+    half = {"dtypes": {"float32": ran, "float16": {"errors": gather, "outputs": []}}}
+    result = module.compare("moe", ["float32", "float16"], half, half, tmp_path, tmp_path)
+    assert result == {"status": "identical", "errors_in_some_dtypes": [f"float16: {gather}"]}
+    broken = {"dtypes": {d: {"errors": {"forward": "RuntimeError: x"}, "outputs": []} for d in ("float32", "float16")}}
+    assert module.compare("a", ["float32", "float16"], broken, broken, tmp_path, tmp_path)["status"] == "could-not-build"
+    fixed_runs = {"dtypes": {"float32": ran, "float16": ran}}
+    result = module.compare("moe", ["float32", "float16"], half, fixed_runs, tmp_path, tmp_path)
+    assert result["status"] == "differs" and result["details"][0].startswith("float16: exceptions")
