@@ -376,7 +376,7 @@ def test_safe_only_lint_reports_what_a_full_lint_does_without_unsafe_edits():
 def test_a_deferred_fixer_that_crashes_is_its_rules_internal_error(monkeypatch):
     """A replacement built after the traversal (``fixers.deferred``) that raises is a crash of its rule, as a crash
     during the visit: an internal error at the finding, the other rules' findings kept."""
-    import emberlint.rules.operators as operators
+    import emberlint.rules.operators.bare_operator_on_array as operators
     from emberlint.config import Config
     from emberlint.engine import lint_text
 
