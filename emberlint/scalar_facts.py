@@ -26,6 +26,7 @@ import libcst as cst
 
 from emberlint.api_facts import load_table
 from emberlint.arrays import Kind
+from emberlint.backends import module_of
 from emberlint.fixers.operators import dotted_expression
 from emberlint.fixers.typed_scalar import is_plain_reference, typed_scalar
 from emberlint.layout import code_for
@@ -33,7 +34,6 @@ from emberlint.layout import code_for
 if TYPE_CHECKING:
     from emberlint.context import FileContext
 
-BACKEND_MODULE = {"mlx": "mlx.core", "torch": "torch"}
 
 
 @functools.lru_cache(maxsize=1)
@@ -187,7 +187,7 @@ def scalar_replacement(
     backend: str,
 ) -> TypedScalar:
     """Build the typed scalar for the Python number ``value`` used next to the array ``operand``."""
-    ref = context.module_ref(BACKEND_MODULE[backend])
+    ref = context.module_ref(module_of(backend))
     imports = [ref.import_line] if ref.import_line else []
     number = number_family(value, context)
     if operand is not None and is_plain_reference(operand):
