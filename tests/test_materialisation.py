@@ -18,6 +18,7 @@ from emberlint.engine import lint_source
 #: (package, glob under it)
 MODEL_FILES = (
     ("mlx_lm", "models/*.py"),
+    ("mlx_lm", "kernels/*.py"),  # Metal kernel sources: multi-line strings, comments inside calls
     ("mlx", "nn/layers/*.py"),
     *(("transformers", f"models/{name}/modeling_{name}.py") for name in ("bert", "llama", "gpt2", "t5", "whisper",
                                                                           "mistral")),

@@ -7,7 +7,7 @@ import libcst as cst
 from emberlint.rule import FixAvailability, Invalid
 from emberlint.rules._coach import method_call
 from emberlint.rules.porting._common import PortRule, porting_table
-from emberlint.syntax import code
+from emberlint.syntax import code, dotted_name
 
 
 class TorchApiInMlx(PortRule):
@@ -92,13 +92,13 @@ class TorchApiInMlx(PortRule):
             return
         qualified = self.context.qualified_name(node.func)
         names = porting_table()["torch_only_names"]
-        text = code(node.func)
         if qualified and qualified.startswith("torch.") and self.context.imports_backend("torch"):
             return  # a file that imports torch (a torch-vs-MLX parity test) calls torch's own API
+        dotted = dotted_name(node.func) or ""  # only a dotted name can be one of the table's names
         if qualified in names or (qualified is None and not self.context.imports_backend("torch")
-                                  and f"torch.{text.split('.', 1)[-1]}" in names and text.startswith("torch.")):
-            key = qualified if qualified in names else text
-            self.report(node.func, api=text, advice=names[key])
+                                  and f"torch.{dotted.split('.', 1)[-1]}" in names and dotted.startswith("torch.")):
+            key = qualified if qualified in names else dotted
+            self.report(node.func, api=code(node.func), advice=names[key])
             return
         method = method_call(node)
         methods = porting_table()["torch_only_methods"]
