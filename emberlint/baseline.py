@@ -14,6 +14,7 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
+from emberlint.lines import split_line_texts
 from emberlint.model import Finding
 
 FORMAT_VERSION = 1
@@ -50,7 +51,7 @@ def _cell_source(finding: Finding, sources: dict[str, str]) -> str:
 
 def flagged_text(finding: Finding, source: str) -> str:
     """The finding's source text with runs of whitespace collapsed; its whole line when the range is empty."""
-    lines = source.splitlines()
+    lines = split_line_texts(source)  # the lines positions count (not at form feeds, as str.splitlines)
     start, end = finding.start, finding.end
     if not 0 < start.line <= len(lines):
         return ""

@@ -159,6 +159,17 @@ def test_baseline_ignores_known_findings_and_survives_moved_lines(project: Path)
     assert elsewhere.is_dir() and from_sub.exit_code == 0
 
 
+def test_baseline_text_is_the_flagged_code_after_a_form_feed_line() -> None:
+    """Positions count lines at \\n, \\r\\n and \\r only; a form feed (a page break, common in older code) must not
+    shift the line whose text keys the finding."""
+    from emberlint.baseline import flagged_text
+    from emberlint.model import Finding, Position
+
+    source = "import mlx.core as mx\n\x0c\nx = 1\ny = a * b\n"
+    finding = Finding("f.py", Position(4, 5), Position(4, 10), "EL301", None, "message")
+    assert flagged_text(finding, source) == "a * b"
+
+
 def test_bad_baseline_is_a_usage_error(project: Path) -> None:
     (project / "baseline.json").write_text("[1, 2]")
     result = check("bad.py", "--baseline", "baseline.json")
