@@ -212,6 +212,16 @@ class _Binding:
     augmented: cst.BaseAugOp | None = None
     declared: Inferred | None = None  # an annotated assignment's annotation (used when the value is unknown)
 
+    @property
+    def whole_value(self) -> bool:
+        """``value`` is the whole expression bound: not a parameter, a loop target or one element of a tuple."""
+        return self.value is not None and not self.iterated and self.element is None
+
+    @property
+    def assignment(self) -> bool:
+        """A plain ``name = value`` (the whole value, not an augmented assignment)."""
+        return self.whole_value and self.augmented is None
+
 
 class ArrayFacts:
     """Answers ``infer(expr, scope)`` for one module. Built once per file by ``collect_facts``."""

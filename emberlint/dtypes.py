@@ -205,7 +205,7 @@ def _name_dtype(node: cst.Name, context, depth: int) -> str | None:
         if binding.element is not None and _splits(binding.value, context):
             dtypes.add(dtype_of(binding.value.args[0].value, context, depth + 1))
             continue
-        if binding.value is None or binding.iterated or binding.element is not None:
+        if not binding.whole_value:
             return None
         if binding.augmented is not None:
             continue
@@ -338,8 +338,7 @@ def python_float(node: cst.BaseExpression, context=None) -> float | None:
         if found is None or found[1]:
             return None
         bindings = context.facts.bindings[(id(found[0]), node.value)]
-        values = {python_float(b.value) for b in bindings if b.value is not None and not b.iterated
-                  and b.element is None and b.augmented is None}
+        values = {python_float(b.value) for b in bindings if b.assignment}
         if len(values) == 1 and len(bindings) == 1:
             value = values.pop()
             return None if value is None else sign * value
@@ -384,9 +383,7 @@ def bound_values(node: cst.BaseExpression, context) -> list[cst.BaseExpression]:
         class_scope = context.facts.class_scope_of(context.scope)
         if class_scope is not None:
             bindings = context.facts.attr_bindings.get((id(class_scope), node.attr.value), [])
-    if not bindings or any(
-        b.value is None or b.iterated or b.element is not None or b.augmented is not None for b in bindings
-    ):
+    if not bindings or not all(b.assignment for b in bindings):
         return []
     return [b.value for b in bindings]
 

@@ -115,7 +115,7 @@ def dtype_family(node: cst.BaseExpression, context: FileContext, _depth: int = 0
             return None
         families = set()
         for binding in bindings:
-            if binding.value is None or binding.iterated or binding.element is not None:
+            if not binding.whole_value:
                 return None
             if binding.augmented is not None:
                 continue

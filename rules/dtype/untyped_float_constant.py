@@ -108,11 +108,7 @@ class UntypedFloatConstant(Rule):
 
     def _check(self, name: cst.Name) -> None:
         bindings = bindings_of(name.value, self.context)
-        if not bindings or any(
-            b.value is None or b.iterated or b.element is not None or b.augmented is not None
-            or not is_float_literal(b.value)
-            for b in bindings
-        ):
+        if not bindings or not all(b.assignment and is_float_literal(b.value) for b in bindings):
             return
         for binding in bindings:
             if id(binding.value) not in self.reported:

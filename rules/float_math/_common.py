@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import libcst as cst
 
-from emberlint.scalar_facts import bindings_of
 from emberlint.rule import RawFix, Rule
 
 ARITHMETIC = (cst.Add, cst.Subtract, cst.Multiply, cst.Divide, cst.FloorDivide, cst.Modulo, cst.Power)
@@ -24,22 +23,6 @@ class ArrayUseRule(Rule):
         if not inferred.is_array or inferred.backend == "numpy":
             return None
         return inferred.backend or self.context.array_backend()
-
-    def bound_values(self, node: cst.BaseExpression) -> list[cst.BaseExpression]:
-        """The expressions a plain name (or ``self.attr``) is bound to, when every binding is a plain assignment."""
-        bindings = []
-        if isinstance(node, cst.Name):
-            bindings = bindings_of(node.value, self.context)
-        elif isinstance(node, cst.Attribute) and isinstance(node.value, cst.Name) and node.value.value == "self":
-            facts = self.context.facts
-            class_scope = facts.class_scope_of(self.context.scope)
-            if class_scope is not None:
-                bindings = facts.attr_bindings.get((id(class_scope), node.attr.value), [])
-        if not bindings or any(
-            b.value is None or b.iterated or b.element is not None or b.augmented is not None for b in bindings
-        ):
-            return []
-        return [b.value for b in bindings]
 
     def operands_beside_arrays(self, node: cst.BinaryOperation):
         """``(operand, the other operand, its backend)`` for each side of arithmetic whose other side is an

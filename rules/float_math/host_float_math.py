@@ -7,6 +7,7 @@ import libcst as cst
 from emberlint.arrays import Kind
 from emberlint.backends import module_of
 from emberlint.constructor_facts import constructor_table
+from emberlint.dtypes import bound_values
 from emberlint.fixers.float_math import Target, translate
 from emberlint.host_math import contains_host_math
 from emberlint.fixers.typed_scalar import is_plain_reference
@@ -186,7 +187,7 @@ class HostFloatMath(ArrayUseRule):
 
     def _report_bindings(self, value: cst.BaseExpression, backend: str) -> None:
         """A name (or ``self.attr``) every binding of which is host float math: report those bindings."""
-        bound = self.bound_values(value)
+        bound = bound_values(value, self.context)
         if bound and all(self._is_host_float(b) for b in bound):
             for binding in bound:
                 self._report(binding, backend)

@@ -6,6 +6,7 @@ import libcst as cst
 
 from emberlint.api_facts import matches_prefix
 from emberlint.backends import backend_of
+from emberlint.dtypes import bound_values
 from emberlint.host_math import float_math_table
 from emberlint.rule import FixAvailability, Invalid
 from emberlint.rules._coach import file_backend
@@ -142,7 +143,7 @@ class NumpyInArrayCode(ArrayUseRule):
         if self._numpy_math(value) is not None:
             self._flag(value, backend)
             return
-        for bound in self.bound_values(value):
+        for bound in bound_values(value, self.context):
             self._flag(bound, backend)
 
     def visit_Call(self, node: cst.Call) -> None:

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import libcst as cst
 
-from emberlint.backends import MLX_AND_TORCH, module_of
+from emberlint.backends import module_of
 from emberlint.compute_path import in_compute_path, in_host_output
 from emberlint.rule import Rule
 from emberlint.rules._coach import file_backend
+from emberlint.rules._shared import mlx_or_torch_array
 
 
 class HostRoundTripRule(Rule):
@@ -16,14 +17,7 @@ class HostRoundTripRule(Rule):
 
     def device_array(self, node: cst.BaseExpression) -> str | None:
         """The backend (``mlx``/``torch``) of an MLX/PyTorch array expression, else None."""
-        inferred = self.context.infer(node)
-        if not inferred.is_array:
-            return None
-        if inferred.backend in MLX_AND_TORCH:
-            return inferred.backend
-        if inferred.backend is None:
-            return self.context.array_backend() or file_backend(self.context)
-        return None
+        return mlx_or_torch_array(self.context, node, unknown=file_backend(self.context))
 
     def in_compute_code(self) -> bool:
         """Where a host value is not required. Never in host output (``print``/logging/f-string arguments,

@@ -139,7 +139,7 @@ class Float64Transcendental(Rule):
             return self.is_float64(node.value, depth + 1)
         if isinstance(node, cst.Name):
             bindings = [b for b in bindings_of(node.value, self.context) if b.augmented is None]
-            if not bindings or any(b.value is None or b.iterated or b.element is not None for b in bindings):
+            if not bindings or not all(b.whole_value for b in bindings):
                 return False
             return all(self.is_float64(b.value, depth + 1) for b in bindings)
         return False

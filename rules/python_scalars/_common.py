@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import libcst as cst
 
-from emberlint.backends import MLX_AND_TORCH
 from emberlint.context import ASSUMED_NOTE
 from emberlint.dtypes import is_int
 from emberlint.host_math import contains_host_math
 from emberlint.scalar_facts import number_family, scalar_replacement
 from emberlint.rule import RawFix, Rule
-from emberlint.syntax import code
+from emberlint.rules._shared import mlx_or_torch_array
 
 WEAK_TYPING_NOTES = """
     MLX and PyTorch treat a Python number as *weakly typed*: ``x * 0.5`` keeps ``x.dtype`` when ``x`` is floating.
@@ -54,14 +53,7 @@ class PythonScalarRule(Rule):
 
     def backend(self, node: cst.BaseExpression) -> str | None:
         """``mlx``/``torch`` when ``node`` is an MLX or PyTorch array (NumPy arrays are not this rule's business)."""
-        inferred = self.context.infer(node)
-        if not inferred.is_array:
-            return None
-        if inferred.backend in MLX_AND_TORCH:
-            return inferred.backend
-        if inferred.backend is None:
-            return self.context.array_backend()
-        return None
+        return mlx_or_torch_array(self.context, node)
 
     def in_subscript(self) -> bool:
         return any(isinstance(node, cst.SubscriptElement) for node in self.context.ancestors)
