@@ -58,6 +58,46 @@ def edit_spans(text: str, edits: Iterable[Edit]) -> list[tuple[int, int, int, in
     return mapped
 
 
+def nested_lines(old_text: str, new_text: str, spans: list[tuple[int, int, int, int]],
+                 skipped: Iterable[Fix]) -> list[tuple[int, int]]:
+    """Where fixes left out of a round (they overlapped a chosen one: nested in it, or around it) are to be looked
+    for again: the lines of ``new_text`` (``(first, last)``, 1-based, sorted and disjoint) holding each run of
+    overlapping or touching edits, chosen (``spans``: ``edit_spans`` of ``old_text``) or skipped, that holds a
+    skipped fix's edit."""
+    offsets = _line_offsets(old_text)
+    intervals = [(start, end, False) for start, end, _, _ in spans]
+    for fix in skipped:
+        intervals.extend((offset_of(offsets, e.start), offset_of(offsets, e.end), True) for e in fix.edits)
+    if not any(is_skipped for _, _, is_skipped in intervals):
+        return []
+    intervals.sort(key=lambda item: (item[0], item[1]))
+    runs: list[list] = []
+    for start, end, is_skipped in intervals:
+        if runs and start <= runs[-1][1]:
+            runs[-1][1] = max(runs[-1][1], end)
+            runs[-1][2] = runs[-1][2] or is_skipped
+        else:
+            runs.append([start, end, is_skipped])
+    starts = [span[0] for span in spans]
+    shifts = [0]  # shifts[i]: how much the first i chosen edits lengthened the text
+    for old_start, old_end, new_start, new_end in spans:
+        shifts.append(shifts[-1] + (new_end - new_start) - (old_end - old_start))
+    new_offsets = _line_offsets(new_text)
+    lines: list[tuple[int, int]] = []
+    for start, end, has_skipped in runs:
+        if not has_skipped:
+            continue
+        new_start = start + shifts[bisect.bisect_left(starts, start)]  # the edits before the run
+        new_end = end + shifts[bisect.bisect_right(starts, end)]  # ... and the run's own
+        first = bisect.bisect_right(new_offsets, new_start)
+        last = bisect.bisect_right(new_offsets, new_end)
+        if lines and first <= lines[-1][1] + 1:
+            lines[-1] = (lines[-1][0], max(lines[-1][1], last))
+        else:
+            lines.append((first, last))
+    return lines
+
+
 class PositionMap:
     """Maps positions in a fixed text back to the text it was fixed from, through every round's edits. Inside a
     rewritten span, text the rewrite kept (an operand, a literal) maps to where it was; anything else maps to the

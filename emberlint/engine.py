@@ -18,7 +18,7 @@ from emberlint.model import FileError, FileResult, Finding, Position, Severity
 from emberlint.parsed_file import ParsedFile
 from emberlint.positions import build_fix, end_of, fix_nodes, offered_fix, start_of
 from emberlint.registry import enabled_rules
-from emberlint.rule import Rule
+from emberlint.rule import FixAvailability, Rule
 from emberlint.scope import SCOPE_KINDS, build_scopes
 from emberlint.suppress import parse_suppressions
 from emberlint.walk import is_too_deep, parse_at_default_depth
@@ -26,6 +26,7 @@ from emberlint.walk import is_too_deep, parse_at_default_depth
 UNUSED_SUPPRESSION = "EL901"
 UNEXPLAINED_SUPPRESSION = "EL902"
 _HOUSEKEEPING = (UNUSED_SUPPRESSION, UNEXPLAINED_SUPPRESSION)
+_SAFE_FIXES = frozenset({FixAvailability.SAFE, FixAvailability.SAFE_WHEN_PROVEN})
 _BACKEND_WORD = re.compile(r"\b(?:mlx|torch|numpy)\b")
 
 
@@ -144,16 +145,23 @@ def _python_syntax_error(path: str, python_error: SyntaxError) -> FileError | No
     return FileError(path, f"syntax error: {python_error.msg}", "parse", *start, None, *end)
 
 
-def lint_module_text(source: str, path: str, config: Config,
-                     fixes: str = "all") -> tuple[FileResult, cst.Module | None]:
+def lint_module_text(source: str, path: str, config: Config, fixes: str = "all",
+                     focus: list[tuple[int, int]] | None = None) -> tuple[FileResult, cst.Module | None]:
     """Lint ``source`` (already decoded, without BOM); returns the result and the parsed module (None if skipped).
     ``fixes="safe"``: only safe fixes get their edits; an unsafe one is a ``Fix`` without edits (``fix`` without
-    ``--unsafe-fixes`` needs no more)."""
+    ``--unsafe-fixes`` needs no more). ``focus``: line ranges (sorted, disjoint, 1-based, inclusive) where a fix
+    round rewrote code; only the rules whose fixes ``fixes`` applies run, only on those lines (and the nodes
+    around them), and suppressions are not judged: a partial result, for ``fixing`` to find the fixes that
+    nested in the round's rewrites."""
     result = FileResult(path)
     severities = enabled_rules(config)
     ignored = config.ignored_codes_for(path) if config.per_file_ignores else ()
     severities = {rule: sev for rule, sev in severities.items() if not any(rule.CODE.startswith(c) for c in ignored)}
     active = [rule for rule in severities if rule.CODE not in _HOUSEKEEPING]
+    if focus is not None:
+        applied = _SAFE_FIXES if fixes == "safe" else _SAFE_FIXES | {FixAvailability.UNSAFE}
+        active = [rule for rule in active if rule.FIX in applied]
+        severities = {rule: severities[rule] for rule in active}
     if not active:
         _report_unused(result, parse_suppressions(source), severities, path)
         return result, None
@@ -179,7 +187,7 @@ def lint_module_text(source: str, path: str, config: Config,
 
     instances = [rule(context) for rule in active]
     dispatcher = _Dispatcher(context, instances, on_crash)
-    parsed.dispatch(dispatcher, SCOPE_KINDS.union(*(rule.node_kinds() for rule in active)))
+    parsed.dispatch(dispatcher, SCOPE_KINDS.union(*(rule.node_kinds() for rule in active)), focus)
 
     raw = context.findings
     wanted = [f.node for f in raw] + [node for _, _, node in crashes if node is not None]
@@ -288,14 +296,15 @@ def _report_unused(result: FileResult, suppressions, severities, path: str) -> N
         )
 
 
-def lint_text(source: str, path: str = "<string>", config: Config | None = None,
-              fixes: str = "all") -> tuple[FileResult, cst.Module | None]:
+def lint_text(source: str, path: str = "<string>", config: Config | None = None, fixes: str = "all",
+              focus: list[tuple[int, int]] | None = None) -> tuple[FileResult, cst.Module | None]:
     """Lint a source text; also returns the parsed module (None when the file was not parsed: skipped by the
-    pre-filter, or invalid, which ``FileResult.errors`` then says). ``fixes``: see ``lint_module_text``."""
+    pre-filter, or invalid, which ``FileResult.errors`` then says). ``fixes``, ``focus``: see
+    ``lint_module_text``."""
     if source.startswith("\ufeff"):
         source = source[1:]
     try:
-        return lint_module_text(source, path, config or Config(), fixes)
+        return lint_module_text(source, path, config or Config(), fixes, focus)
     except RecursionError:  # nesting CPython accepts can still be too deep for the recursive analyses
         return FileResult(path, errors=[FileError(path, "too deeply nested to analyse", "internal")]), None
 

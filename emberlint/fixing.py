@@ -18,7 +18,7 @@ import libcst as cst
 
 from emberlint.budget import time_budget
 from emberlint.config import Config
-from emberlint.edits import PositionMap, apply_edits, compatible_fixes, edit_spans, merge_fix_edits
+from emberlint.edits import PositionMap, apply_edits, compatible_fixes, edit_spans, merge_fix_edits, nested_lines
 from emberlint.engine import lint_text
 from emberlint.model import FileError, FileResult, Finding
 from emberlint.walk import forget_last_walk
@@ -95,11 +95,13 @@ def _young_garbage_only() -> Iterator[None]:
             gc.collect(0)
 
 
-def _lint(text: str, path: str, config: Config, first: bool, unsafe: bool) -> tuple[FileResult, bool]:
-    """The findings of ``text`` and whether it parsed (the lint's own parse is the re-parse check of a round).
-    Without ``unsafe`` only the safe fixes get edits (the others are never applied)."""
+def _lint(text: str, path: str, config: Config, first: bool, unsafe: bool,
+          focus: list[tuple[int, int]] | None = None) -> tuple[FileResult, bool]:
+    """The findings of ``text`` (only the fixable ones on ``focus``'s lines, with ``focus``) and whether it
+    parsed (the lint's own parse is the re-parse check of a round). Without ``unsafe`` only the safe fixes get
+    edits (the others are never applied)."""
     with _young_garbage_only():
-        result, parsed = lint_text(text, path, config, "all" if unsafe else "safe")
+        result, parsed = lint_text(text, path, config, "all" if unsafe else "safe", focus=focus)
         module_missing = parsed is None
         del parsed
         forget_last_walk()  # else the walk's cache keeps the round's tree alive past the collection below
@@ -152,14 +154,23 @@ def _fix_loop(source: str, path: str, config: Config, unsafe: bool, timeout: flo
         if result.errors:  # the file does not parse: nothing to fix, the caller reports the errors
             return FixOutcome(text, 0, result, codes, positions=positions)
         state["first"] = result
+        focused = False  # ``result`` holds only the fixable findings where the last round wrote
         for round_number in range(MAX_ROUNDS):
             candidates = fixable(result.findings, unsafe)
+            if not candidates and focused:  # nothing nested left: the whole text's findings decide
+                result, _ = _lint(text, path, config, first=False, unsafe=unsafe)
+                if result.errors:
+                    raise FixError(f"{path}: fixed code fails to lint ({result.errors[0].message}); "
+                                   "file left unchanged")
+                focused = False
+                candidates = fixable(result.findings, unsafe)
             if not candidates:
                 return FixOutcome(text, applied, result, codes, round_number, positions)
             if deadline is not None and time.monotonic() > deadline:
                 raise FixTimeout(over)
             by_fix = {id(f.fix): f for f in candidates}
             chosen = compatible_fixes(f.fix for f in candidates)
+            chosen_ids = {id(fix) for fix in chosen}
             try:
                 merged = merge_fix_edits(chosen)
                 new_text = apply_edits(text, merged)
@@ -174,14 +185,17 @@ def _fix_loop(source: str, path: str, config: Config, unsafe: bool, timeout: flo
                 code = by_fix[id(fix)].code
                 codes[code] = codes.get(code, 0) + 1
             applied += len(chosen)
-            new_result, parses = _lint(new_text, path, config, first=False, unsafe=unsafe)
+            spans = edit_spans(text, merged)
+            focus = nested_lines(text, new_text, spans, [f.fix for f in candidates if id(f.fix) not in chosen_ids])
+            new_result, parses = _lint(new_text, path, config, first=False, unsafe=unsafe, focus=focus or None)
+            focused = bool(focus)
             if not parses:
                 codes_tried = ", ".join(sorted({by_fix[id(fix)].code for fix in chosen}))
                 raise FixError(
                     f"{path}: a fix ({codes_tried}) produced code that does not parse "
                     f"({new_result.errors[0].message}); file left unchanged"
                 )
-            positions.add_round(edit_spans(text, merged), text, new_text)
+            positions.add_round(spans, text, new_text)
             text, result = new_text, new_result
             if result.errors:
                 raise FixError(f"{path}: fixed code fails to lint ({result.errors[0].message}); file left unchanged")

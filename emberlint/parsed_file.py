@@ -24,9 +24,11 @@ class ParsedFile(Protocol):
     def default_newline(self) -> str:
         """The line end code written into the file uses."""
 
-    def dispatch(self, visitor: cst.CSTVisitor, kinds: set[str] | frozenset[str]) -> None:
+    def dispatch(self, visitor: cst.CSTVisitor, kinds: set[str] | frozenset[str],
+                 lines: list[tuple[int, int]] | None = None) -> None:
         """Call ``visitor.on_visit``/``on_leave`` for every node whose type is named in ``kinds``, in pre-order
-        (``on_leave`` after the node's subtree)."""
+        (``on_leave`` after the node's subtree). ``lines``: sorted, disjoint ``(first, last)`` line ranges; only
+        the nodes on them and the nodes enclosing those are seen (a fix round looking where the last one wrote)."""
 
     def nodes_of(self, *kinds: str) -> list[cst.CSTNode]:
         """The nodes whose type is named in ``kinds``, in pre-order."""

@@ -82,6 +82,8 @@ def build_fix(fix: RawFix, parsed: ParsedFile, positions: dict[cst.CSTNode, Code
                 if before[-1:].isalnum() or before[-1:] == "_":  # ``return(a*b)``: keep the words apart
                     text = " " + text
         edits.append(Edit(start, end, text))
+    if edits and all(_source_between(parsed.lines, edit.start, edit.end) == edit.text for edit in edits):
+        return None  # it would write what is there (the finding stands; there is nothing to fix)
     if fix.imports:
         text = "".join(line + newline for line in dict.fromkeys(fix.imports))
         anchor = import_anchor(module)
@@ -95,6 +97,14 @@ def build_fix(fix: RawFix, parsed: ParsedFile, positions: dict[cst.CSTNode, Code
         edits.append(Edit(where, where, text))
     edits.sort(key=lambda e: (e.start, e.end))
     return Fix(fix.safe, tuple(edits), fix.description)
+
+
+def _source_between(lines: list[str], start: Position, end: Position) -> str:
+    """The source text from ``start`` to ``end`` (1-based lines and columns; ``lines`` keep their line ends)."""
+    if end.line > len(lines):
+        return "".join(lines[start.line - 1:])[start.column - 1:]
+    text = "".join(lines[start.line - 1: end.line])
+    return text[start.column - 1: len(text) - len(lines[end.line - 1]) + end.column - 1]
 
 
 def offered_fix(fix: RawFix, positions: dict[cst.CSTNode, CodeRange]) -> Fix | None:

@@ -17,6 +17,7 @@ The lexical order of each node type's fields is learnt once per type from LibCST
 from __future__ import annotations
 
 import ast
+import bisect
 import dataclasses
 import itertools
 import operator
@@ -87,6 +88,35 @@ def walk_kinds(node: cst.CSTNode, visitor: cst.CSTVisitor, kinds: set[str] | fro
         current, end = order[index]
         on_visit(current)
         open_nodes.append((current, end))
+    while open_nodes:
+        on_leave(open_nodes.pop()[0])
+
+
+def walk_kinds_on_lines(node: cst.CSTNode, visitor: cst.CSTVisitor, kinds: set[str] | frozenset[str],
+                        lines: list[tuple[int, int]], line_span: Callable[[cst.CSTNode], tuple[int, int] | None]
+                        ) -> None:
+    """``walk_kinds`` restricted to the nodes on ``lines`` (sorted, disjoint ``(first, last)`` line ranges,
+    1-based, inclusive): a subtree whose ``line_span`` misses every range is skipped whole; a node without a span
+    is entered. Each node seen is seen as in a full walk, with all its enclosing nodes of ``kinds`` open."""
+    order = _preorder(node)[0]
+    firsts = [first for first, _ in lines]
+    on_visit, on_leave = visitor.on_visit, visitor.on_leave
+    open_nodes: list[tuple[cst.CSTNode, int]] = []
+    index, count = 0, len(order)
+    while index < count:
+        while open_nodes and open_nodes[-1][1] <= index:
+            on_leave(open_nodes.pop()[0])
+        current, end = order[index]
+        span = line_span(current)
+        if span is not None:
+            at = bisect.bisect_right(firsts, span[1]) - 1  # the last range starting on or before the span's end
+            if at < 0 or lines[at][1] < span[0]:
+                index = end
+                continue
+        if type(current).__name__ in kinds:
+            on_visit(current)
+            open_nodes.append((current, end))
+        index += 1
     while open_nodes:
         on_leave(open_nodes.pop()[0])
 

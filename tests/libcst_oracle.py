@@ -44,8 +44,18 @@ class LibcstFile:
     def default_newline(self) -> str:
         return self.module.default_newline
 
-    def dispatch(self, visitor: cst.CSTVisitor, kinds) -> None:
-        self.module.visit(_Filtered(visitor, kinds))
+    def dispatch(self, visitor: cst.CSTVisitor, kinds, lines=None) -> None:
+        self.module.visit(_Filtered(visitor, kinds, None if lines is None else self._on_lines(lines)))
+
+    def _on_lines(self, lines):
+        def on_lines(node: cst.CSTNode) -> bool:
+            code_range = self._positions.get(node)
+            if code_range is None:
+                return True
+            first = min([code_range.start.line] + [self._positions[d].start.line
+                                                   for d in getattr(node, "decorators", ())])
+            return any(start <= code_range.end.line and first <= end for start, end in lines)
+        return on_lines
 
     def nodes_of(self, *kinds: str) -> list[cst.CSTNode]:
         return nodes_of(self.module, *kinds)
@@ -77,15 +87,19 @@ class LibcstFile:
 class _Filtered(cst.CSTVisitor):
     """LibCST's own traversal, forwarding only the nodes whose type is named in ``kinds``."""
 
-    def __init__(self, visitor: cst.CSTVisitor, kinds) -> None:
-        self.visitor, self.kinds = visitor, kinds
+    def __init__(self, visitor: cst.CSTVisitor, kinds, on_lines=None) -> None:
+        self.visitor, self.kinds, self.on_lines = visitor, kinds, on_lines
 
     def on_visit(self, node: cst.CSTNode) -> bool:
+        if self.on_lines is not None and not self.on_lines(node):
+            return False
         if type(node).__name__ in self.kinds:
             self.visitor.on_visit(node)
         return True
 
     def on_leave(self, original_node: cst.CSTNode) -> None:
+        if self.on_lines is not None and not self.on_lines(original_node):
+            return
         if type(original_node).__name__ in self.kinds:
             self.visitor.on_leave(original_node)
 

@@ -230,7 +230,7 @@ def test_oscillating_fixes_are_refused(monkeypatch):
     """Two rounds that undo each other: the loop notices the repeated text instead of running 64 rounds."""
     from emberlint.model import FileResult, Finding, Fix, Severity
 
-    def flip(text, path, config, fixes="all"):
+    def flip(text, path, config, fixes="all", focus=None):
         other = "x = 2\n" if text == "x = 1\n" else "x = 1\n"
         edit = Edit(Position(1, 1), Position(2, 1), other)
         finding = Finding(path, Position(1, 1), Position(1, 2), "EL999", Severity.WARNING, "flip", Fix(True, (edit,)))

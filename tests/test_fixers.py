@@ -6,7 +6,9 @@ import libcst as cst
 import pytest
 
 from emberlint.config import Config
+from emberlint.engine import lint_text
 from emberlint.fixing import fix_text
+from emberlint.model import Position
 
 EL301 = Config(profile="strict", select=("EL301",))
 STRICT = Config(profile="strict")
@@ -163,3 +165,15 @@ def test_transcript_patterns_strict(source: str, unsafe: bool, after: str):
 def test_edits_land_where_python_counts_lines(before: str):
     """Form feeds, U+2028 and NEL are not line ends for Python or LibCST; lone CR is."""
     assert fixed(before, unsafe=True) == before.replace("a * b", "mx.multiply(a, b)")
+
+
+def test_a_fix_that_would_write_what_is_there_is_not_offered():
+    """EL501 on ``math.pi`` already in a typed scalar: its rewrite is the text itself, so the finding has no fix
+    (``fix --unsafe-fixes`` counted it as applied)."""
+    source = (
+        "import math\nimport mlx.core as mx\n\n\ndef f(x):\n    y = mx.array(x, dtype=mx.float32)\n"
+        "    return mx.multiply(y, mx.array(math.pi, dtype=y.dtype))\n"
+    )
+    result, _ = lint_text(source, "t.py", Config(profile="strict"))
+    assert [(f.code, f.start, f.end, f.fix) for f in result.findings] == [
+        ("EL501", Position(7, 36), Position(7, 43), None)]

@@ -14,7 +14,7 @@ from libcst.metadata import CodePosition, CodeRange
 from emberlint.light.materialization import materialize, statement_lines
 from emberlint.lines import first_line_end, split_lines
 from emberlint.suppress import parse_suppressions
-from emberlint.walk import nodes_of, walk_kinds
+from emberlint.walk import nodes_of, walk_kinds, walk_kinds_on_lines
 
 if TYPE_CHECKING:
     from emberlint.light.nodes import LightNode
@@ -24,6 +24,20 @@ if TYPE_CHECKING:
 _UNDECIDED = object()
 _SIMPLE_LINES = ("SimpleStatementLine", "SimpleStatementSuite")
 _STATEMENT_HOLDERS = (*_SIMPLE_LINES, "IndentedBlock", "Module")
+
+
+def _line_span(node: LightNode) -> tuple[int, int] | None:
+    """The first and last line of ``node`` (its decorators included), None when its ``ast`` node does not hold
+    all of it (a line of statements keeps its first statement's)."""
+    source = node._ast
+    if source is None or type(node).__name__ in _SIMPLE_LINES:
+        return None
+    first = getattr(source, "lineno", None)
+    if first is None:
+        return None
+    for decorator in getattr(source, "decorator_list", ()):
+        first = min(first, decorator.lineno)
+    return first, source.end_lineno
 
 
 class LightTree:
@@ -39,9 +53,14 @@ class LightTree:
         self._suppressions: Suppressions | None = None
 
     # --- ParsedFile ---------------------------------------------------------------------------------------
-    def dispatch(self, visitor: cst.CSTVisitor, kinds: set[str] | frozenset[str]) -> None:
-        """``visitor.on_visit``/``on_leave`` for every node whose type is named in ``kinds``, in pre-order."""
-        walk_kinds(self.module, visitor, kinds)
+    def dispatch(self, visitor: cst.CSTVisitor, kinds: set[str] | frozenset[str],
+                 lines: list[tuple[int, int]] | None = None) -> None:
+        """``visitor.on_visit``/``on_leave`` for every node whose type is named in ``kinds``, in pre-order; with
+        ``lines``, only for the nodes on those line ranges (and the nodes enclosing them)."""
+        if lines is None:
+            walk_kinds(self.module, visitor, kinds)
+        else:
+            walk_kinds_on_lines(self.module, visitor, kinds, lines, _line_span)
 
     def nodes_of(self, *kinds: str) -> list[LightNode]:
         return nodes_of(self.module, *kinds)
