@@ -27,8 +27,9 @@ import libcst as cst
 from emberlint.api_facts import load_table
 from emberlint.arrays import Kind
 from emberlint.backends import module_of
+from emberlint.fixers.deferred import Deferred
 from emberlint.fixers.operators import dotted_expression
-from emberlint.fixers.typed_scalar import is_plain_reference, typed_scalar
+from emberlint.fixers.typed_scalar import is_plain_reference, typed_scalar, typed_scalar_text
 from emberlint.layout import code_for
 
 if TYPE_CHECKING:
@@ -167,17 +168,14 @@ def exact_with_operand_dtype(array_family: str | None, number: str | None) -> bo
 
 @dataclass
 class TypedScalar:
-    """A replacement for one Python number: the new node, whether it is exact, and the imports it needs."""
+    """A replacement for one Python number: the new node (built when the fix becomes text), whether it is exact,
+    the imports it needs, and its code (what a message shows)."""
 
-    node: cst.Call
+    node: Deferred
     safe: bool
     imports: list[str] = field(default_factory=list)
     dtype_text: str = ""
-
-    @property
-    def text(self) -> str:
-        """The typed scalar's code (what a message shows)."""
-        return code_for(self.node, "\n", "")
+    text: str = ""
 
 
 def scalar_replacement(
@@ -200,5 +198,9 @@ def scalar_replacement(
         dtype = dotted_expression(f"{ref.text}.{name}")
         device = None
         safe = False
-    node = typed_scalar(value, ref.text, backend, dtype, device)
-    return TypedScalar(node, safe, imports, code_for(dtype, "\n", ""))
+    dtype_text = code_for(dtype, "\n", "")
+    bare = value.with_changes(lpar=[], rpar=[]) if value.lpar and not isinstance(value, cst.Tuple) else value
+    text = typed_scalar_text(code_for(bare, "\n", ""), ref.text, backend, dtype_text,
+                             None if device is None else code_for(device, "\n", ""))
+    node = Deferred(lambda: typed_scalar(value, ref.text, backend, dtype, device))
+    return TypedScalar(node, safe, imports, dtype_text, text)

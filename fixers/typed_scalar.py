@@ -29,6 +29,14 @@ def typed_scalar(
     return cst.Call(func=func, args=args)
 
 
+def typed_scalar_text(value_text: str, ref_text: str, backend: str, dtype_text: str,
+                      device_text: str | None = None) -> str:
+    """The code ``typed_scalar`` prints, from the code of its parts (``value_text`` without the value's own
+    parentheses): what a message shows, without building the node."""
+    device = f", device={device_text}" if backend == "torch" and device_text is not None else ""
+    return f"{ref_text}.{CONSTRUCTOR[backend]}({value_text}, dtype={dtype_text}{device})"
+
+
 def _keyword(name: str, value: cst.BaseExpression) -> cst.Arg:
     return cst.Arg(
         value=value,

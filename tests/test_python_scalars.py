@@ -5,7 +5,7 @@ from __future__ import annotations
 import libcst as cst
 import pytest
 
-from emberlint.fixers.typed_scalar import typed_scalar
+from emberlint.fixers.typed_scalar import typed_scalar, typed_scalar_text
 from emberlint.scalar_facts import exact_with_operand_dtype
 from tests.linting import findings as _findings
 from tests.linting import fixed as _fixed
@@ -247,6 +247,19 @@ def test_typed_scalar_nodes():
     assert code(typed_scalar(cst.parse_expression("(1e-8)"), "T", "torch", cst.parse_expression("T.float16"),
                              cst.Attribute(x, cst.Name("device")))) == \
         "T.tensor(1e-8, dtype=T.float16, device=self.x.device)"
+
+
+@pytest.mark.parametrize("value,backend,dtype,device", [
+    ("0.5", "mlx", "self.x.dtype", None), ("-1e-08", "mlx", "mx.float32", None), ("2 ** -3", "mlx", "y.dtype", None),
+    ("1e-8", "torch", "T.float16", "self.x.device"), ("3", "torch", "x.dtype", None), ("(1.5)", "mlx", "x.dtype", None),
+])
+def test_typed_scalar_text_is_the_code_of_the_node(value, backend, dtype, device):
+    """Messages show ``typed_scalar_text`` and fixes write the node: the two must agree."""
+    code = cst.Module([]).code_for_node
+    node = typed_scalar(cst.parse_expression(value), "T" if backend == "torch" else "mx", backend,
+                        cst.parse_expression(dtype), device and cst.parse_expression(device))
+    bare = value[1:-1] if value.startswith("(") else value
+    assert typed_scalar_text(bare, "T" if backend == "torch" else "mx", backend, dtype, device) == code(node)
 
 
 @pytest.mark.parametrize("array,number,exact", [
