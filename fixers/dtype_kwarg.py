@@ -51,6 +51,26 @@ def add_keyword(call: cst.Call, keyword: str, value: cst.BaseExpression) -> cst.
     return call.with_changes(args=[*args, new_arg])
 
 
+def dtype_added(call: cst.Call, dtype_text: str) -> cst.Call | str:
+    """``call`` with ``dtype=<dtype_text>`` appended: its code where the source gives it, else the node."""
+    return add_keyword_text(call, "dtype", dtype_text) or add_keyword(call, "dtype", cst.parse_expression(dtype_text))
+
+
+def add_keyword_text(call: cst.Call, keyword: str, value_text: str) -> str | None:
+    """The code ``add_keyword`` gives, read off the source where that is plain: a call of the light tree on one
+    line, without comments, whose last argument ends right at ``)`` (no trailing comma or space) and whose last two
+    arguments are separated by ``", "``. None otherwise (the node is built)."""
+    tree = getattr(call, "_tree", None)
+    if tree is None or not call.args:
+        return None
+    text = tree.line_text(call)
+    if text is None or not text.endswith(")") or text[-2] in " \t,\\":
+        return None
+    if len(call.args) >= 2 and tree.line_text(call.args[-2], call.args[-1]) != ", ":
+        return None
+    return f"{text[:-1]}, {keyword}={value_text})"
+
+
 def _without_comment(comma: cst.Comma) -> cst.Comma:
     """A copy of a separator without the comment it may carry (a comment is not repeated)."""
     after = comma.whitespace_after

@@ -277,6 +277,18 @@ class LightTree:
         parts = [self.lines[line - 1][col:], *self.lines[line: end_line - 1], self.lines[end_line - 1][:end_col]]
         return "".join(parts)
 
+    def line_text(self, node: LightNode, until: LightNode | None = None) -> str | None:
+        """The source of ``node`` without its parentheses (with ``until``: from the end of ``node`` to the start of
+        ``until``) when it lies on one line and holds no ``#``, else None."""
+        bounds = self.bounds(node)
+        if until is not None and bounds is not None:
+            later = self.bounds(until)
+            bounds = None if later is None else (bounds[1], later[0])
+        if bounds is None or bounds[0][0] != bounds[1][0]:
+            return None
+        text = self.text(*bounds)
+        return None if "#" in text else text
+
     def own_text(self, node: LightNode) -> str | None:
         """The source LibCST's codegen writes for a one-line expression (parentheses included), else None."""
         if not node.EXPRESSION:

@@ -14,7 +14,7 @@ from emberlint.constructor_facts import (
     int_constant,
 )
 from emberlint.fixers.deferred import Deferred
-from emberlint.fixers.dtype_kwarg import add_keyword
+from emberlint.fixers.dtype_kwarg import dtype_added
 from emberlint.fixers.typed_scalar import is_plain_reference
 from emberlint.scalar_facts import number_family
 from emberlint.rule import FixAvailability, Invalid, RawFix, Rule
@@ -208,11 +208,11 @@ class ConstructorWithoutDtype(Rule):
                 direct = isinstance(self.context.parent(), cst.BinaryOperation)  # not through a name: same scope
                 if direct and len(partners) == 1 and is_plain_reference(partners[0]):
                     text = f"{source_text(partners[0])}.dtype"
-                    new = Deferred(lambda: add_keyword(node, "dtype", cst.parse_expression(text)))
+                    new = Deferred(lambda: dtype_added(node, text))
                     fix = RawFix(safe=False, replacements=[(node, new)],
                                  description=f"Add dtype={text}")
             if choice is not None:
-                new = Deferred(lambda: add_keyword(node, "dtype", cst.parse_expression(choice.text)))
+                new = Deferred(lambda: dtype_added(node, choice.text))
                 fix = RawFix(
                     safe=choice.safe and self._data_proven(node, entry),
                     replacements=[(node, new)],
