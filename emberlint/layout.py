@@ -56,11 +56,13 @@ def has_comment(node: cst.CSTNode) -> bool:
     return any(type(item) is cst.Comment for item in real_subtree(node))
 
 
-def droppable_parens(old: cst.CSTNode, new: cst.CSTNode) -> bool:
+def droppable_parens(old: cst.CSTNode, new: cst.CSTNode | str) -> bool:
     """Whether the grouping parentheses of ``old`` go when ``new`` replaces it: ``old`` is an operator
-    expression (the parentheses set its precedence), ``new`` a call that does not keep them, and no comment
-    sits in them. A call binds tighter than any operator, so the parse cannot change."""
-    if not isinstance(old, _OPERATOR_KINDS) or not isinstance(new, cst.Call) or new.lpar:
+    expression (the parentheses set its precedence), ``new`` a call that does not keep them (the code of one, as
+    fixers give it), and no comment sits in them. A call binds tighter than any operator, so the parse cannot
+    change."""
+    is_call = type(new) is str or (isinstance(new, cst.Call) and not new.lpar)
+    if not isinstance(old, _OPERATOR_KINDS) or not is_call:
         return False
     parens = [*old.lpar, *old.rpar]
     return bool(parens) and not any(has_comment(paren) for paren in parens)

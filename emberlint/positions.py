@@ -66,15 +66,15 @@ def build_fix(fix: RawFix, parsed: ParsedFile, positions: dict[cst.CSTNode, Code
         if code_range is None:
             return None
         new = resolved(new)
+        if type(new) is str:  # the code of a call, one line, read off the source by the fixer
+            text = new
+        else:
+            if getattr(old, "lpar", None) and getattr(new, "lpar", None):
+                new = new.with_changes(lpar=[], rpar=[])  # the old node's parentheses lie outside its range, stay
+            text = code_for(new, newline, "", default_indent)
+            if layout is not None and ("\n" in text or "\r" in text):
+                text = code_for(new, newline, layout.block_indent(old), default_indent)
         start, end = start_of(code_range), end_of(code_range)
-        if type(new) is str:  # one line of code read off the source by the fixer
-            edits.append(Edit(start, end, new))
-            continue
-        if getattr(old, "lpar", None) and getattr(new, "lpar", None):
-            new = new.with_changes(lpar=[], rpar=[])  # the old node's parentheses lie outside its range and stay
-        text = code_for(new, newline, "", default_indent)
-        if layout is not None and ("\n" in text or "\r" in text):
-            text = code_for(new, newline, layout.block_indent(old), default_indent)
         if layout is not None and droppable_parens(old, new):
             widened = layout.paren_range(old)
             multi_line = "\n" in text or "\r" in text

@@ -122,6 +122,24 @@ def binary_to_call(node: cst.BinaryOperation, callee: str) -> cst.Call:
     return call(callee, node.left, node.right, comma=comma).with_changes(**_commented_parens(node))
 
 
+def binary_call_text(node: cst.BinaryOperation, callee: str) -> str | None:
+    """The code ``binary_to_call`` gives, read off the source where that is plain: an operation of the light tree
+    on one line with no ``#`` (its parentheses included), whose operands lose their grouping parentheses as call
+    arguments (not tuples, generators or ``yield``). None otherwise (the node is built)."""
+    tree = getattr(node, "_tree", None)
+    if tree is None or not no_comment(node) or tree.line_text(node) is None:
+        return None
+    operands = []
+    for operand in (node.left, node.right):
+        if isinstance(operand, (cst.Tuple, cst.GeneratorExp, cst.Yield)):
+            return None
+        text = tree.line_text(operand)
+        if text is None:
+            return None
+        operands.append(text)
+    return f"{callee}({operands[0]}, {operands[1]})"
+
+
 def _commented_parens(node: cst.CSTNode) -> dict:
     """The node's parentheses when a comment sits in them (they stay, with the comment), else none."""
     parens = [*node.lpar, *node.rpar]

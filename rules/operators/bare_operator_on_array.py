@@ -8,6 +8,7 @@ from emberlint.backends import MLX_AND_TORCH, module_of
 from emberlint.context import ASSUMED_NOTE
 from emberlint.fixers.operators import (
     augmented_to_assign,
+    binary_call_text,
     binary_to_call,
     function_for,
     lossless,
@@ -181,7 +182,10 @@ class BareOperatorOnArray(Rule):
         fix = self._with_replacement(fix, node, lambda: self._binary_call(node, callee))
         self._report(node, fix, unproven, symbol=symbol_of(node.operator), call=f"{callee}(a, b)")
 
-    def _binary_call(self, node: cst.BinaryOperation, callee: str) -> cst.Call:
+    def _binary_call(self, node: cst.BinaryOperation, callee: str) -> cst.Call | str:
+        plain = binary_call_text(node, callee)
+        if plain is not None:
+            return plain
         new = binary_to_call(node, callee)
         layout = self.context.layout
         if layout.spans_lines(node) and not operator_has_comment(node):
