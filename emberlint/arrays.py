@@ -379,64 +379,63 @@ class ArrayFacts:
         return self._element(value)
 
     def _infer(self, node: cst.CSTNode, scope: Scope) -> Inferred:
-        if isinstance(node, cst.Integer):
-            return INT
-        if isinstance(node, cst.Float):
-            return FLOAT
-        if isinstance(node, cst.Imaginary):
-            return COMPLEX
-        if isinstance(node, (cst.SimpleString, cst.ConcatenatedString, cst.FormattedString)):
-            return OTHER
-        if isinstance(node, (cst.Tuple, cst.List, cst.Dict, cst.Set, cst.ListComp, cst.DictComp, cst.SetComp)):
-            return OTHER
-        if isinstance(node, cst.Name):
-            return self.name_value(node.value, scope)
-        if isinstance(node, cst.Attribute):
-            return self._infer_attribute(node, scope)
-        if isinstance(node, cst.Call):
-            return self._infer_call(node, scope)
-        if isinstance(node, cst.BinaryOperation):
-            left = self.infer(node.left, scope)
-            right = self.infer(node.right, scope)
-            for side in (left, right):
-                if side.is_array:
-                    return side.weakened(_proven_operands([left, right]))
-            if left.kind.is_python_number and right.kind.is_python_number:
-                result = _number_result(node.operator, left.kind, right.kind)
-                return result.weakened(left.proven and right.proven and _exponent_keeps_int(node))
-            return UNKNOWN
-        if isinstance(node, cst.UnaryOperation):
-            if isinstance(node.operator, cst.Not):
-                return BOOL  # ``not`` always gives a Python bool (or raises)
-            operand = self.infer(node.expression, scope)
-            if operand.kind is Kind.BOOL:
-                return INT.weakened(operand.proven)
-            return operand
-        if isinstance(node, cst.Comparison):
-            if any(isinstance(c.operator, (cst.Is, cst.IsNot, cst.In, cst.NotIn)) for c in node.comparisons):
-                return BOOL  # identity and membership tests give Python bools, even on arrays
-            values = [self.infer(node.left, scope)] + [self.infer(c.comparator, scope) for c in node.comparisons]
-            for value in values:
-                if value.is_array:
-                    return value.weakened(_proven_operands(values))
-            return BOOL
-        if isinstance(node, cst.BooleanOperation):
-            return merge([self.infer(node.left, scope), self.infer(node.right, scope)])
-        if isinstance(node, cst.IfExp):
-            return merge([self.infer(node.body, scope), self.infer(node.orelse, scope)])
-        if isinstance(node, cst.Subscript):
-            value = self.infer(node.value, scope)
-            if value.is_array:
-                return value
-            if value.kind in (Kind.SHAPE, Kind.ARRAYS):
-                only = node.slice[0].slice if len(node.slice) == 1 else None
-                return self._element(value) if isinstance(only, cst.Index) else value
-            return UNKNOWN
-        if isinstance(node, cst.NamedExpr):
-            return self.infer(node.value, scope)
-        if isinstance(node, cst.Await):
-            return UNKNOWN
+        # by the node type's name: the light tree's classes bear LibCST's names, and an ``isinstance`` test
+        # against a LibCST class goes through ``ABCMeta`` (this is the hottest function of a lint)
+        kind = type(node).__name__
+        constant = _CONSTANT_KINDS.get(kind)
+        if constant is not None:
+            return constant
+        method = _INFER_BY_KIND.get(kind)
+        return method(self, node, scope) if method is not None else UNKNOWN
+
+    def _infer_name(self, node: cst.Name, scope: Scope) -> Inferred:
+        return self.name_value(node.value, scope)
+
+    def _infer_binary(self, node: cst.BinaryOperation, scope: Scope) -> Inferred:
+        left = self.infer(node.left, scope)
+        right = self.infer(node.right, scope)
+        for side in (left, right):
+            if side.is_array:
+                return side.weakened(_proven_operands([left, right]))
+        if left.kind.is_python_number and right.kind.is_python_number:
+            result = _number_result(node.operator, left.kind, right.kind)
+            return result.weakened(left.proven and right.proven and _exponent_keeps_int(node))
         return UNKNOWN
+
+    def _infer_unary(self, node: cst.UnaryOperation, scope: Scope) -> Inferred:
+        if isinstance(node.operator, cst.Not):
+            return BOOL  # ``not`` always gives a Python bool (or raises)
+        operand = self.infer(node.expression, scope)
+        if operand.kind is Kind.BOOL:
+            return INT.weakened(operand.proven)
+        return operand
+
+    def _infer_comparison(self, node: cst.Comparison, scope: Scope) -> Inferred:
+        if any(isinstance(c.operator, (cst.Is, cst.IsNot, cst.In, cst.NotIn)) for c in node.comparisons):
+            return BOOL  # identity and membership tests give Python bools, even on arrays
+        values = [self.infer(node.left, scope)] + [self.infer(c.comparator, scope) for c in node.comparisons]
+        for value in values:
+            if value.is_array:
+                return value.weakened(_proven_operands(values))
+        return BOOL
+
+    def _infer_boolean(self, node: cst.BooleanOperation, scope: Scope) -> Inferred:
+        return merge([self.infer(node.left, scope), self.infer(node.right, scope)])
+
+    def _infer_if_expression(self, node: cst.IfExp, scope: Scope) -> Inferred:
+        return merge([self.infer(node.body, scope), self.infer(node.orelse, scope)])
+
+    def _infer_subscript(self, node: cst.Subscript, scope: Scope) -> Inferred:
+        value = self.infer(node.value, scope)
+        if value.is_array:
+            return value
+        if value.kind in (Kind.SHAPE, Kind.ARRAYS):
+            only = node.slice[0].slice if len(node.slice) == 1 else None
+            return self._element(value) if isinstance(only, cst.Index) else value
+        return UNKNOWN
+
+    def _infer_named(self, node: cst.NamedExpr, scope: Scope) -> Inferred:
+        return self.infer(node.value, scope)
 
     def _infer_attribute(self, node: cst.Attribute, scope: Scope) -> Inferred:
         qualified = scope.qualified_name(node)
@@ -842,3 +841,18 @@ def collect_facts(module: cst.Module, scopes: dict[cst.CSTNode, Scope]) -> Array
     facts = ArrayFacts(scopes)
     walk_kinds(module, _FactCollector(facts), _FactCollector.node_kinds() | SCOPE_KINDS)
     return facts
+
+
+#: what a node of each type is, whatever its content (``Await``: unknown)
+_CONSTANT_KINDS: dict[str, Inferred] = {
+    "Integer": INT, "Float": FLOAT, "Imaginary": COMPLEX, "Await": UNKNOWN,
+    **dict.fromkeys(("SimpleString", "ConcatenatedString", "FormattedString", "Tuple", "List", "Dict", "Set",
+                     "ListComp", "DictComp", "SetComp"), OTHER),
+}
+_INFER_BY_KIND = {
+    "Name": ArrayFacts._infer_name, "Attribute": ArrayFacts._infer_attribute, "Call": ArrayFacts._infer_call,
+    "BinaryOperation": ArrayFacts._infer_binary, "UnaryOperation": ArrayFacts._infer_unary,
+    "Comparison": ArrayFacts._infer_comparison, "BooleanOperation": ArrayFacts._infer_boolean,
+    "IfExp": ArrayFacts._infer_if_expression, "Subscript": ArrayFacts._infer_subscript,
+    "NamedExpr": ArrayFacts._infer_named,
+}

@@ -136,7 +136,7 @@ def _positions(by_type: dict[type, list[int]], kinds) -> list[int]:
     return sorted(itertools.chain.from_iterable(runs))
 
 
-#: ``(root, pre-order, positions by type)`` of the last root walked, replaced in one store: the LSP server may
+#: ``(root, pre-order, positions by type)`` of the last module walked, replaced in one store: the LSP server may
 #: lint in two threads, and a half-updated entry would pair one tree with another's pre-order.
 _LAST: list = [None]
 
@@ -173,7 +173,8 @@ def _preorder(root: cst.CSTNode) -> tuple[list[tuple[cst.CSTNode, int]], dict[ty
         if below:
             below.reverse()
             stack.extend(below)
-    _LAST[0] = (root, order, by_type)
+    if type(root).__name__ == "Module":  # a subtree's walk (a fixer's) must not push the module's out
+        _LAST[0] = (root, order, by_type)
     return order, by_type
 
 
