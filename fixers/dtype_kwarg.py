@@ -57,18 +57,45 @@ def dtype_added(call: cst.Call, dtype_text: str) -> cst.Call | str:
 
 
 def add_keyword_text(call: cst.Call, keyword: str, value_text: str) -> str | None:
-    """The code ``add_keyword`` gives, read off the source where that is plain: a call of the light tree on one
-    line, without comments, whose last argument ends right at ``)`` (no trailing comma or space) and whose last two
-    arguments are separated by ``", "``. None otherwise (the node is built)."""
+    """The code ``add_keyword`` gives, read off the source where that is plain: a call of the light tree without
+    comments, either on one line, its last argument ending right at ``)`` (no trailing comma or space) and its last
+    two arguments separated by ``", "``, or with one argument per line (``(`` or the comma before the last
+    argument ends its line, ``)`` or a trailing comma then ``)`` on a line of its own). None otherwise (the node
+    is built)."""
     tree = getattr(call, "_tree", None)
     if tree is None or not call.args:
         return None
     text = tree.line_text(call)
-    if text is None or not text.endswith(")") or text[-2] in " \t,\\":
+    if text is None:
+        return _one_per_line(tree, call, f"{keyword}={value_text}")
+    if not text.endswith(")") or text[-2] in " \t,\\":
         return None
     if len(call.args) >= 2 and tree.line_text(call.args[-2], call.args[-1]) != ", ":
         return None
     return f"{text[:-1]}, {keyword}={value_text})"
+
+
+_BLANK = frozenset(" \t")
+
+
+def _one_per_line(tree, call: cst.Call, new_argument: str) -> str | None:
+    call_bounds, last = tree.bounds(call), tree.bounds(call.args[-1])
+    before = tree.bounds(call.args[-2] if len(call.args) >= 2 else call.func)
+    if call_bounds is None or last is None or before is None:
+        return None
+    code = tree.text(*call_bounds)
+    if "#" in code or "\\" in code or "\r" in code:
+        return None
+    opening = tree.text(before[1], last[0])  # "(\n<indent>" or ",\n<indent>"
+    closing = tree.text(last[1], call_bounds[1])  # "\n<indent>)" or ",\n<indent>)"
+    if opening[:2] not in ("(\n", ",\n") or (opening[0] == "(") != (len(call.args) == 1):
+        return None
+    trailing = closing.startswith(",")
+    indent, outdent = opening[2:], closing[2 if trailing else 1: -1]
+    if not closing.startswith(",\n" if trailing else "\n") or not set(indent + outdent) <= _BLANK:
+        return None
+    head = code[: len(code) - len(closing)]
+    return f"{head},\n{indent}{new_argument}{',' if trailing else ''}\n{outdent})"
 
 
 def _without_comment(comma: cst.Comma) -> cst.Comma:

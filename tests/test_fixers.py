@@ -177,3 +177,41 @@ def test_a_fix_that_would_write_what_is_there_is_not_offered():
     result, _ = lint_text(source, "t.py", Config(profile="strict"))
     assert [(f.code, f.start, f.end, f.fix) for f in result.findings] == [
         ("EL501", Position(7, 36), Position(7, 43), None)]
+
+
+# --- fixes whose code is read off the source equal the fixes built as LibCST nodes ----------------------------
+READ_OFF_SOURCE = [
+    "mx.zeros((4, 4))", "mx.full((n,), 0.5)", "mx.full((n,), 0.5, stream=None)", "mx.zeros( (4, 4))", "mx.zeros((4, 4) )",
+    "mx.zeros((4, 4),)", "mx.full((n,) ,0.5)", "mx.zeros(shape=(n,))", "(mx.zeros((n,)))",
+    "mx.zeros(\n        (4, 4)\n    )", "mx.zeros(\n        (4, 4),\n    )", "mx.full(\n        (n,),\n        0.5\n    )",
+    "mx.full((n,),\n        0.5\n    )", "mx.full(\n        (n,), 0.5\n    )", "mx.full(\n        (n,),\n        0.5,\n    )",
+    "mx.zeros(\n        (4,\n         4)\n    )", "mx.zeros(\n        (4, 4)  # shape\n    )", "mx.zeros(\n\n        (4, 4)\n    )",
+    "mx.zeros(\n        (4, 4)\n)", "mx.zeros(\n  (4, 4)\n  )", "mx.zeros((4, 4)  # shape\n    )",
+    "mx.zeros(\n        (4, 4) \n    )", "mx.full(\n        (n,) ,\n        0.5\n    )",
+]
+OPERATIONS = ["a * b", "(a) * (b)", "(a + b) * b", "a * b[0]", "((a * b))", "a*b", "a * -b", "a  *  b",
+              "a * (b  # note\n    )", "a * (\n        b\n    )", "return_value(a * b)"]
+
+
+def _edits(source: str) -> list:
+    result, _ = lint_text(source, "t.py", STRICT, "safe")
+    return [(f.code, f.start, f.end, f.fix.edits) for f in result.findings if f.fix is not None]
+
+
+@pytest.mark.parametrize("call", READ_OFF_SOURCE)
+def test_dtype_added_from_the_source_is_the_code_of_the_node(call: str, monkeypatch):
+    source = f"import mlx.core as mx\n\n\ndef f(n: int, shape):\n    x = {call}\n    return x\n"
+    read = _edits(source)
+    monkeypatch.setattr("emberlint.fixers.dtype_kwarg.add_keyword_text", lambda *args: None)
+    assert read == _edits(source)
+    assert any(code == "EL401" for code, *_ in read)
+
+
+@pytest.mark.parametrize("operation", OPERATIONS)
+def test_operator_call_from_the_source_is_the_code_of_the_node(operation: str, monkeypatch):
+    source = ("import mlx.core as mx\n\n\ndef f():\n    a = mx.ones((2,), dtype=mx.float32)\n"
+              f"    b = mx.zeros((2,), dtype=mx.float32)\n    y = {operation}\n    return y\n")
+    read = _edits(source)
+    monkeypatch.setattr("emberlint.rules.operators.bare_operator_on_array.binary_call_text", lambda *args: None)
+    assert read == _edits(source)
+    assert any(code == "EL301" for code, *_ in read)
