@@ -140,6 +140,35 @@ def binary_call_text(node: cst.BinaryOperation, callee: str) -> str | None:
     return f"{callee}({operands[0]}, {operands[1]})"
 
 
+def broken_call_text(node: cst.BinaryOperation, callee: str, layout) -> str | None:
+    """The code ``binary_to_call`` laid out one argument per line (``Layout.broken_call``) gives for a multi-line
+    operation, read off the source where that is plain: a light node with no ``#``, backslash, carriage return,
+    triple quote or blank line, whose operands are not tuples, generators or ``yield``. None otherwise."""
+    tree = getattr(node, "_tree", None)
+    if tree is None or tree.default_newline != "\n" or not no_comment(node):
+        return None
+    broken = layout.broken_call(node, [node.left, node.right], callee)
+    if broken is None:
+        return None
+    arguments = []
+    for operand, shift in zip((node.left, node.right), broken.shifts):
+        bounds = tree.bounds(operand)
+        if bounds is None or isinstance(operand, (cst.Tuple, cst.GeneratorExp, cst.Yield)):
+            return None
+        lines = tree.text(*bounds).split("\n")
+        if any(mark in "\n".join(lines) for mark in ("\\", "\r", '"""', "'''")) or not all(
+                line.strip() for line in lines):
+            return None
+        arguments.append("\n".join([lines[0], *(_shifted(line, shift, broken.block) for line in lines[1:])]))
+    inner, outer = broken.inner, broken.outer
+    return f"{callee}(\n{inner}{arguments[0]},\n{inner}{arguments[1]},\n{outer})"
+
+
+def _shifted(line: str, shift: str, block: str) -> str:
+    """A continuation line moved right by ``shift``, which the printer puts after the block's indentation."""
+    return block + shift + line[len(block):] if line.startswith(block) else shift + line
+
+
 def _commented_parens(node: cst.CSTNode) -> dict:
     """The node's parentheses when a comment sits in them (they stay, with the comment), else none."""
     parens = [*node.lpar, *node.rpar]

@@ -190,7 +190,11 @@ READ_OFF_SOURCE = [
     "mx.zeros(\n        (4, 4) \n    )", "mx.full(\n        (n,) ,\n        0.5\n    )",
 ]
 OPERATIONS = ["a * b", "(a) * (b)", "(a + b) * b", "a * b[0]", "((a * b))", "a*b", "a * -b", "a  *  b",
-              "a * (b  # note\n    )", "a * (\n        b\n    )", "return_value(a * b)"]
+              "a * (b  # note\n    )", "a * (\n        b\n    )", "return_value(a * b)", "(a\n     + b) * b",
+              "a + b * mx.ones(\n        (2,)\n    )", "(\n        a * b\n    )", "a * (b +\n         a)",
+              "(a *\n        b)", "(\n        a\n        * b\n    )", "a * mx.maximum(\n        b,\n\n        a)",
+              "a * mx.maximum(\n  b,\n        a)", "(a * mx.ones(len(\"\"\"\n    \"\"\")))",
+              "a * mx.maximum(\n\tb, a)"]
 
 
 def _edits(source: str) -> list:

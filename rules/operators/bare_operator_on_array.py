@@ -10,6 +10,7 @@ from emberlint.fixers.operators import (
     augmented_to_assign,
     binary_call_text,
     binary_to_call,
+    broken_call_text,
     function_for,
     lossless,
     operator_has_comment,
@@ -183,11 +184,11 @@ class BareOperatorOnArray(Rule):
         self._report(node, fix, unproven, symbol=symbol_of(node.operator), call=f"{callee}(a, b)")
 
     def _binary_call(self, node: cst.BinaryOperation, callee: str) -> cst.Call | str:
-        plain = binary_call_text(node, callee)
+        layout = self.context.layout
+        plain = binary_call_text(node, callee) or broken_call_text(node, callee, layout)
         if plain is not None:
             return plain
         new = binary_to_call(node, callee)
-        layout = self.context.layout
         if layout.spans_lines(node) and not operator_has_comment(node):
             # a multi-line operation keeps its line breaks: one argument per line
             broken = layout.broken_call(node, [node.left, node.right], new)
