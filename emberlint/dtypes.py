@@ -36,7 +36,7 @@ from emberlint.backends import (
     MLX_AND_TORCH,
     backend_of,
 )
-from emberlint.syntax import argument
+from emberlint.syntax import argument, kind
 from emberlint.walk import subtree
 
 HALF = frozenset({"float16", "bfloat16"})
@@ -246,8 +246,7 @@ def _python_number(node: cst.BaseExpression, context) -> str | None:
         return "int"
     if isinstance(node, cst.Float):
         return "float"
-    kind = context.infer(node).kind.name
-    return {"INT": "int", "FLOAT": "float"}.get(kind)
+    return {"INT": "int", "FLOAT": "float"}.get(context.infer(node).kind.name)
 
 
 def _arithmetic_dtype(node: cst.BinaryOperation, context, depth: int) -> str | None:
@@ -316,24 +315,24 @@ def _constructor_dtype(node: cst.Call, qualified: str, entry: dict, context, dep
         value = positional[index].value if len(positional) > index else argument(node, None, keyword)
         if value is not None and context.is_array(value):
             return dtype_of(value, context, depth + 1)
-    kind = constructor_family(node, entry, context)
+    family = constructor_family(node, entry, context)
     backend = "torch" if qualified.startswith("torch") else "mlx"
-    return canonical(backend_dtype(backend, kind)) if kind is not None else None
+    return canonical(backend_dtype(backend, family)) if family is not None else None
 
 
 def python_float(node: cst.BaseExpression, context=None) -> float | None:
     """The value of a float literal (``1e-8``, ``-1e9``, ``-float("inf")`` excluded), or of a name bound only to
     one such literal in scope; else None."""
     sign = 1.0
-    if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, (cst.Minus, cst.Plus)):
-        sign = -1.0 if isinstance(node.operator, cst.Minus) else 1.0
+    if kind(node) == "UnaryOperation" and kind(node.operator) in ("Minus", "Plus"):
+        sign = -1.0 if kind(node.operator) == "Minus" else 1.0
         node = node.expression
-    if isinstance(node, cst.Float):
+    if kind(node) == "Float":
         try:
             return sign * float(node.value.replace("_", ""))
         except ValueError:
             return None
-    if isinstance(node, cst.Name) and context is not None:
+    if kind(node) == "Name" and context is not None:
         found = context.facts.lookup(node.value, context.scope)
         if found is None or found[1]:
             return None
@@ -375,11 +374,11 @@ def _float_expression(node: cst.BaseExpression) -> bool:
 def bound_values(node: cst.BaseExpression, context) -> list[cst.BaseExpression]:
     """What a name (or ``self.attr``) is bound to, when every binding is one plain assignment."""
     bindings = []
-    if isinstance(node, cst.Name):
+    if kind(node) == "Name":
         found = context.facts.lookup(node.value, context.scope)
         if found is not None and not found[1]:
             bindings = context.facts.bindings[(id(found[0]), node.value)]
-    elif isinstance(node, cst.Attribute) and isinstance(node.value, cst.Name) and node.value.value == "self":
+    elif kind(node) == "Attribute" and kind(node.value) == "Name" and node.value.value == "self":
         class_scope = context.facts.class_scope_of(context.scope)
         if class_scope is not None:
             bindings = context.facts.attr_bindings.get((id(class_scope), node.attr.value), [])

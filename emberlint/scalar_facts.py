@@ -31,6 +31,7 @@ from emberlint.fixers.deferred import Deferred
 from emberlint.fixers.operators import dotted_expression
 from emberlint.fixers.typed_scalar import is_plain_reference, typed_scalar, typed_scalar_text
 from emberlint.layout import code_for
+from emberlint.syntax import kind
 
 if TYPE_CHECKING:
     from emberlint.context import FileContext
@@ -50,18 +51,18 @@ def _facts() -> dict:
     }
 
 
+_LITERAL_FAMILIES = {"Integer": "int", "Float": "float", "Imaginary": "complex"}
+_KIND_FAMILIES = {Kind.INT: "int", Kind.FLOAT: "float", Kind.COMPLEX: "complex", Kind.BOOL: "bool"}
+
+
 def number_family(value: cst.BaseExpression, context: FileContext) -> str | None:
     """``int``/``float``/``complex``/``bool`` for a Python number expression, else None."""
-    if isinstance(value, cst.UnaryOperation) and isinstance(value.operator, (cst.Minus, cst.Plus)):
+    if kind(value) == "UnaryOperation" and kind(value.operator) in ("Minus", "Plus"):
         value = value.expression
-    if isinstance(value, cst.Integer):
-        return "int"
-    if isinstance(value, cst.Float):
-        return "float"
-    if isinstance(value, cst.Imaginary):
-        return "complex"
-    kind = context.infer(value).kind
-    return {Kind.INT: "int", Kind.FLOAT: "float", Kind.COMPLEX: "complex", Kind.BOOL: "bool"}.get(kind)
+    literal = _LITERAL_FAMILIES.get(kind(value))
+    if literal is not None:
+        return literal
+    return _KIND_FAMILIES.get(context.infer(value).kind)
 
 
 def _dtype_name_family(node: cst.BaseExpression, context: FileContext) -> str | None:

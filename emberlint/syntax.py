@@ -7,6 +7,17 @@ import libcst as cst
 
 _EMPTY_MODULE = cst.Module(body=[])
 
+#: the arithmetic operators, by their LibCST class names (see ``kind``), and their augmented forms (``*=``)
+ARITHMETIC = frozenset({"Add", "Subtract", "Multiply", "Divide", "FloorDivide", "Modulo", "Power"})
+AUGMENTED_ARITHMETIC = frozenset(f"{name}Assign" for name in ARITHMETIC)
+
+
+def kind(node: object) -> str:
+    """The node's LibCST class name; the light tree's classes bear the same names. For a concrete node class, a
+    test of it says what ``isinstance`` says, at a fraction of the cost (LibCST's classes are ABCs, so every
+    ``isinstance`` against them, a tuple of them above all, runs ``ABCMeta.__instancecheck__``)."""
+    return type(node).__name__
+
 
 def code(node: cst.CSTNode) -> str:
     """The code LibCST writes for ``node``, its own parentheses included (``(a + b)`` stays parenthesized)."""

@@ -13,6 +13,7 @@ import libcst as cst
 
 from emberlint.api_facts import load_table
 from emberlint.backends import MLX_AND_TORCH, module_of
+from emberlint.syntax import kind
 from emberlint.walk import subtree
 
 MLX_CORE = module_of("mlx")
@@ -45,7 +46,7 @@ def string_value(node: cst.BaseExpression | None) -> str | None:
 
 def method_call(node: cst.CSTNode) -> tuple[cst.BaseExpression, str] | None:
     """``(receiver, method)`` for ``receiver.method(...)``."""
-    if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute):
+    if kind(node) == "Call" and kind(node.func) == "Attribute":
         return node.func.value, node.func.attr.value
     return None
 

@@ -8,9 +8,8 @@ from emberlint.constructor_facts import constructor_table
 from emberlint.scalar_facts import bindings_of
 from emberlint.rule import FixAvailability, Invalid, Rule
 from emberlint.rules._shared import array_backend
-from emberlint.syntax import source_text
+from emberlint.syntax import ARITHMETIC, kind, source_text
 
-ARITHMETIC = (cst.Add, cst.Subtract, cst.Multiply, cst.Divide, cst.FloorDivide, cst.Modulo, cst.Power)
 
 
 def is_float_literal(node: cst.BaseExpression) -> bool:
@@ -89,7 +88,7 @@ class UntypedFloatConstant(Rule):
         self.reported: set[int] = set()
 
     def visit_BinaryOperation(self, node: cst.BinaryOperation) -> None:
-        if not isinstance(node.operator, ARITHMETIC):
+        if kind(node.operator) not in ARITHMETIC:
             return
         for side, other in ((node.left, node.right), (node.right, node.left)):
             if isinstance(side, cst.Name) and self.context.is_array(other):

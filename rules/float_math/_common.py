@@ -6,8 +6,8 @@ from __future__ import annotations
 import libcst as cst
 
 from emberlint.rule import RawFix, Rule
+from emberlint.syntax import ARITHMETIC, kind
 
-ARITHMETIC = (cst.Add, cst.Subtract, cst.Multiply, cst.Divide, cst.FloorDivide, cst.Modulo, cst.Power)
 
 
 class ArrayUseRule(Rule):
@@ -27,7 +27,7 @@ class ArrayUseRule(Rule):
     def operands_beside_arrays(self, node: cst.BinaryOperation):
         """``(operand, the other operand, its backend)`` for each side of arithmetic whose other side is an
         MLX/PyTorch array."""
-        if not isinstance(node.operator, ARITHMETIC):
+        if kind(node.operator) not in ARITHMETIC:
             return
         for side, other in ((node.left, node.right), (node.right, node.left)):
             backend = self.device_array(other)

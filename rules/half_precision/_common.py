@@ -9,7 +9,8 @@ from emberlint.dtypes import is_half
 from emberlint.rule import Rule
 from emberlint.walk import subtree
 
-ARITHMETIC = (cst.Add, cst.Subtract, cst.Multiply, cst.Divide)
+#: the operators whose result takes the promoted dtype of both operands (LibCST class names)
+PROMOTING = frozenset({"Add", "Subtract", "Multiply", "Divide"})
 
 
 class DtypeRule(Rule):

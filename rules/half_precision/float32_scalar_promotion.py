@@ -7,9 +7,11 @@ import libcst as cst
 from emberlint.dtypes import float32_scalar
 from emberlint.model import Severity
 from emberlint.rule import FixAvailability, Invalid
-from emberlint.rules.half_precision._common import ARITHMETIC, DtypeRule, dtype_clause
-from emberlint.syntax import source_text
+from emberlint.rules.half_precision._common import PROMOTING, DtypeRule, dtype_clause
+from emberlint.syntax import kind, source_text
 
+
+_OPERATORS = PROMOTING | {"Power"}
 
 class Float32ScalarPromotion(DtypeRule):
     """A strong float32 scalar array, ``mx.array(d ** -0.5)`` or ``mx.array(s, dtype=mx.float32)`` (directly or
@@ -89,7 +91,7 @@ class Float32ScalarPromotion(DtypeRule):
     ]
 
     def visit_BinaryOperation(self, node: cst.BinaryOperation) -> None:
-        if not isinstance(node.operator, ARITHMETIC + (cst.Power,)):
+        if kind(node.operator) not in _OPERATORS:
             return
         for scalar, other in ((node.left, node.right), (node.right, node.left)):
             if float32_scalar(scalar, self.context) and self.mlx_array(other) and not float32_scalar(other, self.context):

@@ -8,8 +8,8 @@ from emberlint.backends import is_mlx_or_torch
 from emberlint.dtypes import python_float, unrepresentable
 from emberlint.model import Severity
 from emberlint.rule import FixAvailability, Invalid
-from emberlint.rules.half_precision._common import ARITHMETIC, DtypeRule
-from emberlint.syntax import source_text
+from emberlint.rules.half_precision._common import PROMOTING, DtypeRule
+from emberlint.syntax import kind, source_text
 
 
 class UnrepresentableLiteral(DtypeRule):
@@ -114,7 +114,7 @@ class UnrepresentableLiteral(DtypeRule):
                         dtype=shown, consequence=self.CONSEQUENCE[problem])
 
     def visit_BinaryOperation(self, node: cst.BinaryOperation) -> None:
-        if isinstance(node.operator, ARITHMETIC):
+        if kind(node.operator) in PROMOTING:
             self._check(node.left, node.right, node.left)
             self._check(node.right, node.left, node.right)
 

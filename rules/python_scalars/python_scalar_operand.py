@@ -7,13 +7,9 @@ import libcst as cst
 from emberlint.fixers.operators import symbol_of
 from emberlint.rule import FixAvailability, Invalid
 from emberlint.rules.python_scalars._common import WEAK_TYPING_NOTES, PythonScalarRule
-from emberlint.syntax import source_text
+from emberlint.syntax import ARITHMETIC, AUGMENTED_ARITHMETIC, kind, source_text
 
-ARITHMETIC = (
-    cst.Add, cst.Subtract, cst.Multiply, cst.Divide, cst.FloorDivide, cst.Modulo, cst.Power,
-    cst.AddAssign, cst.SubtractAssign, cst.MultiplyAssign, cst.DivideAssign, cst.FloorDivideAssign,
-    cst.ModuloAssign, cst.PowerAssign,
-)
+OPERATORS = ARITHMETIC | AUGMENTED_ARITHMETIC
 
 
 class PythonScalarOperand(PythonScalarRule):
@@ -258,11 +254,11 @@ class PythonScalarOperand(PythonScalarRule):
         self.report(number, text + note, fix=fix)
 
     def visit_BinaryOperation(self, node: cst.BinaryOperation) -> None:
-        if not isinstance(node.operator, ARITHMETIC):
+        if kind(node.operator) not in OPERATORS:
             return
         self._check(node.left, node.right, node.operator)
         self._check(node.right, node.left, node.operator)
 
     def visit_AugAssign(self, node: cst.AugAssign) -> None:
-        if isinstance(node.operator, ARITHMETIC):
+        if kind(node.operator) in OPERATORS:
             self._check(node.value, node.target, node.operator)
