@@ -32,6 +32,7 @@ from emberlint.fixers.operators import dotted_expression
 from emberlint.fixers.typed_scalar import is_plain_reference, typed_scalar, typed_scalar_text
 from emberlint.layout import code_for
 from emberlint.syntax import kind
+from emberlint.walk import subtree
 
 if TYPE_CHECKING:
     from emberlint.context import FileContext
@@ -147,15 +148,7 @@ def powers_keep_kind(value: cst.BaseExpression) -> bool:
 
 
 def _powers(value: cst.BaseExpression) -> list[cst.BinaryOperation]:
-    found: list[cst.BinaryOperation] = []
-
-    class Powers(cst.CSTVisitor):
-        def visit_BinaryOperation(self, node: cst.BinaryOperation) -> None:
-            if isinstance(node.operator, cst.Power):
-                found.append(node)
-
-    value.visit(Powers())
-    return found
+    return [node for node in subtree(value) if kind(node) == "BinaryOperation" and kind(node.operator) == "Power"]
 
 
 def exact_with_operand_dtype(array_family: str | None, number: str | None) -> bool:
