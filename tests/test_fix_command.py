@@ -194,6 +194,7 @@ def test_fix_that_throws_leaves_file_untouched(bad: Path, monkeypatch):
     def boom(node, callee):
         raise RuntimeError("fixer bug")
 
+    monkeypatch.setattr(operators, "binary_call_text", boom)
     monkeypatch.setattr(operators, "binary_to_call", boom)
     result = fix(str(bad), *SEL)
     assert result.exit_code == 2
@@ -383,6 +384,7 @@ def test_a_deferred_fixer_that_crashes_is_its_rules_internal_error(monkeypatch):
     def boom(node, callee):
         raise RuntimeError("fixer bug")
 
+    monkeypatch.setattr(operators, "binary_call_text", boom)
     monkeypatch.setattr(operators, "binary_to_call", boom)
     result, _ = lint_text(DENSE.replace("  # note", ""), "x.py", Config(profile="strict"))
     crashes = [e for e in result.errors if e.kind == "internal"]
