@@ -108,6 +108,14 @@ def _lint(text: str, path: str, config: Config, first: bool, unsafe: bool,
     return _checked(result, text, path, first, module_missing)
 
 
+def _lint_whole(text: str, path: str, config: Config, unsafe: bool) -> FileResult:
+    """The findings of the whole of ``text``, a round's result that was linted only where the round wrote."""
+    result, _ = _lint(text, path, config, first=False, unsafe=unsafe)
+    if result.errors:
+        raise FixError(f"{path}: fixed code fails to lint ({result.errors[0].message}); file left unchanged")
+    return result
+
+
 def _checked(result: FileResult, text: str, path: str, first: bool, module_missing: bool) -> tuple[FileResult, bool]:
     crashes = [e for e in result.errors if e.kind == "internal"]
     if crashes:
@@ -158,11 +166,7 @@ def _fix_loop(source: str, path: str, config: Config, unsafe: bool, timeout: flo
         for round_number in range(MAX_ROUNDS):
             candidates = fixable(result.findings, unsafe)
             if not candidates and focused:  # nothing nested left: the whole text's findings decide
-                result, _ = _lint(text, path, config, first=False, unsafe=unsafe)
-                if result.errors:
-                    raise FixError(f"{path}: fixed code fails to lint ({result.errors[0].message}); "
-                                   "file left unchanged")
-                focused = False
+                result, focused = _lint_whole(text, path, config, unsafe), False
                 candidates = fixable(result.findings, unsafe)
             if not candidates:
                 return FixOutcome(text, applied, result, codes, round_number, positions)
@@ -177,6 +181,9 @@ def _fix_loop(source: str, path: str, config: Config, unsafe: bool, timeout: flo
             except (ValueError, IndexError) as exc:
                 raise FixError(f"{path}: fixes could not be applied ({exc}); file left unchanged") from exc
             if new_text == text:
+                if focused:  # what was found where the last round wrote changes nothing: the whole text decides
+                    result, focused = _lint_whole(text, path, config, unsafe), False
+                    continue
                 return FixOutcome(text, applied, result, codes, round_number, positions)
             if new_text in seen:
                 raise FixError(f"{path}: fixes undo each other (the text repeats); file left unchanged")

@@ -5,6 +5,7 @@ that nothing is left."""
 
 from __future__ import annotations
 
+import dataclasses
 import textwrap
 
 import pytest
@@ -152,3 +153,22 @@ def test_focused_rounds_end_with_the_text_whole_text_rounds_give(monkeypatch, un
     assert [[(f.code, f.start, f.end) for f in o.remaining.findings] for o in focused] == [
         [(f.code, f.start, f.end) for f in o.remaining.findings] for o in whole]
     assert sum(o.rounds > 1 for o in focused) >= 1
+
+
+def test_a_focused_round_whose_fixes_change_nothing_ends_with_the_whole_texts_findings(monkeypatch, lints):
+    recording = fixing.lint_text
+
+    def no_op_fixes_on_focus(text, path, config, fixes, focus=None):
+        result, module = recording(text, path, config, fixes, focus=focus)
+        if focus is not None:  # a fix that writes what is there (the engine no longer offers one: belt and braces)
+            edit = Edit(Position(1, 1), Position(1, 7), text[:6])
+            result.findings = [dataclasses.replace(result.findings[0], fix=Fix(True, (edit,)))]
+        return result, module
+
+    monkeypatch.setattr(fixing, "lint_text", no_op_fixes_on_focus)
+    outcome = _fix(NESTED)
+    # each focused round's fixes change nothing, so the whole text is linted and its fixes applied
+    assert lints == [None, [(7, 12)], None, [(9, 14)], None, None]
+    whole, _ = lint_text(outcome.text, "example.py", STRICT, "safe")
+    assert [(f.code, f.start) for f in outcome.remaining.findings] == [(f.code, f.start) for f in whole.findings]
+    assert outcome.text == NESTED_FIXED
