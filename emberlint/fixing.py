@@ -110,7 +110,11 @@ def _lint(text: str, path: str, config: Config, first: bool, unsafe: bool,
 
 def _lint_whole(text: str, path: str, config: Config, unsafe: bool) -> FileResult:
     """The findings of the whole of ``text``, a round's result that was linted only where the round wrote."""
-    result, _ = _lint(text, path, config, first=False, unsafe=unsafe)
+    return _linted(_lint(text, path, config, first=False, unsafe=unsafe)[0], path)
+
+
+def _linted(result: FileResult, path: str) -> FileResult:
+    """A fixed text's result, which must have no error."""
     if result.errors:
         raise FixError(f"{path}: fixed code fails to lint ({result.errors[0].message}); file left unchanged")
     return result
@@ -203,7 +207,5 @@ def _fix_loop(source: str, path: str, config: Config, unsafe: bool, timeout: flo
                     f"({new_result.errors[0].message}); file left unchanged"
                 )
             positions.add_round(spans, text, new_text)
-            text, result = new_text, new_result
-            if result.errors:
-                raise FixError(f"{path}: fixed code fails to lint ({result.errors[0].message}); file left unchanged")
+            text, result = new_text, _linted(new_result, path)
     raise FixError(f"{path}: fixes did not settle after {MAX_ROUNDS} rounds; file left unchanged")

@@ -29,7 +29,7 @@ from emberlint.arrays import Kind
 from emberlint.backends import module_of
 from emberlint.fixers.deferred import Deferred
 from emberlint.fixers.operators import dotted_expression
-from emberlint.fixers.typed_scalar import is_plain_reference, typed_scalar, typed_scalar_text
+from emberlint.fixers.typed_scalar import is_plain_reference, typed_scalar, typed_scalar_text, without_parens
 from emberlint.layout import code_for
 from emberlint.syntax import kind
 from emberlint.walk import subtree
@@ -193,8 +193,7 @@ def scalar_replacement(
         device = None
         safe = False
     dtype_text = code_for(dtype, "\n", "")
-    bare = value.with_changes(lpar=[], rpar=[]) if value.lpar and not isinstance(value, cst.Tuple) else value
-    text = typed_scalar_text(code_for(bare, "\n", ""), ref.text, backend, dtype_text,
+    text = typed_scalar_text(code_for(without_parens(value), "\n", ""), ref.text, backend, dtype_text,
                              None if device is None else code_for(device, "\n", ""))
     node = Deferred(lambda: typed_scalar(value, ref.text, backend, dtype, device))
     return TypedScalar(node, safe, imports, dtype_text, text)

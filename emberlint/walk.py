@@ -22,7 +22,7 @@ import dataclasses
 import itertools
 import operator
 import sys
-from typing import Any, Callable, Iterator
+from typing import Any, Callable, Iterable, Iterator
 
 import libcst as cst
 
@@ -79,17 +79,7 @@ def walk_kinds(node: cst.CSTNode, visitor: cst.CSTVisitor, kinds: set[str] | fro
     only those, in the same relative order as in a full walk, at a cost proportional to their number. Nothing is
     skipped (``on_visit``'s result is ignored), so it serves visitors that never prune a subtree."""
     order, by_type = _preorder(node)
-    positions = _positions(by_type, kinds)
-    on_visit, on_leave = visitor.on_visit, visitor.on_leave
-    open_nodes: list[tuple[cst.CSTNode, int]] = []
-    for index in positions:
-        while open_nodes and open_nodes[-1][1] <= index:
-            on_leave(open_nodes.pop()[0])
-        current, end = order[index]
-        on_visit(current)
-        open_nodes.append((current, end))
-    while open_nodes:
-        on_leave(open_nodes.pop()[0])
+    _replay(order, _positions(by_type, kinds), visitor)
 
 
 def walk_kinds_on_lines(node: cst.CSTNode, visitor: cst.CSTVisitor, kinds: set[str] | frozenset[str],
@@ -99,13 +89,15 @@ def walk_kinds_on_lines(node: cst.CSTNode, visitor: cst.CSTVisitor, kinds: set[s
     1-based, inclusive): a subtree whose ``line_span`` misses every range is skipped whole; a node without a span
     is entered. Each node seen is seen as in a full walk, with all its enclosing nodes of ``kinds`` open."""
     order = _preorder(node)[0]
+    _replay(order, _positions_on_lines(order, kinds, lines, line_span), visitor)
+
+
+def _positions_on_lines(order: list[tuple[cst.CSTNode, int]], kinds, lines: list[tuple[int, int]],
+                        line_span) -> Iterator[int]:
+    """The pre-order positions of the nodes of ``kinds`` on ``lines``, ascending: subtrees off them skipped."""
     firsts = [first for first, _ in lines]
-    on_visit, on_leave = visitor.on_visit, visitor.on_leave
-    open_nodes: list[tuple[cst.CSTNode, int]] = []
     index, count = 0, len(order)
     while index < count:
-        while open_nodes and open_nodes[-1][1] <= index:
-            on_leave(open_nodes.pop()[0])
         current, end = order[index]
         span = line_span(current)
         if span is not None:
@@ -114,9 +106,20 @@ def walk_kinds_on_lines(node: cst.CSTNode, visitor: cst.CSTVisitor, kinds: set[s
                 index = end
                 continue
         if type(current).__name__ in kinds:
-            on_visit(current)
-            open_nodes.append((current, end))
+            yield index
         index += 1
+
+
+def _replay(order: list[tuple[cst.CSTNode, int]], positions: Iterable[int], visitor: cst.CSTVisitor) -> None:
+    """``on_visit`` for the node at each position (ascending) and ``on_leave`` once its subtree is passed."""
+    on_visit, on_leave = visitor.on_visit, visitor.on_leave
+    open_nodes: list[tuple[cst.CSTNode, int]] = []
+    for index in positions:
+        while open_nodes and open_nodes[-1][1] <= index:
+            on_leave(open_nodes.pop()[0])
+        current, end = order[index]
+        on_visit(current)
+        open_nodes.append((current, end))
     while open_nodes:
         on_leave(open_nodes.pop()[0])
 

@@ -51,10 +51,14 @@ def dotted_expression(text: str) -> cst.BaseExpression:
     return expression
 
 
+#: operands whose parentheses stay when they become call arguments
+_KEEP_PARENS = (cst.Tuple, cst.GeneratorExp, cst.Yield)
+
+
 def strip_parens(node: cst.BaseExpression) -> cst.BaseExpression:
     """Operands become call arguments, where their grouping parentheses are not needed (tuples keep theirs, and
     so do parentheses that hold a comment)."""
-    if isinstance(node, (cst.Tuple, cst.GeneratorExp, cst.Yield)) or not getattr(node, "lpar", None):
+    if isinstance(node, _KEEP_PARENS) or not getattr(node, "lpar", None):
         return node
     if any(has_comment(paren) for paren in (*node.lpar, *node.rpar)):
         return node
@@ -131,7 +135,7 @@ def binary_call_text(node: cst.BinaryOperation, callee: str) -> str | None:
         return None
     operands = []
     for operand in (node.left, node.right):
-        if isinstance(operand, (cst.Tuple, cst.GeneratorExp, cst.Yield)):
+        if isinstance(operand, _KEEP_PARENS):
             return None
         text = tree.line_text(operand)
         if text is None:
@@ -153,11 +157,11 @@ def broken_call_text(node: cst.BinaryOperation, callee: str, layout) -> str | No
     arguments = []
     for operand, shift in zip((node.left, node.right), broken.shifts):
         bounds = tree.bounds(operand)
-        if bounds is None or isinstance(operand, (cst.Tuple, cst.GeneratorExp, cst.Yield)):
+        if bounds is None or isinstance(operand, _KEEP_PARENS):
             return None
-        lines = tree.text(*bounds).split("\n")
-        if any(mark in "\n".join(lines) for mark in ("\\", "\r", '"""', "'''")) or not all(
-                line.strip() for line in lines):
+        text = tree.text(*bounds)
+        lines = text.split("\n")
+        if any(mark in text for mark in ("\\", "\r", '"""', "'''")) or not all(line.strip() for line in lines):
             return None
         arguments.append("\n".join([lines[0], *(_shifted(line, shift, broken.block) for line in lines[1:])]))
     inner, outer = broken.inner, broken.outer

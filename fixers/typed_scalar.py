@@ -21,12 +21,17 @@ def typed_scalar(
 ) -> cst.Call:
     """``<ref>.array(value, dtype=dtype)`` for MLX, ``<ref>.tensor(value, dtype=dtype[, device=device])`` for torch."""
     func = dotted_expression(f"{ref_text}.{CONSTRUCTOR[backend]}")
-    if getattr(value, "lpar", None) and not isinstance(value, cst.Tuple):
-        value = value.with_changes(lpar=[], rpar=[])
-    args = [cst.Arg(value), _keyword("dtype", dtype)]
+    args = [cst.Arg(without_parens(value)), _keyword("dtype", dtype)]
     if backend == "torch" and device is not None:
         args.append(_keyword("device", device))
     return cst.Call(func=func, args=args)
+
+
+def without_parens(value: cst.BaseExpression) -> cst.BaseExpression:
+    """The value as the typed scalar's argument: without its grouping parentheses (a tuple keeps its own)."""
+    if getattr(value, "lpar", None) and not isinstance(value, cst.Tuple):
+        return value.with_changes(lpar=[], rpar=[])
+    return value
 
 
 def typed_scalar_text(value_text: str, ref_text: str, backend: str, dtype_text: str,

@@ -181,13 +181,15 @@ def test_a_fix_that_would_write_what_is_there_is_not_offered():
 
 # --- fixes whose code is read off the source equal the fixes built as LibCST nodes ----------------------------
 READ_OFF_SOURCE = [
-    "mx.zeros((4, 4))", "mx.full((n,), 0.5)", "mx.full((n,), 0.5, stream=None)", "mx.zeros( (4, 4))", "mx.zeros((4, 4) )",
-    "mx.zeros((4, 4),)", "mx.full((n,) ,0.5)", "mx.zeros(shape=(n,))", "(mx.zeros((n,)))",
-    "mx.zeros(\n        (4, 4)\n    )", "mx.zeros(\n        (4, 4),\n    )", "mx.full(\n        (n,),\n        0.5\n    )",
-    "mx.full((n,),\n        0.5\n    )", "mx.full(\n        (n,), 0.5\n    )", "mx.full(\n        (n,),\n        0.5,\n    )",
-    "mx.zeros(\n        (4,\n         4)\n    )", "mx.zeros(\n        (4, 4)  # shape\n    )", "mx.zeros(\n\n        (4, 4)\n    )",
-    "mx.zeros(\n        (4, 4)\n)", "mx.zeros(\n  (4, 4)\n  )", "mx.zeros((4, 4)  # shape\n    )",
-    "mx.zeros(\n        (4, 4) \n    )", "mx.full(\n        (n,) ,\n        0.5\n    )",
+    "mx.zeros((4, 4))", "mx.full((n,), 0.5)", "mx.full((n,), 0.5, stream=None)", "mx.zeros( (4, 4))",
+    "mx.zeros((4, 4) )", "mx.zeros((4, 4),)", "mx.full((n,) ,0.5)", "mx.zeros(shape=(n,))", "(mx.zeros((n,)))",
+    "mx.zeros(\n        (4, 4)\n    )", "mx.zeros(\n        (4, 4),\n    )",
+    "mx.full(\n        (n,),\n        0.5\n    )", "mx.full((n,),\n        0.5\n    )",
+    "mx.full(\n        (n,), 0.5\n    )", "mx.full(\n        (n,),\n        0.5,\n    )",
+    "mx.zeros(\n        (4,\n         4)\n    )", "mx.zeros(\n        (4, 4)  # shape\n    )",
+    "mx.zeros(\n\n        (4, 4)\n    )", "mx.zeros(\n        (4, 4)\n)", "mx.zeros(\n  (4, 4)\n  )",
+    "mx.zeros((4, 4)  # shape\n    )", "mx.zeros(\n        (4, 4) \n    )",
+    "mx.full(\n        (n,) ,\n        0.5\n    )",
 ]
 OPERATIONS = ["a * b", "(a) * (b)", "(a + b) * b", "a * b[0]", "((a * b))", "a*b", "a * -b", "a  *  b",
               "a * (b  # note\n    )", "a * (\n        b\n    )", "return_value(a * b)", "(a\n     + b) * b",

@@ -27,17 +27,12 @@ _STATEMENT_HOLDERS = (*_SIMPLE_LINES, "IndentedBlock", "Module")
 
 
 def _line_span(node: LightNode) -> tuple[int, int] | None:
-    """The first and last line of ``node`` (its decorators included), None when its ``ast`` node does not hold
-    all of it (a line of statements keeps its first statement's)."""
+    """The first and last line of ``node`` (its decorators included), None when its ``ast`` node has no lines or
+    does not hold all of it (the statements after a compound statement's colon keep the first one's)."""
     source = node._ast
-    if source is None or type(node).__name__ in _SIMPLE_LINES:
+    if source is None or getattr(source, "lineno", None) is None or type(node).__name__ == "SimpleStatementSuite":
         return None
-    first = getattr(source, "lineno", None)
-    if first is None:
-        return None
-    for decorator in getattr(source, "decorator_list", ()):
-        first = min(first, decorator.lineno)
-    return first, source.end_lineno
+    return statement_lines(node)
 
 
 class LightTree:

@@ -11,7 +11,6 @@ from emberlint.rules._shared import array_backend
 from emberlint.syntax import ARITHMETIC, kind, source_text
 
 
-
 def is_float_literal(node: cst.BaseExpression) -> bool:
     if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, (cst.Minus, cst.Plus)):
         node = node.expression

@@ -9,7 +9,6 @@ from emberlint.rule import RawFix, Rule
 from emberlint.syntax import ARITHMETIC, kind
 
 
-
 class ArrayUseRule(Rule):
     """Shared plumbing: which expressions are MLX/PyTorch arrays, and the names bound to a kind of value."""
 
