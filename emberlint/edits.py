@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import bisect
 import difflib
+import functools
 import re
 from typing import Iterable
 
@@ -13,6 +14,7 @@ from emberlint.model import Edit, Fix, Position
 _LINE_END = re.compile(r"\r\n|\r|\n")
 
 
+@functools.lru_cache(maxsize=4)  # a fix round asks for the same texts' offsets several times (read-only lists)
 def _line_offsets(text: str) -> list[int]:
     """Offsets of each line's start. Lines end at ``\n``, ``\r\n`` or ``\r`` only, as for Python's tokenizer
     and LibCST's positions (``str.splitlines`` also splits at form feeds and U+2028, which would shift edits)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import warnings
+from dataclasses import dataclass
 from typing import Callable
 
 import libcst as cst
@@ -20,7 +21,7 @@ from emberlint.positions import build_fix, end_of, fix_nodes, offered_fix, start
 from emberlint.registry import enabled_rules
 from emberlint.rule import FixAvailability, Rule
 from emberlint.scope import SCOPE_KINDS, build_scopes
-from emberlint.suppress import parse_suppressions
+from emberlint.suppress import Suppressions, parse_suppressions
 from emberlint.walk import is_too_deep, parse_at_default_depth
 
 UNUSED_SUPPRESSION = "EL901"
@@ -145,6 +146,19 @@ def _python_syntax_error(path: str, python_error: SyntaxError) -> FileError | No
     return FileError(path, f"syntax error: {python_error.msg}", "parse", *start, None, *end)
 
 
+@dataclass
+class Analysis:
+    """What linting one text found before the file-level judgements (``finish``): the findings that no
+    suppression covers (their suppressions marked used), the errors, and what ``finish`` reports from.
+    ``suppressions`` None: the unused ones are not judged (the file was not analysed, or only partly)."""
+
+    result: FileResult
+    module: cst.Module | None
+    suppressions: Suppressions | None
+    severities: dict[type[Rule], Severity]
+    parsed: bool = False
+
+
 def lint_module_text(source: str, path: str, config: Config, fixes: str = "all",
                      focus: list[tuple[int, int]] | None = None) -> tuple[FileResult, cst.Module | None]:
     """Lint ``source`` (already decoded, without BOM); returns the result and the parsed module (None if skipped).
@@ -153,31 +167,33 @@ def lint_module_text(source: str, path: str, config: Config, fixes: str = "all",
     round rewrote code; only the rules whose fixes ``fixes`` applies run, only on those lines (and the nodes
     around them), and suppressions are not judged: a partial result, for ``fixing`` to find the fixes that
     nested in the round's rewrites."""
+    analysis = analyse(source, path, config, fixes, focus)
+    return finish(analysis, path), analysis.module
+
+
+def analyse(source: str, path: str, config: Config, fixes: str = "all", focus: list[tuple[int, int]] | None = None,
+            share: tuple[int, int] | None = None) -> Analysis:
+    """``lint_module_text`` up to the file-level judgements. ``share``: ``(k, n)``, only the ``k``-th of ``n``
+    consecutive runs of the module's top-level statements (``shares``; the rules that keep state across the
+    file, ``Rule.WHOLE_FILE``, over all of it in share 0): one of ``split_lint``'s workers."""
     result = FileResult(path)
-    severities = enabled_rules(config)
-    ignored = config.ignored_codes_for(path) if config.per_file_ignores else ()
-    severities = {rule: sev for rule, sev in severities.items() if not any(rule.CODE.startswith(c) for c in ignored)}
+    severities = rule_severities(config, path, fixes, focus)
     active = [rule for rule in severities if rule.CODE not in _HOUSEKEEPING]
-    if focus is not None:
-        applied = _SAFE_FIXES if fixes == "safe" else _SAFE_FIXES | {FixAvailability.UNSAFE}
-        active = [rule for rule in active if rule.FIX in applied]
-        severities = {rule: severities[rule] for rule in active}
     if not active:
-        _report_unused(result, parse_suppressions(source), severities, path)
-        return result, None
+        return Analysis(result, None, parse_suppressions(source), severities)
     if not _BACKEND_WORD.search(source) and all(_cannot_fire_without_backend(rule, source) for rule in active):
         result.errors.extend(_syntax_errors(source, path))
-        return result, None
+        return Analysis(result, None, None, severities)
     parsed = parse_file(source, path, result)
     if parsed is None:
-        return result, None
+        return Analysis(result, None, None, severities)
     module = parsed.module
     scopes = build_scopes(module)
     has_backend = bool(scopes.imported_roots & set(ARRAY_BACKENDS))
     if not has_backend:
         active = [rule for rule in active if not rule.NEEDS_BACKEND]
         if not active:
-            return result, module
+            return Analysis(result, module, None, severities)
     facts = collect_facts(module, scopes.scopes)
     context = FileContext(path, source, module, config, scopes.scopes, facts, scopes.imported_roots, parsed)
     crashes: list[tuple[Rule, BaseException, cst.CSTNode | None]] = []
@@ -185,9 +201,10 @@ def lint_module_text(source: str, path: str, config: Config, fixes: str = "all",
     def on_crash(rule: Rule, exc: BaseException) -> None:
         crashes.append((rule, exc, context.current))
 
-    instances = [rule(context) for rule in active]
-    dispatcher = _Dispatcher(context, instances, on_crash)
-    parsed.dispatch(dispatcher, SCOPE_KINDS.union(*(rule.node_kinds() for rule in active)), focus)
+    for rules, lines in _passes(parsed, active, focus, share):
+        instances = [rule(context) for rule in rules]
+        dispatcher = _Dispatcher(context, instances, on_crash)
+        parsed.dispatch(dispatcher, SCOPE_KINDS.union(*(rule.node_kinds() for rule in rules)), lines)
 
     raw = context.findings
     wanted = [f.node for f in raw] + [node for _, _, node in crashes if node is not None]
@@ -244,9 +261,76 @@ def lint_module_text(source: str, path: str, config: Config, fixes: str = "all",
         result.findings.append(
             Finding(path, start, end, finding.rule.CODE, severities[finding.rule], finding.message, fix)
         )
-    _report_unused(result, suppressions, severities, path)
-    result.findings.sort(key=lambda f: f.sort_key)
-    return result, module
+    return Analysis(result, module, suppressions, severities, parsed=True)
+
+
+def rule_severities(config: Config, path: str, fixes: str = "all",
+                    focus: list[tuple[int, int]] | None = None) -> dict[type[Rule], Severity]:
+    """The rules that lint ``path`` (with ``focus``: only those whose fixes ``fixes`` applies) and their
+    severities."""
+    severities = enabled_rules(config)
+    ignored = config.ignored_codes_for(path) if config.per_file_ignores else ()
+    severities = {rule: sev for rule, sev in severities.items() if not any(rule.CODE.startswith(c) for c in ignored)}
+    if focus is not None:
+        applied = _SAFE_FIXES if fixes == "safe" else _SAFE_FIXES | {FixAvailability.UNSAFE}
+        severities = {rule: sev for rule, sev in severities.items()
+                      if rule.CODE not in _HOUSEKEEPING and rule.FIX in applied}
+    return severities
+
+
+def finish(analysis: Analysis, path: str) -> FileResult:
+    """The file-level judgements of an analysis: unused and unexplained suppressions (EL901/EL902), and the
+    findings in file order."""
+    result = analysis.result
+    if analysis.suppressions is not None:
+        _report_unused(result, analysis.suppressions, analysis.severities, path)
+    if analysis.parsed:
+        result.findings.sort(key=lambda f: f.sort_key)
+    return result
+
+
+def _passes(parsed: ParsedFile, active: list[type[Rule]], focus: list[tuple[int, int]] | None,
+            share: tuple[int, int] | None) -> list[tuple[list[type[Rule]], list[tuple[int, int]] | None]]:
+    """The traversals of one analysis: ``(rules, lines)`` each (``lines`` None: the whole file)."""
+    if share is None:
+        return [(active, focus)]
+    index, count = share
+    lines = shares(parsed, count)[index]
+    if focus is not None:
+        lines = overlap(lines, focus)
+    passes = [([rule for rule in active if not rule.WHOLE_FILE], lines)]
+    whole_file = [rule for rule in active if rule.WHOLE_FILE]
+    if index == 0 and whole_file:
+        passes.append((whole_file, focus))
+    return passes
+
+
+def shares(parsed: ParsedFile, count: int) -> list[list[tuple[int, int]]]:
+    """The lines of ``count`` consecutive runs of the module's top-level statements, of about as many lines each:
+    one ``(first, last)`` range per share (none for an empty one). A share boundary is the first line (decorators
+    included) of a top-level statement, so every statement lies in exactly one share."""
+    last_line = max(len(parsed.lines), 1)
+    starts = []
+    for statement in parsed.module.body:
+        lines = [parsed.range_of(node) for node in (statement, *getattr(statement, "decorators", ()))]
+        starts.append(min(code_range.start.line for code_range in lines if code_range is not None))
+    bounds = [1]
+    for index in range(1, count):
+        wanted = 1 + last_line * index // count
+        later = [line for line in starts if line >= max(wanted, bounds[-1] + 1)]
+        bounds.append(later[0] if later else last_line + 1)
+    bounds.append(last_line + 1)
+    return [[(first, end - 1)] if end > first else [] for first, end in zip(bounds, bounds[1:])]
+
+
+def overlap(lines: list[tuple[int, int]], focus: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The parts of ``focus``'s ranges within ``lines``' (both sorted, disjoint, inclusive)."""
+    found = []
+    for first, last in lines:
+        for start, end in focus:
+            if start <= last and first <= end:
+                found.append((max(first, start), min(last, end)))
+    return found
 
 
 def _known_codes() -> frozenset[str]:
@@ -314,4 +398,4 @@ def lint_source(source: str, path: str = "<string>", config: Config | None = Non
     return lint_text(source, path, config)[0]
 
 
-__all__ = ["lint_source", "lint_text", "lint_module_text", "Severity"]
+__all__ = ["Analysis", "analyse", "finish", "rule_severities", "lint_source", "lint_text", "lint_module_text", "Severity"]

@@ -37,9 +37,25 @@ class FileFix:
     new_text: str | None = None
     applied_codes: dict[str, int] = field(default_factory=dict)
     remaining: list[Finding] = field(default_factory=list)  # positions in ``new_text`` (the file once written)
-    remaining_in_source: list[Finding] = field(default_factory=list)  # the same findings placed in ``source``
     changed_lines: list[tuple[int, int, int, int]] | None = None  # regions of ``source`` the fix changed
     errors: list[FileError] = field(default_factory=list)
+    #: maps positions in ``new_text`` back to ``source`` (emberlint.edits.PositionMap), None: they are the same
+    positions: object | None = None
+    _in_source: list[Finding] | None = field(default=None, repr=False)
+
+    @property
+    def remaining_in_source(self) -> list[Finding]:
+        """The remaining findings placed in ``source`` (mapped back when first asked: a written file's report
+        does not need it, and on a large file the mapping costs seconds)."""
+        if self._in_source is None:
+            from emberlint.fixing import on_source
+
+            self._in_source = [on_source(finding, self.positions) for finding in self.remaining]
+        return self._in_source
+
+    @remaining_in_source.setter
+    def remaining_in_source(self, findings: list[Finding]) -> None:
+        self._in_source = findings
 
     @property
     def changed(self) -> bool:
@@ -51,11 +67,12 @@ class FileFix:
 
 
 def fix_target(target, unsafe: bool = False, timeout: float | None = DEFAULT_TIMEOUT, cache: bool = False,
-               source=None) -> FileFix:
+               source=None, workers: int = 1) -> FileFix:
     """Fix one file in memory (``source``: its SourceFile already read, e.g. from stdin). Any failure leaves
     ``new_text`` None and records an error (never raises); the file's findings are still reported when they could
     be computed. ``timeout`` None: the file's ``timeout`` setting. With ``cache``, a file whose cached result
-    (``check``'s, or an earlier ``fix``'s) has no fix to apply is answered from it, and fresh results are stored."""
+    (``check``'s, or an earlier ``fix``'s) has no fix to apply is answered from it, and fresh results are stored.
+    ``workers``: processes a large file's lints may be split over (``split_lint``)."""
     from emberlint import fixing
     from emberlint.sources import SourceError, read_source
 
@@ -78,7 +95,8 @@ def fix_target(target, unsafe: bool = False, timeout: float | None = DEFAULT_TIM
             outcome.remaining = outcome.remaining_in_source = known.findings
             return outcome
     try:
-        fixed = fixing.fix_text(source.text, target.path, target.config, unsafe=unsafe, timeout=timeout)
+        fixed = fixing.fix_text(source.text, target.path, target.config, unsafe=unsafe, timeout=timeout,
+                                workers=workers)
     except (fixing.FixTimeout, fixing.FixError) as exc:
         message = _message(target.path, exc)
         if isinstance(exc, fixing.FixTimeout) and exc.source_result is None:
@@ -100,7 +118,7 @@ def fix_target(target, unsafe: bool = False, timeout: float | None = DEFAULT_TIM
         )
         return outcome
     outcome.remaining = fixed.remaining.findings
-    outcome.remaining_in_source = [fixed.on_source(finding) for finding in fixed.remaining.findings]
+    outcome.positions = fixed.positions
     if fixed.remaining.errors:
         outcome.errors.extend(fixed.remaining.errors)
         return outcome
@@ -178,11 +196,12 @@ def _write(result: FileFix) -> FileError | None:
 
 def run_fix(paths, overrides, explicit_config, jobs, unsafe, timeout, cache: bool = False):
     """Fix ``paths`` in memory; returns (per-file results, discovery errors, targets)."""
-    from emberlint.runner import ConfigResolver, discover_targets, lint_targets
+    from emberlint.runner import ConfigResolver, discover_targets, lint_targets, processes_per_file
 
     resolver = ConfigResolver(overrides, explicit_config)
     targets, errors = discover_targets(paths, resolver)
-    work = functools.partial(fix_target, unsafe=unsafe, timeout=timeout, cache=cache)
+    work = functools.partial(fix_target, unsafe=unsafe, timeout=timeout, cache=cache,
+                             workers=processes_per_file(len(targets), jobs))
     return lint_targets(targets, jobs, work=work), errors, targets
 
 

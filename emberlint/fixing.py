@@ -21,6 +21,7 @@ from emberlint.config import Config
 from emberlint.edits import PositionMap, apply_edits, compatible_fixes, edit_spans, merge_fix_edits, nested_lines
 from emberlint.engine import lint_text
 from emberlint.model import FileError, FileResult, Finding
+from emberlint.split_lint import Workers
 from emberlint.walk import forget_last_walk
 
 MAX_ROUNDS = 64
@@ -51,19 +52,23 @@ class FixOutcome:
     positions: PositionMap | None = None
 
     def on_source(self, finding: Finding) -> Finding:
-        """``finding`` (of the fixed text) placed in the source text; its fix's edits, which belong to the fixed
-        text, are left out."""
-        if self.positions is None or not self.positions.rounds:
-            return finding
-        fix = finding.fix
-        if fix is not None:
-            fix = dataclasses.replace(fix, edits=())
-        return dataclasses.replace(finding, start=self.positions.back(finding.start),
-                                   end=self.positions.back(finding.end), fix=fix)
+        """``finding`` (of the fixed text) placed in the source text (``on_source``)."""
+        return on_source(finding, self.positions)
 
     @property
     def changed(self) -> bool:
         return self.applied > 0
+
+
+def on_source(finding: Finding, positions: PositionMap | None) -> Finding:
+    """``finding`` of a fixed text placed in the source text ``positions`` maps back to; its fix's edits, which
+    belong to the fixed text, are left out."""
+    if positions is None or not positions.rounds:
+        return finding
+    fix = finding.fix
+    if fix is not None:
+        fix = dataclasses.replace(fix, edits=())
+    return dataclasses.replace(finding, start=positions.back(finding.start), end=positions.back(finding.end), fix=fix)
 
 
 def complete(result: FileResult) -> bool:
@@ -84,7 +89,8 @@ def _young_garbage_only() -> Iterator[None]:
     A round builds a tree of the whole file (parent links make cycles) that is garbage once the round's findings
     are known. With the collector running, every full collection walks all live objects, so the collections of
     a large file's rounds cost more than linear time (on a 160 KB file: 28% of the fix). Paused, the round's
-    objects stay in the youngest generation and one collection of it afterwards frees the round's tree."""
+    objects stay in the youngest generation and one collection of it afterwards frees the round's tree. (A fix
+    whose lints run in worker processes pauses it for the whole loop: see ``_fix_loop``.)"""
     enabled = gc.isenabled()
     gc.disable()
     try:
@@ -96,21 +102,25 @@ def _young_garbage_only() -> Iterator[None]:
 
 
 def _lint(text: str, path: str, config: Config, first: bool, unsafe: bool,
-          focus: list[tuple[int, int]] | None = None) -> tuple[FileResult, bool]:
+          focus: list[tuple[int, int]] | None = None, workers: Workers | None = None) -> tuple[FileResult, bool]:
     """The findings of ``text`` (only the fixable ones on ``focus``'s lines, with ``focus``) and whether it
     parsed (the lint's own parse is the re-parse check of a round). Without ``unsafe`` only the safe fixes get
-    edits (the others are never applied)."""
+    edits (the others are never applied). ``workers``: split a large text's lint over processes."""
+    fixes = "all" if unsafe else "safe"
+    split = workers.lint(text, path, config, fixes, focus) if workers is not None else None
+    if split is not None:
+        return _checked(split[0], text, path, first, not split[1])
     with _young_garbage_only():
-        result, parsed = lint_text(text, path, config, "all" if unsafe else "safe", focus=focus)
+        result, parsed = lint_text(text, path, config, fixes, focus=focus)
         module_missing = parsed is None
         del parsed
         forget_last_walk()  # else the walk's cache keeps the round's tree alive past the collection below
     return _checked(result, text, path, first, module_missing)
 
 
-def _lint_whole(text: str, path: str, config: Config, unsafe: bool) -> FileResult:
+def _lint_whole(text: str, path: str, config: Config, unsafe: bool, workers: Workers | None) -> FileResult:
     """The findings of the whole of ``text``, a round's result that was linted only where the round wrote."""
-    return _linted(_lint(text, path, config, first=False, unsafe=unsafe)[0], path)
+    return _linted(_lint(text, path, config, first=False, unsafe=unsafe, workers=workers)[0], path)
 
 
 def _linted(result: FileResult, path: str) -> FileResult:
@@ -139,30 +149,38 @@ def fix_text(
     config: Config | None = None,
     unsafe: bool = False,
     timeout: float | None = None,
+    workers: int = 1,
 ) -> FixOutcome:
     """Apply every safe fix (and the unsafe ones with ``unsafe``) until a fixed point; the result re-parses.
-    Raises ``FixError`` (``FixTimeout`` after ``timeout`` seconds) and then nothing of the fixes is kept."""
+    Raises ``FixError`` (``FixTimeout`` after ``timeout`` seconds) and then nothing of the fixes is kept.
+    ``workers`` > 1: a large text is linted in that many processes (``split_lint``); the budget is the CPU time of
+    all of them."""
     config = config or Config()
     state: dict = {}
     try:
-        return _fix_loop(source, path, config, unsafe, timeout, state)
+        return _fix_loop(source, path, config, unsafe, timeout, state, workers)
     except (FixError, FixTimeout) as exc:
         exc.source_result = state.get("first")  # the source's findings, when linting it finished
         raise
 
 
-def _fix_loop(source: str, path: str, config: Config, unsafe: bool, timeout: float | None, state: dict) -> FixOutcome:
+def _fix_loop(source: str, path: str, config: Config, unsafe: bool, timeout: float | None, state: dict,
+              workers: int) -> FixOutcome:
     over = f"{path}: fixing took longer than {timeout:g}s; file left unchanged" if timeout else ""
+    processes = Workers(workers, timeout or None, lambda: FixTimeout(over)) if workers > 1 else None
+    # Split over processes, the lints leave no tree here, but each reads back many findings: with the collector
+    # running, its full collections walk all of them again and again (on 2 MB: 2 s of this process's 4.5)
+    paused = _young_garbage_only() if processes is not None and processes.usable(source) else contextlib.nullcontext()
     # CPU time through the signal in the main thread (as ``check``); between rounds, wall time, the only bound a
     # thread (the LSP server's) can have
     deadline = time.monotonic() + timeout if timeout else None
-    with time_budget(timeout, over, FixTimeout):
+    with time_budget(timeout, over, FixTimeout), paused:
         text = source
         applied = 0
         codes: dict[str, int] = {}
         seen = {text}
         positions = PositionMap(source)
-        result, _ = _lint(text, path, config, first=True, unsafe=unsafe)
+        result, _ = _lint(text, path, config, first=True, unsafe=unsafe, workers=processes)
         if result.errors:  # the file does not parse: nothing to fix, the caller reports the errors
             return FixOutcome(text, 0, result, codes, positions=positions)
         state["first"] = result
@@ -170,7 +188,7 @@ def _fix_loop(source: str, path: str, config: Config, unsafe: bool, timeout: flo
         for round_number in range(MAX_ROUNDS):
             candidates = fixable(result.findings, unsafe)
             if not candidates and focused:  # nothing nested left: the whole text's findings decide
-                result, focused = _lint_whole(text, path, config, unsafe), False
+                result, focused = _lint_whole(text, path, config, unsafe, processes), False
                 candidates = fixable(result.findings, unsafe)
             if not candidates:
                 return FixOutcome(text, applied, result, codes, round_number, positions)
@@ -186,7 +204,7 @@ def _fix_loop(source: str, path: str, config: Config, unsafe: bool, timeout: flo
                 raise FixError(f"{path}: fixes could not be applied ({exc}); file left unchanged") from exc
             if new_text == text:
                 if focused:  # what was found where the last round wrote changes nothing: the whole text decides
-                    result, focused = _lint_whole(text, path, config, unsafe), False
+                    result, focused = _lint_whole(text, path, config, unsafe, processes), False
                     continue
                 return FixOutcome(text, applied, result, codes, round_number, positions)
             if new_text in seen:
@@ -198,7 +216,8 @@ def _fix_loop(source: str, path: str, config: Config, unsafe: bool, timeout: flo
             applied += len(chosen)
             spans = edit_spans(text, merged)
             focus = nested_lines(text, new_text, spans, [f.fix for f in candidates if id(f.fix) not in chosen_ids])
-            new_result, parses = _lint(new_text, path, config, first=False, unsafe=unsafe, focus=focus or None)
+            new_result, parses = _lint(new_text, path, config, first=False, unsafe=unsafe, focus=focus or None,
+                                       workers=processes)
             focused = bool(focus)
             if not parses:
                 codes_tried = ", ".join(sorted({by_fix[id(fix)].code for fix in chosen}))

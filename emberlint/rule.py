@@ -134,6 +134,9 @@ class Rule:
     TRIGGER: ClassVar[str | tuple[str, ...] | None] = None
     #: The fixes the rule offers.
     FIX: ClassVar[FixAvailability] = FixAvailability.NONE
+    #: What the rule reports on one top-level statement depends on what it saw in others (state kept across the
+    #: file): a lint split over processes (``emberlint.split_lint``) runs it over the whole file in one of them.
+    WHOLE_FILE: ClassVar[bool] = False
     #: Examples that must not be reported, written as triple-quoted blocks (dedented when the class is created).
     VALID: ClassVar[list[str]] = []
     #: Examples that must be reported, with a marker under each finding (``Invalid``).

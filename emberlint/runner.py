@@ -175,10 +175,28 @@ def _worker_started() -> None:
     gc.set_threshold(50_000, 20, 100)
 
 
+def _cores() -> int:
+    if hasattr(os, "sched_getaffinity"):  # the cores this process may run on (a CI container's share)
+        return len(os.sched_getaffinity(0)) or 1
+    return os.cpu_count() or 1
+
+
+def _in_process(count: int, jobs: int) -> bool:
+    """Whether ``count`` files are worked on one after another in this process (else by a pool of ``jobs``)."""
+    return jobs <= 1 or count < PARALLEL_THRESHOLD
+
+
+def processes_per_file(count: int, jobs: int | None) -> int:
+    """The processes the work on one of ``count`` files may use (``split_lint``): the cores, at most ``jobs``,
+    when the files are worked on one after another in this process; else 1 (the pool's workers use the cores)."""
+    jobs = jobs or _cores()
+    return min(jobs, _cores()) if _in_process(count, jobs) else 1
+
+
 def _run(targets: list[Target], work: Callable[[Target], Any], jobs: int | None,
          progress: Callable[[int], None] | None) -> list[Any]:
     jobs = jobs or os.cpu_count() or 1
-    if jobs <= 1 or len(targets) < PARALLEL_THRESHOLD:
+    if _in_process(len(targets), jobs):
         results = []
         for target in targets:
             results.append(work(target))
@@ -198,4 +216,4 @@ def _run(targets: list[Target], work: Callable[[Target], Any], jobs: int | None,
 
 
 __all__ = ["ConfigError", "ConfigResolver", "Overrides", "Target", "check_codes", "discover_targets", "cached_result",
-           "lint_targets", "lint_target"]
+           "lint_targets", "lint_target", "processes_per_file"]

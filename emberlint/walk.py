@@ -94,7 +94,8 @@ def walk_kinds_on_lines(node: cst.CSTNode, visitor: cst.CSTVisitor, kinds: set[s
 
 def _positions_on_lines(order: list[tuple[cst.CSTNode, int]], kinds, lines: list[tuple[int, int]],
                         line_span) -> Iterator[int]:
-    """The pre-order positions of the nodes of ``kinds`` on ``lines``, ascending: subtrees off them skipped."""
+    """The pre-order positions of the nodes of ``kinds`` on ``lines``, ascending: subtrees off them skipped,
+    subtrees within one range taken whole (their nodes' spans are not looked at)."""
     firsts = [first for first, _ in lines]
     index, count = 0, len(order)
     while index < count:
@@ -103,6 +104,12 @@ def _positions_on_lines(order: list[tuple[cst.CSTNode, int]], kinds, lines: list
         if span is not None:
             at = bisect.bisect_right(firsts, span[1]) - 1  # the last range starting on or before the span's end
             if at < 0 or lines[at][1] < span[0]:
+                index = end
+                continue
+            if lines[at][0] <= span[0]:
+                for inside in range(index, end):
+                    if type(order[inside][0]).__name__ in kinds:
+                        yield inside
                 index = end
                 continue
         if type(current).__name__ in kinds:
@@ -183,6 +190,9 @@ def _preorder(root: cst.CSTNode) -> tuple[list[tuple[cst.CSTNode, int]], dict[ty
 
 def children(node: cst.CSTNode) -> list[cst.CSTNode]:
     """``node.children`` (the immediate child nodes in lexical order) without LibCST's rebuild of ``node``."""
+    light = _LIGHT_CHILDREN.get(type(node))
+    if light is not None:
+        return light(node)
     getter = _FIELD_GETTER.get(type(node))
     if getter is None:
         getter = _field_getter(node)
@@ -222,11 +232,33 @@ def _getter(order: tuple[str, ...]) -> Callable[[cst.CSTNode], tuple]:
 _IS_NODE: dict[type, bool] = {}
 
 
-def register_light_type(kind: type, fields: tuple[str, ...]) -> None:
-    """Walk a light node type (``emberlint.light``) by its declared fields."""
+def register_light_type(kind: type, fields: tuple[str, ...], node_fields: tuple[str, ...]) -> None:
+    """Walk a light node type (``emberlint.light``) by its declared fields, of which ``node_fields`` hold a node,
+    a list of nodes or None (the others hold strings or flags)."""
     _FIELD_ORDER[kind] = fields
     _IS_NODE[kind] = True
     _FIELD_GETTER[kind] = _getter(fields)
+    _LIGHT_CHILDREN[kind] = _children_function(node_fields)
+
+
+#: Light node type -> its ``children``: every node walk lists the children of (the pre-order of a whole module)
+#: is a light one, and reading the node fields without testing each value's type halves that cost.
+_LIGHT_CHILDREN: dict[type, Callable[[cst.CSTNode], list[cst.CSTNode]]] = {}
+
+
+def _children_function(node_fields: tuple[str, ...]) -> Callable[[cst.CSTNode], list[cst.CSTNode]]:
+    lines = ["def children(node):", "    found = []"]
+    for field in node_fields:
+        lines += [f"    value = node.{field}",
+                  "    if value is not None:",
+                  "        if value.__class__ is list:",
+                  "            found.extend(value)",
+                  "        else:",
+                  "            found.append(value)"]
+    lines.append("    return found")
+    namespace: dict[str, Any] = {}
+    exec("\n".join(lines), namespace)
+    return namespace["children"]
 
 
 def _learn_kind(kind: type) -> bool:

@@ -132,7 +132,7 @@ def test_failed_write_reports_the_files_findings(long_file: Path, monkeypatch):
 def test_timeout_after_the_first_round_reports_the_files_findings(long_file: Path, monkeypatch):
     real = fixing._lint
 
-    def slow_rounds(text, path, config, first, unsafe=False, focus=None):
+    def slow_rounds(text, path, config, first, unsafe=False, focus=None, workers=None):
         if not first:
             raise fixing.FixTimeout(f"{path}: fixing took longer than 1s; file left unchanged")
         return real(text, path, config, first, unsafe)
@@ -175,7 +175,7 @@ def test_fix_answers_clean_files_from_the_cache(tmp_path: Path, monkeypatch):
 
 
 def test_timeout_before_the_file_is_linted_says_its_findings_are_unknown(long_file: Path, monkeypatch):
-    def never_done(text, path, config, first, unsafe=False, focus=None):
+    def never_done(text, path, config, first, unsafe=False, focus=None, workers=None):
         raise fixing.FixTimeout(f"{path}: fixing took longer than 1s; file left unchanged")
 
     monkeypatch.setattr(fixing, "_lint", never_done)

@@ -19,6 +19,7 @@ from emberlint.config import Config
 from emberlint.fixing import fix_text
 from emberlint.registry import all_rules
 from emberlint.scope import SCOPE_KINDS
+import emberlint.walk as walk_module
 from emberlint.walk import children, nodes_of, subtree, walk, walk_kinds
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
@@ -205,6 +206,19 @@ def test_parent_links_are_the_walk_path(path):
     recorder = _Recorder()
     walk(light.build(source, ast.parse(source)).module, recorder)
     assert recorder.chains_match and len(recorder.events) > 1000
+
+
+@pytest.mark.parametrize("path", _real_files()[-4:], ids=lambda p: p.name)
+def test_light_children_are_the_node_valued_fields_in_order(path, monkeypatch):
+    """A light node's children come from a function made for its type, which reads the fields that hold nodes
+    without testing each value; they must be what the generic reading of every field finds."""
+    source = path.read_text(encoding="utf-8")
+    nodes = list(subtree(light.build(source, ast.parse(source)).module))
+    fast = [children(node) for node in nodes]
+    monkeypatch.setattr(walk_module, "_LIGHT_CHILDREN", {})
+    generic = [children(node) for node in nodes]
+    assert len(nodes) > 300 and any(fast)
+    assert [[id(child) for child in found] for found in fast] == [[id(child) for child in found] for found in generic]
 
 
 def test_visitor_kinds_come_from_their_methods():

@@ -90,13 +90,22 @@ class _Operator:
         return self._tree.operator_whitespace(self, 1)
 
 
+_DATA_FIELDS = {"star", "evaluated_value"}  # fields that hold no node (strings, flags); ``value`` too in these:
+_VALUE_IS_DATA = {"Name", "Integer", "Float", "Imaginary", "SimpleString", "FormattedStringText"}
+
+
+def _data_fields(name: str) -> set[str]:
+    return _DATA_FIELDS | ({"value"} if name in _VALUE_IS_DATA else set())
+
+
 def _define(name: str, fields: str = "", expression: bool = False, mixin: type | None = None) -> type:
     names = tuple(fields.split())
     bases = (mixin, LightNode) if mixin is not None else (LightNode,)
     cls = type(name, bases, {"__slots__": names, "FIELDS": names, "EXPRESSION": expression})
     getattr(cst, name).register(cls)
     _CLASSES[name] = cls
-    _walk.register_light_type(cls, names)
+    data = _data_fields(name)
+    _walk.register_light_type(cls, names, tuple(field for field in names if field not in data))
     return cls
 
 
@@ -150,15 +159,13 @@ for _name in {*_OPERATORS.values(), *_AUGMENTED.values()}:
     _define(_name, mixin=_Operator)
 
 
-_DATA_FIELDS = {"star", "evaluated_value"}
-_VALUE_IS_DATA = {"Name", "Integer", "Float", "Imaginary", "SimpleString", "FormattedStringText"}
 _MAKERS: dict[str, Any] = {}
 
 
 def _maker(cls: type) -> Any:
     """A constructor for one light class: fields set directly, children linked to their parent."""
     fields = cls.FIELDS
-    data = _DATA_FIELDS | ({"value"} if cls.__name__ in _VALUE_IS_DATA else set())
+    data = _data_fields(cls.__name__)
     lines = [f"def make(source, tree{''.join(', ' + f + '=None' for f in fields)}):",
              "    node = new(cls)", "    node._ast = source", "    node._tree = tree", "    node._parent = None",
              "    node._real = None"]

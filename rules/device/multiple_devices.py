@@ -36,6 +36,7 @@ class MultipleDevices(Rule):
     NAME = "multiple-devices"
     MESSAGE = "Second device `{device}` in this module (first: `{first}` on line {line}); {how}"
     FIX = FixAvailability.NONE
+    WHOLE_FILE = True  # the first two devices of the file
     VALID = [
         """
         import torch

@@ -36,6 +36,7 @@ class LayerNormDefaultEps(PortRule):
                "(BERT: 1e-12); pass `eps={suggestion}` (or the original's literal eps)")
     SEVERITY = Severity.WARNING
     FIX = FixAvailability.NONE
+    WHOLE_FILE = True  # the config's eps may be mentioned anywhere in the file
     VALID = [
         """
         import mlx.nn as nn
