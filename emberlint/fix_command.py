@@ -37,7 +37,6 @@ class FileFix:
     new_text: str | None = None
     applied_codes: dict[str, int] = field(default_factory=dict)
     remaining: list[Finding] = field(default_factory=list)  # positions in ``new_text`` (the file once written)
-    changed_lines: list[tuple[int, int, int, int]] | None = None  # regions of ``source`` the fix changed
     errors: list[FileError] = field(default_factory=list)
     #: maps positions in ``new_text`` back to ``source`` (emberlint.edits.PositionMap), None: they are the same
     positions: object | None = None
@@ -56,6 +55,11 @@ class FileFix:
     @remaining_in_source.setter
     def remaining_in_source(self, findings: list[Finding]) -> None:
         self._in_source = findings
+
+    @property
+    def changed_lines(self) -> list[tuple[int, int, int, int]] | None:
+        """The regions of ``source`` the fix changed (``--diff`` compares only those); None: unknown."""
+        return self.positions.changed_lines() if self.positions is not None else None
 
     @property
     def changed(self) -> bool:
@@ -129,7 +133,6 @@ def fix_target(target, unsafe: bool = False, timeout: float | None = DEFAULT_TIM
         return outcome
     outcome.new_text = fixed.text
     outcome.applied_codes = dict(fixed.applied_codes)
-    outcome.changed_lines = fixed.positions.changed_lines() if fixed.positions is not None else None
     if cache and fixing.complete(fixed.remaining):  # the result of the text as it will be on disk
         _store(data if fixed.changed else source.raw, target, fixed.remaining)
     return outcome
