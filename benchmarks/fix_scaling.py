@@ -5,7 +5,7 @@
 Each size (KB) is a generated MLX module of small functions, each with bare operators, Python floats in array
 math and constructors without a dtype (several fixable findings per line, some nested, some spanning lines).
 ``emberlint fix --profile strict`` runs on a temporary copy, in a fresh process, with a time budget larger than
-the run; the wall and CPU time (of the child process: the machine may be shared) and the findings fixed are
+the run; the wall and CPU time (of the child process and the workers it forks: the machine may be shared) and the findings fixed are
 printed, with CPU seconds per MB and the ratio of each size's CPU time per byte to the smallest one's (1.0 =
 linear). The target (issue 17): 2 MB in under 30 s of wall time.
 """

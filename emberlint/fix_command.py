@@ -220,7 +220,9 @@ def run_fix(paths, overrides, explicit_config, jobs, unsafe, timeout, cache: boo
                    "takes longer is left unchanged and reported.")
 @click.option("--warnings-as-errors", is_flag=True, help="Fail (exit 1) on remaining warnings too.")
 @click.option("--no-color", is_flag=True, help="Plain output even on a terminal.")
-@click.option("--jobs", "-j", type=int, default=None, help="Worker processes (default: one per core).")
+@click.option("--jobs", "-j", type=int, default=None,
+              help="Worker processes (default: one per core); a file of 32 KB or more fixed alone has its lints "
+                   "split over them.")
 @click.option("--no-cache", is_flag=True,
               help="Neither read nor write the result cache (.emberlint_cache/ or $EMBERLINT_CACHE_DIR).")
 @click.option("--stdin-filename", help="With PATH `-`: the file name stdin stands for (its config applies); the "
