@@ -19,6 +19,7 @@ lints in process.
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import marshal
 import operator
@@ -78,15 +79,18 @@ class Workers:
                 pending[read_end] = (pid, index)
             while pending:  # each reply decoded as soon as it is in, while the other workers go on
                 read_end = _next_done(list(pending))
-                pid, index = pending.pop(read_end)
-                replies[index] = _decode(_read(read_end), path)
+                pid, index = pending[read_end]
+                reply = _read(read_end)
+                del pending[read_end]
+                replies[index] = _decode(reply, path)
                 _, status, usage = os.wait4(pid, 0)
                 self.cpu += usage.ru_utime + usage.ru_stime
                 if status != 0:
                     replies[index] = ("failed",)
         finally:
             for read_end, (pid, _) in pending.items():  # interrupted (Ctrl-C): no worker outlives the lint
-                os.close(read_end)
+                with contextlib.suppress(OSError):  # already closed by an interrupted read
+                    os.close(read_end)
                 _kill(pid)
         ordered = [replies[index] for index in range(self.count)]
         if any(reply[0] == "over" for reply in ordered):
@@ -128,7 +132,7 @@ def _work(source: str, path: str, config: Config, fixes: str, focus, share: tupl
 
 
 def _next_done(read_ends: list[int]) -> int:
-    """The first of ``read_ends`` with its whole reply written (a worker writes it at once, as it ends)."""
+    """The first of ``read_ends`` with something to read (a worker writes its reply only once it is done)."""
     ready, _, _ = select.select(read_ends, [], [])
     return ready[0]
 
