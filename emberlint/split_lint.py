@@ -69,7 +69,12 @@ class Workers:
         try:
             for index in range(self.count):
                 read_end, write_end = os.pipe()
-                pid = os.fork()
+                try:
+                    pid = os.fork()
+                except OSError:  # no process left to start (a limit): this process lints
+                    os.close(read_end)
+                    os.close(write_end)
+                    return None
                 if pid == 0:  # pragma: no cover (the child: coverage is not collected there)
                     os.close(read_end)
                     for other in pending:

@@ -142,6 +142,23 @@ def test_a_worker_that_dies_leaves_the_lint_to_this_process(small_is_large, monk
 
 
 @needs_fork
+def test_a_worker_that_cannot_start_leaves_the_lint_to_this_process(small_is_large, monkeypatch):
+    started = []
+    real_fork = os.fork
+
+    def second_fails():
+        if started:
+            raise OSError(11, "Resource temporarily unavailable")
+        started.append(real_fork())
+        return started[-1]
+
+    monkeypatch.setattr(split_lint.os, "fork", second_fails)
+    assert split_lint.Workers(2).lint(LARGE, "example.py", STRICT) is None
+    with pytest.raises(ChildProcessError):
+        os.waitpid(started[0], os.WNOHANG)  # the worker that did start was stopped and reaped
+
+
+@needs_fork
 def test_workers_over_the_budget_raise_the_callers_timeout(small_is_large):
     with pytest.raises(fixing.FixTimeout, match="took longer"):
         fixing.fix_text(LARGE * 8, "example.py", STRICT, timeout=0.05, workers=2)
