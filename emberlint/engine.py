@@ -156,7 +156,6 @@ class Analysis:
     module: cst.Module | None
     suppressions: Suppressions | None
     severities: dict[type[Rule], Severity]
-    parsed: bool = False
 
 
 def lint_module_text(source: str, path: str, config: Config, fixes: str = "all",
@@ -261,7 +260,7 @@ def analyse(source: str, path: str, config: Config, fixes: str = "all", focus: l
         result.findings.append(
             Finding(path, start, end, finding.rule.CODE, severities[finding.rule], finding.message, fix)
         )
-    return Analysis(result, module, suppressions, severities, parsed=True)
+    return Analysis(result, module, suppressions, severities)
 
 
 def rule_severities(config: Config, path: str, fixes: str = "all",
@@ -284,7 +283,7 @@ def finish(analysis: Analysis, path: str) -> FileResult:
     result = analysis.result
     if analysis.suppressions is not None:
         _report_unused(result, analysis.suppressions, analysis.severities, path)
-    if analysis.parsed:
+    if analysis.module is not None:
         result.findings.sort(key=lambda f: f.sort_key)
     return result
 

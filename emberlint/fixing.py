@@ -97,13 +97,13 @@ def _collector_paused(collect_young: bool = True) -> Iterator[None]:
     try:
         yield
     finally:
-        if enabled:
-            if not collect_young:
-                gc.freeze()  # every tracked object to the permanent generation...
-                gc.unfreeze()  # ... and back into the oldest one, unwalked
+        if enabled and collect_young:
             gc.enable()
-            if collect_young:
-                gc.collect(0)
+            gc.collect(0)
+        elif enabled:
+            gc.freeze()  # every tracked object to the permanent generation...
+            gc.unfreeze()  # ... and back into the oldest one, unwalked
+            gc.enable()
 
 
 def _lint(text: str, path: str, config: Config, first: bool, unsafe: bool,

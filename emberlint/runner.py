@@ -189,13 +189,17 @@ def _in_process(count: int, jobs: int) -> bool:
 def processes_per_file(count: int, jobs: int | None) -> int:
     """The processes the work on one of ``count`` files may use (``split_lint``): the cores, at most ``jobs``,
     when the files are worked on one after another in this process; else 1 (the pool's workers use the cores)."""
-    jobs = jobs or _cores()
+    jobs = _jobs(jobs)
     return min(jobs, _cores()) if _in_process(count, jobs) else 1
+
+
+def _jobs(jobs: int | None) -> int:
+    return jobs or os.cpu_count() or 1
 
 
 def _run(targets: list[Target], work: Callable[[Target], Any], jobs: int | None,
          progress: Callable[[int], None] | None) -> list[Any]:
-    jobs = jobs or os.cpu_count() or 1
+    jobs = _jobs(jobs)
     if _in_process(len(targets), jobs):
         results = []
         for target in targets:

@@ -162,7 +162,7 @@ def _kill(pid: int) -> None:
 def _encode(analysis: Analysis) -> tuple:
     """An analysis as plain values (``marshal`` reads them back ~10x faster than ``pickle`` rebuilds frozen
     dataclasses): findings, errors, the suppressions used (their index in ``Suppressions.all()``, the codes),
-    whether the unused ones are judged, whether the text was parsed and whether the findings are to be sorted."""
+    whether the unused ones are judged, whether the text was parsed."""
     result = analysis.result
     findings = [
         (f.start.line, f.start.column, f.end.line, f.end.column, f.code, f.severity.value, f.message,
@@ -175,7 +175,7 @@ def _encode(analysis: Analysis) -> tuple:
     suppressions = analysis.suppressions
     used = [] if suppressions is None else [(index, sorted(entry.used))
                                             for index, entry in enumerate(suppressions.all()) if entry.used]
-    return findings, errors, used, suppressions is not None, analysis.module is not None, analysis.parsed
+    return findings, errors, used, suppressions is not None, analysis.module is not None
 
 
 _SEVERITIES = {severity.value: severity for severity in Severity}
@@ -213,7 +213,7 @@ def _merge(source: str, path: str, severities: dict, replies: list[tuple]) -> tu
             if error not in result.errors and not (kind == "internal" and error.code in broken):
                 result.errors.append(error)
         broken.update(e.code for e in result.errors if e.kind.value == "internal" and e.code)
-    judged, has_module, parsed = replies[0][3:6]
+    judged, has_module = replies[0][3:5]
     suppressions = None
     if judged:
         suppressions = parse_suppressions(source)
@@ -223,7 +223,7 @@ def _merge(source: str, path: str, severities: dict, replies: list[tuple]) -> tu
                 entries[index].used.update(codes)
     count = len(result.findings)
     finish(Analysis(result, None, suppressions, severities), path)  # unsorted: the shares' findings are in order
-    if parsed and (not in_order or len(result.findings) != count):
+    if has_module and (not in_order or len(result.findings) != count):
         result.findings.sort(key=lambda f: f.sort_key)
     return result, has_module
 

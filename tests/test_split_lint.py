@@ -177,6 +177,7 @@ def test_workers_are_used_only_where_they_pay_and_are_safe(monkeypatch):
 
 def test_one_file_gets_the_cores_a_pool_would_have(monkeypatch):
     monkeypatch.setattr(runner, "_cores", lambda: 2)
+    monkeypatch.setattr(runner.os, "cpu_count", lambda: 2)
     assert runner.processes_per_file(1, None) == 2
     assert runner.processes_per_file(1, 1) == 1  # -j 1: one process
     assert runner.processes_per_file(1, 8) == 2
