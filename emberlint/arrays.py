@@ -41,7 +41,7 @@ import libcst as cst
 from emberlint.api_facts import load_table, matches_prefix
 from emberlint.backends import ARRAY_BACKENDS, backend_of
 from emberlint.scope import SCOPE_KINDS, Scope
-from emberlint.syntax import dotted_name
+from emberlint.syntax import dotted_name, kind
 from emberlint.walk import FastVisitor, walk_kinds
 
 
@@ -183,12 +183,12 @@ def merge(values: list[Inferred]) -> Inferred:
 
 
 def _number_result(op: cst.BaseBinaryOp, left: Kind, right: Kind) -> Inferred:
-    if isinstance(op, (cst.Divide, cst.DivideAssign)):
+    if kind(op) in ("Divide", "DivideAssign"):
         return COMPLEX if Kind.COMPLEX in (left, right) else FLOAT
-    kind = max((left, right), key=_NUMBER_ORDER.index)
-    if kind is Kind.BOOL and not isinstance(op, (cst.BitAnd, cst.BitOr, cst.BitXor)):
-        kind = Kind.INT
-    return Inferred(kind)
+    number = max((left, right), key=_NUMBER_ORDER.index)
+    if number is Kind.BOOL and kind(op) not in ("BitAnd", "BitOr", "BitXor"):
+        number = Kind.INT
+    return Inferred(number)
 
 
 def _proven_operands(values: list[Inferred]) -> bool:
@@ -199,7 +199,7 @@ def _proven_operands(values: list[Inferred]) -> bool:
 
 def _exponent_keeps_int(node: cst.BinaryOperation) -> bool:
     """``n ** 2`` stays an int; ``2 ** k`` is a float when ``k`` is negative."""
-    return not isinstance(node.operator, cst.Power) or isinstance(node.right, cst.Integer)
+    return kind(node.operator) != "Power" or kind(node.right) == "Integer"
 
 
 @dataclass
@@ -301,7 +301,7 @@ class ArrayFacts:
 
     def is_module_class(self, class_scope: Scope) -> bool:
         node = class_scope.node
-        assert isinstance(node, cst.ClassDef)
+        assert kind(node) == "ClassDef"
         return self._class_is_module(node, class_scope.parent or class_scope, set())
 
     # --- inference -----------------------------------------------------------------------------------------
@@ -355,9 +355,9 @@ class ArrayFacts:
         return value
 
     def _element_of(self, node: cst.CSTNode, value: Inferred, index: int, scope: Scope) -> Inferred:
-        if isinstance(node, (cst.Tuple, cst.List)) and index >= 0 and index < len(node.elements):
+        if kind(node) in ("Tuple", "List") and index >= 0 and index < len(node.elements):
             element = node.elements[index]
-            if not isinstance(element, cst.StarredElement):
+            if kind(element) != "StarredElement":
                 return self.infer(element.value, scope)
         return self._element(value)
 
@@ -373,7 +373,7 @@ class ArrayFacts:
         return UNKNOWN
 
     def _element_of_iteration(self, node: cst.CSTNode, value: Inferred, scope: Scope) -> Inferred:
-        if isinstance(node, cst.Call) and isinstance(node.func, cst.Name) and node.func.value == "range":
+        if kind(node) == "Call" and kind(node.func) == "Name" and node.func.value == "range":
             if scope.resolve("range") is None:
                 return INT
         return self._element(value)
@@ -403,7 +403,7 @@ class ArrayFacts:
         return UNKNOWN
 
     def _infer_unary(self, node: cst.UnaryOperation, scope: Scope) -> Inferred:
-        if isinstance(node.operator, cst.Not):
+        if kind(node.operator) == "Not":
             return BOOL  # ``not`` always gives a Python bool (or raises)
         operand = self.infer(node.expression, scope)
         if operand.kind is Kind.BOOL:
@@ -411,7 +411,7 @@ class ArrayFacts:
         return operand
 
     def _infer_comparison(self, node: cst.Comparison, scope: Scope) -> Inferred:
-        if any(isinstance(c.operator, (cst.Is, cst.IsNot, cst.In, cst.NotIn)) for c in node.comparisons):
+        if any(kind(c.operator) in ("Is", "IsNot", "In", "NotIn") for c in node.comparisons):
             return BOOL  # identity and membership tests give Python bools, even on arrays
         values = [self.infer(node.left, scope)] + [self.infer(c.comparator, scope) for c in node.comparisons]
         for value in values:
@@ -431,7 +431,7 @@ class ArrayFacts:
             return value
         if value.kind in (Kind.SHAPE, Kind.ARRAYS):
             only = node.slice[0].slice if len(node.slice) == 1 else None
-            return self._element(value) if isinstance(only, cst.Index) else value
+            return self._element(value) if kind(only) == "Index" else value
         return UNKNOWN
 
     def _infer_named(self, node: cst.NamedExpr, scope: Scope) -> Inferred:
@@ -445,7 +445,7 @@ class ArrayFacts:
             return OTHER  # a module attribute: a function, a dtype, a submodule
         attr = node.attr.value
         base = node.value
-        if isinstance(base, cst.Name) and base.value == "self":
+        if kind(base) == "Name" and base.value == "self":
             class_scope = self.class_scope_of(scope)
             if class_scope is not None:
                 key = (id(class_scope), attr)
@@ -474,7 +474,7 @@ class ArrayFacts:
         qualified = scope.qualified_name(func)
         if qualified is not None:
             return self._infer_backend_call(qualified, node, scope)
-        if isinstance(func, cst.Name):
+        if kind(func) == "Name":
             name = func.value
             local = self._lookup_function(name, scope)
             if local is not None:
@@ -490,10 +490,10 @@ class ArrayFacts:
             if value.kind is Kind.UNKNOWN and name in self.facts.builtins and scope.resolve(name) is None:
                 return self._builtin_result(name, node, scope)
             return UNKNOWN
-        if isinstance(func, cst.Attribute):
+        if kind(func) == "Attribute":
             method = func.attr.value
             base = func.value
-            if isinstance(base, cst.Name) and base.value == "self":
+            if kind(base) == "Name" and base.value == "self":
                 class_scope = self.class_scope_of(scope)
                 if class_scope is not None:
                     fn = self.functions.get((id(class_scope), method))
@@ -525,7 +525,7 @@ class ArrayFacts:
         origin = layer.origin
         if isinstance(origin, str) and origin not in self.facts.layers_not_returning_arrays:
             return Inferred(Kind.ARRAY, backend_of(origin), proven=layer.proven)
-        if isinstance(origin, cst.ClassDef) and origin in self.scopes:
+        if kind(origin) == "ClassDef" and origin in self.scopes:
             class_scope = self.scopes[origin]
             for method in self.facts.module_methods:
                 fn = self.functions.get((id(class_scope), method))
@@ -598,7 +598,7 @@ class ArrayFacts:
                 ):
                     return True
                 continue
-            if isinstance(base.value, cst.Name):
+            if kind(base.value) == "Name":
                 local = self._lookup_class(base.value.value, scope)
                 if local is not None and self._class_is_module(local[0], local[1], seen):
                     return True
@@ -636,28 +636,28 @@ class ArrayFacts:
         return self._annotation_value(annotation, scope).assumed()
 
     def _annotation_value(self, annotation: cst.BaseExpression, scope: Scope) -> Inferred:
-        if isinstance(annotation, cst.SimpleString):
+        if kind(annotation) == "SimpleString":
             text = annotation.evaluated_value
             try:
                 annotation = cst.parse_expression(text) if isinstance(text, str) else annotation
             except cst.ParserSyntaxError:
                 return UNKNOWN
-        if isinstance(annotation, cst.BinaryOperation) and isinstance(annotation.operator, cst.BitOr):
+        if kind(annotation) == "BinaryOperation" and kind(annotation.operator) == "BitOr":
             return self._union_value([annotation.left, annotation.right], scope)
-        if isinstance(annotation, cst.Subscript):
+        if kind(annotation) == "Subscript":
             outer = (dotted_name(annotation.value) or "").rsplit(".", 1)[-1]
-            members = [e.slice.value for e in annotation.slice if isinstance(e.slice, cst.Index)]
+            members = [e.slice.value for e in annotation.slice if kind(e.slice) == "Index"]
             if outer in ("Optional", "Union") and members:
                 return self._union_value(members, scope)
             return OTHER
-        if isinstance(annotation, cst.Name) and annotation.value == "None":
+        if kind(annotation) == "Name" and annotation.value == "None":
             return Inferred(Kind.OTHER)
         qualified = scope.qualified_name(annotation)
         if qualified is not None:
             if qualified in self.facts.array_annotations:
                 return Inferred(Kind.ARRAY, backend_of(qualified))
             return OTHER
-        if isinstance(annotation, cst.Name):
+        if kind(annotation) == "Name":
             return {"int": INT, "float": FLOAT, "bool": BOOL, "complex": COMPLEX}.get(annotation.value, OTHER)
         return UNKNOWN
 
@@ -666,7 +666,7 @@ class ArrayFacts:
         values = [
             self.annotation_value(member, scope)
             for member in members
-            if not (isinstance(member, cst.Name) and member.value == "None")
+            if not (kind(member) == "Name" and member.value == "None")
         ]
         if values and all(value.is_array for value in values):
             return values[0]
@@ -703,20 +703,20 @@ class _FactCollector(FastVisitor):
 
     def _bind_target(self, target: cst.BaseExpression, value: cst.BaseExpression, **extra) -> None:
         scope = self.scope
-        if isinstance(target, cst.Name):
+        if kind(target) == "Name":
             self._bind(target.value, _Binding(scope, value, **extra))
-        elif isinstance(target, (cst.Tuple, cst.List)):
+        elif kind(target) in ("Tuple", "List"):
             for index, element in enumerate(target.elements):
                 inner = element.value
-                if isinstance(element, cst.StarredElement):
-                    if isinstance(inner, cst.Name):
+                if kind(element) == "StarredElement":
+                    if kind(inner) == "Name":
                         self._bind(inner.value, _Binding(scope, None, inferred=OTHER))
                     continue
-                if isinstance(inner, cst.Name):
+                if kind(inner) == "Name":
                     self._bind(inner.value, _Binding(scope, value, element=index, **extra))
-                elif isinstance(inner, (cst.Tuple, cst.List)):
+                elif kind(inner) in ("Tuple", "List"):
                     self._bind_nested_unknown(inner)
-        elif isinstance(target, cst.Attribute) and isinstance(target.value, cst.Name) and target.value.value == "self":
+        elif kind(target) == "Attribute" and kind(target.value) == "Name" and target.value.value == "self":
             class_scope = self.facts.class_scope_of(scope)
             if class_scope is not None:
                 self.facts.attr_bindings.setdefault((id(class_scope), target.attr.value), []).append(
@@ -725,7 +725,7 @@ class _FactCollector(FastVisitor):
 
     def _bind_nested_unknown(self, target: cst.BaseExpression) -> None:
         for element in getattr(target, "elements", ()):
-            if isinstance(element.value, cst.Name):
+            if kind(element.value) == "Name":
                 self._bind(element.value.value, _Binding(self.scope, None, inferred=UNKNOWN))
 
     def visit_Assign(self, node: cst.Assign) -> None:
@@ -736,12 +736,12 @@ class _FactCollector(FastVisitor):
         declared = self.facts.annotation_value(node.annotation.annotation, self.scope)
         if declared.kind in (Kind.UNKNOWN, Kind.OTHER) and node.value is not None:
             self._bind_target(node.target, node.value)
-        elif node.value is not None and isinstance(node.target, cst.Name):
+        elif node.value is not None and kind(node.target) == "Name":
             # The value is the evidence; the annotation only stands in when the value is unknown.
             self._bind(node.target.value, _Binding(self.scope, node.value, declared=declared))
-        elif isinstance(node.target, cst.Name):
+        elif kind(node.target) == "Name":
             self._bind(node.target.value, _Binding(self.scope, None, inferred=declared))
-        elif isinstance(node.target, cst.Attribute) and node.value is not None:
+        elif kind(node.target) == "Attribute" and node.value is not None:
             self._bind_target(node.target, node.value)
 
     def visit_AugAssign(self, node: cst.AugAssign) -> None:
@@ -749,20 +749,20 @@ class _FactCollector(FastVisitor):
 
     def visit_For(self, node: cst.For) -> None:
         target = node.target
-        if isinstance(target, cst.Name):
+        if kind(target) == "Name":
             self._bind(target.value, _Binding(self.scope, node.iter, iterated=True))
         else:
             self._bind_nested_unknown(target)
 
     def visit_CompFor(self, node: cst.CompFor) -> None:
-        if isinstance(node.target, cst.Name):
+        if kind(node.target) == "Name":
             self._bind(node.target.value, _Binding(self.scope, node.iter, iterated=True))
 
     def visit_NamedExpr(self, node: cst.NamedExpr) -> None:
         self._bind_target(node.target, node.value)
 
     def visit_WithItem(self, node: cst.WithItem) -> None:
-        if node.asname is not None and isinstance(node.asname.name, cst.Name):
+        if node.asname is not None and kind(node.asname.name) == "Name":
             self._bind(node.asname.name.value, _Binding(self.scope, None, inferred=UNKNOWN))
 
     def visit_ClassDef(self, node: cst.ClassDef) -> None:
@@ -793,7 +793,7 @@ class _FactCollector(FastVisitor):
                 if inferred.kind is Kind.OTHER and in_module_method and param.default is not None:
                     inferred = self._default_value(param.default)
             elif param.default is not None and not (
-                isinstance(param.default, cst.Name) and param.default.value == "None"
+                kind(param.default) == "Name" and param.default.value == "None"
             ):
                 inferred = self._default_value(param.default)
             elif in_module_method:
@@ -806,7 +806,7 @@ class _FactCollector(FastVisitor):
                 inferred = inferred.assumed()  # a parameter holds whatever the caller passes
             self.facts.bindings.setdefault((id(inner), name), []).append(_Binding(inner, None, inferred=inferred))
         for star in (params.star_arg, params.star_kwarg):
-            if isinstance(star, cst.Param):
+            if kind(star) == "Param":
                 self.facts.bindings.setdefault((id(inner), star.name.value), []).append(
                     _Binding(inner, None, inferred=OTHER)
                 )
@@ -826,13 +826,13 @@ class _FactCollector(FastVisitor):
             self.facts.returns.setdefault(self.functions[-1], []).append(node.value)
 
     def _default_value(self, default: cst.BaseExpression) -> Inferred:
-        if isinstance(default, cst.UnaryOperation):
+        if kind(default) == "UnaryOperation":
             default = default.expression
-        if isinstance(default, cst.Integer):
+        if kind(default) == "Integer":
             return INT
-        if isinstance(default, cst.Float):
+        if kind(default) == "Float":
             return FLOAT
-        if isinstance(default, cst.Name) and default.value in ("True", "False"):
+        if kind(default) == "Name" and default.value in ("True", "False"):
             return BOOL
         return UNKNOWN
 

@@ -20,6 +20,7 @@ import libcst as cst
 
 from emberlint.api_facts import load_table
 from emberlint.arrays import Kind
+from emberlint.syntax import kind
 
 if TYPE_CHECKING:
     from emberlint.context import FileContext
@@ -61,12 +62,12 @@ _FOLD = {  # by the operator node's class name: LibCST's and the light tree's (e
 
 def int_constant(node: cst.BaseExpression) -> int | None:
     """The value of an int literal or of literal int arithmetic (``2**40``, ``-(1 << 31)``); None otherwise."""
-    if isinstance(node, cst.Integer):
+    if kind(node) == "Integer":
         return int(node.evaluated_value)
-    if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, (cst.Minus, cst.Plus)):
+    if kind(node) == "UnaryOperation" and kind(node.operator) in ("Minus", "Plus"):
         value = int_constant(node.expression)
-        return None if value is None else (-value if isinstance(node.operator, cst.Minus) else value)
-    if isinstance(node, cst.BinaryOperation) and type(node.operator).__name__ in _FOLD:
+        return None if value is None else (-value if kind(node.operator) == "Minus" else value)
+    if kind(node) == "BinaryOperation" and type(node.operator).__name__ in _FOLD:
         left, right = int_constant(node.left), int_constant(node.right)
         if left is None or right is None:
             return None
@@ -79,36 +80,36 @@ def data_kind(node: cst.BaseExpression, context: FileContext) -> DataKind | None
 
     None when it cannot be known locally (an array, a NumPy value, a complex number, an unknown expression).
     """
-    if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, (cst.Minus, cst.Plus)):
+    if kind(node) == "UnaryOperation" and kind(node.operator) in ("Minus", "Plus"):
         inner = data_kind(node.expression, context)
-        if inner is not None and isinstance(node.operator, cst.Minus):
+        if inner is not None and kind(node.operator) == "Minus":
             return DataKind(inner.family, tuple(-i for i in inner.ints), inner.exact)
         return inner
     folded = int_constant(node)
     if folded is not None:
         return DataKind("int", (folded,))
-    if isinstance(node, cst.Float):
+    if kind(node) == "Float":
         return DataKind("float")
-    if isinstance(node, cst.Name) and node.value in ("True", "False"):
+    if kind(node) == "Name" and node.value in ("True", "False"):
         return DataKind("bool")
-    if isinstance(node, (cst.List, cst.Tuple)):
+    if kind(node) in ("List", "Tuple"):
         if not node.elements:
             return DataKind("float")  # mx.array([]) and torch.tensor([]) are float32
         parts = []
         for element in node.elements:
-            if isinstance(element, cst.StarredElement):
+            if kind(element) == "StarredElement":
                 return None
             part = data_kind(element.value, context)
             if part is None:
                 return None
             parts.append(part)
         return _combine(parts)
-    kind = context.infer(node).kind
-    if kind is Kind.FLOAT:
+    inferred = context.infer(node).kind
+    if inferred is Kind.FLOAT:
         return DataKind("float")
-    if kind is Kind.BOOL:
+    if inferred is Kind.BOOL:
         return DataKind("bool")
-    if kind is Kind.INT:
+    if inferred is Kind.INT:
         return DataKind("int", exact=False)  # a Python int of unknown size: int64 when it does not fit int32
     return None
 

@@ -12,6 +12,7 @@ from emberlint.arrays import ArrayFacts, Inferred
 from emberlint.backends import BACKEND_MODULES, CONVENTIONAL_ALIASES, MLX_AND_TORCH
 from emberlint.layout import Layout
 from emberlint.scope import Scope
+from emberlint.syntax import kind
 
 #: Appended to a finding whose fix is unsafe only because an operand's type is assumed.
 ASSUMED_NOTE = " (operand types assumed, not proven by dataflow: the fix is unsafe)"
@@ -104,12 +105,12 @@ class FileContext:
 
     def enclosing_function(self) -> cst.FunctionDef | None:
         node = self.enclosing(cst.FunctionDef)
-        return node if isinstance(node, cst.FunctionDef) else None
+        return node if kind(node) == "FunctionDef" else None
 
     def in_compute_method(self) -> bool:
         """Inside ``__call__``/``forward`` (or a function they nest) of an ``nn.Module`` subclass."""
         for scope in reversed(self.scope_stack):
-            if scope.kind == "function" and isinstance(scope.node, cst.FunctionDef):
+            if scope.kind == "function" and kind(scope.node) == "FunctionDef":
                 if scope.node.name.value in self.facts.facts.module_methods and scope.parent is not None:
                     if scope.parent.kind == "class" and self.facts.is_module_class(scope.parent):
                         return True

@@ -145,7 +145,7 @@ def _constructors() -> dict:
 
 def dtype_expression(node: cst.BaseExpression, context, depth: int = 0) -> str | None:
     """The dtype a dtype expression names: ``mx.float16``, ``torch.half``, ``x.dtype``."""
-    if isinstance(node, cst.Attribute) and node.attr.value == "dtype":
+    if kind(node) == "Attribute" and node.attr.value == "dtype":
         return dtype_of(node.value, context, depth + 1)
     qualified = context.qualified_name(node)
     if backend_of(qualified) in ARRAY_BACKENDS:
@@ -157,7 +157,7 @@ def _first_array(call: cst.Call, context) -> cst.BaseExpression | None:
     for arg in call.args:
         if arg.keyword is None and not arg.star:
             value = arg.value
-            if isinstance(value, (cst.List, cst.Tuple)) and value.elements:
+            if kind(value) in ("List", "Tuple") and value.elements:
                 value = value.elements[0].value
             if context.is_array(value):
                 return value
@@ -178,17 +178,17 @@ def dtype_of(node: cst.BaseExpression, context, depth: int = 0) -> str | None:
 
 
 def _dtype_of(node: cst.BaseExpression, context, depth: int) -> str | None:
-    if isinstance(node, cst.Call):
+    if kind(node) == "Call":
         return _call_dtype(node, context, depth)
-    if isinstance(node, cst.BinaryOperation):
+    if kind(node) == "BinaryOperation":
         return _arithmetic_dtype(node, context, depth)
-    if isinstance(node, cst.UnaryOperation):
+    if kind(node) == "UnaryOperation":
         return dtype_of(node.expression, context, depth + 1)
-    if isinstance(node, cst.Subscript):
+    if kind(node) == "Subscript":
         return dtype_of(node.value, context, depth + 1)
-    if isinstance(node, cst.Attribute) and node.attr.value in ("T", "mT", "real"):
+    if kind(node) == "Attribute" and node.attr.value in ("T", "mT", "real"):
         return dtype_of(node.value, context, depth + 1) if node.attr.value != "real" else None
-    if isinstance(node, cst.Name):
+    if kind(node) == "Name":
         return _name_dtype(node, context, depth)
     return None
 
@@ -215,7 +215,7 @@ def _name_dtype(node: cst.Name, context, depth: int) -> str | None:
 
 def _splits(value, context) -> bool:
     """``a, b = mx.split(x, ...)``: every element has the dtype of ``x``."""
-    return isinstance(value, cst.Call) and bool(value.args) and context.qualified_name(value.func) in (
+    return kind(value) == "Call" and bool(value.args) and context.qualified_name(value.func) in (
         "mlx.core.split", "torch.split", "torch.chunk")
 
 
@@ -228,10 +228,10 @@ def _latest_before(bindings: list, use: cst.CSTNode, context) -> list:
         if binding.value is None:
             return bindings
         node = binding.value
-        while node is not None and not isinstance(node, (cst.SimpleStatementLine, cst.FunctionDef)):
+        while node is not None and kind(node) not in ("SimpleStatementLine", "FunctionDef"):
             node = context.parent_of(node)
         block = context.parent_of(node) if node is not None else None
-        if not isinstance(block, cst.IndentedBlock) or not isinstance(context.parent_of(block), cst.FunctionDef):
+        if kind(block) != "IndentedBlock" or kind(context.parent_of(block)) != "FunctionDef":
             return bindings  # not a top-level statement of the function body
         start = context.line_of(binding.value)
         if start < line:
@@ -240,17 +240,17 @@ def _latest_before(bindings: list, use: cst.CSTNode, context) -> list:
 
 
 def _python_number(node: cst.BaseExpression, context) -> str | None:
-    if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, (cst.Minus, cst.Plus)):
+    if kind(node) == "UnaryOperation" and kind(node.operator) in ("Minus", "Plus"):
         node = node.expression
-    if isinstance(node, cst.Integer):
+    if kind(node) == "Integer":
         return "int"
-    if isinstance(node, cst.Float):
+    if kind(node) == "Float":
         return "float"
     return {"INT": "int", "FLOAT": "float"}.get(context.infer(node).kind.name)
 
 
 def _arithmetic_dtype(node: cst.BinaryOperation, context, depth: int) -> str | None:
-    if isinstance(node.operator, cst.MatrixMultiply):
+    if kind(node.operator) == "MatrixMultiply":
         return promote(dtype_of(node.left, context, depth + 1), dtype_of(node.right, context, depth + 1))
     sides = []
     for side, other in ((node.left, node.right), (node.right, node.left)):
@@ -259,12 +259,12 @@ def _arithmetic_dtype(node: cst.BinaryOperation, context, depth: int) -> str | N
             array = dtype_of(other, context, depth + 1)
             if number == "float" and (is_int(array) or array == "bool"):
                 return "float32"
-            if isinstance(node.operator, cst.Divide) and (is_int(array) or array == "bool"):
+            if kind(node.operator) == "Divide" and (is_int(array) or array == "bool"):
                 return "float32"
             return array
         sides.append(dtype_of(side, context, depth + 1))
     result = promote(*sides)
-    if isinstance(node.operator, cst.Divide) and (is_int(result) or result == "bool"):
+    if kind(node.operator) == "Divide" and (is_int(result) or result == "bool"):
         return "float32"
     return result
 
@@ -283,7 +283,7 @@ def _call_dtype(node: cst.Call, context, depth: int) -> str | None:
             return dtype_of(first, context, depth + 1) if first is not None else None
         return None
     func = node.func
-    if not isinstance(func, cst.Attribute):
+    if kind(func) != "Attribute":
         return None
     method = func.attr.value
     if method in FIXED_CASTS and not node.args and context.is_array(func.value):
@@ -347,11 +347,11 @@ def python_float(node: cst.BaseExpression, context=None) -> float | None:
 def float32_scalar(node: cst.BaseExpression, context) -> bool:
     """An MLX 0-d float32 array built from a Python float: ``mx.array(d ** -0.5)`` (an untyped Python float is
     float32) or ``mx.array(s, dtype=mx.float32)``; a name or ``self.attr`` bound only to one counts too."""
-    if isinstance(node, cst.Call):
+    if kind(node) == "Call":
         if context.qualified_name(node.func) != "mlx.core.array" or not node.args or node.args[0].keyword:
             return False
         data = node.args[0].value
-        if isinstance(data, (cst.List, cst.Tuple)) or context.is_array(data):
+        if kind(data) in ("List", "Tuple") or context.is_array(data):
             return False
         from emberlint.scalar_facts import number_family
 
@@ -362,13 +362,13 @@ def float32_scalar(node: cst.BaseExpression, context) -> bool:
             keyword = node.args[1].value
         return keyword is None or dtype_expression(keyword, context) == "float32"
     values = bound_values(node, context)
-    return bool(values) and all(isinstance(v, cst.Call) and float32_scalar(v, context) for v in values)
+    return bool(values) and all(kind(v) == "Call" and float32_scalar(v, context) for v in values)
 
 
 def _float_expression(node: cst.BaseExpression) -> bool:
     """Arithmetic on Python numbers with a float in it (``d ** -0.5``, ``1.0 / d``)."""
-    return any(isinstance(n, cst.Float) for n in subtree(node)) and not any(
-        isinstance(n, (cst.Call, cst.Subscript)) for n in subtree(node))
+    return any(kind(n) == "Float" for n in subtree(node)) and not any(
+        kind(n) in ("Call", "Subscript") for n in subtree(node))
 
 
 def bound_values(node: cst.BaseExpression, context) -> list[cst.BaseExpression]:
@@ -392,17 +392,17 @@ def arithmetic_partners(node: cst.CSTNode, context) -> list[cst.BaseExpression]:
     (``x * mx.array(0.5)``), or through the one name or ``self.attr`` it is assigned to, in the same function
     (or class)."""
     parent = context.parent_of(node)
-    if isinstance(parent, cst.BinaryOperation):
+    if kind(parent) == "BinaryOperation":
         return [parent.right if parent.left is node else parent.left]
-    if not isinstance(parent, cst.Assign) or len(parent.targets) != 1:
+    if kind(parent) != "Assign" or len(parent.targets) != 1:
         return []
     target = parent.targets[0].target
     region: cst.CSTNode | None = context.scope.node
-    if isinstance(target, cst.Attribute) and isinstance(target.value, cst.Name) and target.value.value == "self":
+    if kind(target) == "Attribute" and kind(target.value) == "Name" and target.value.value == "self":
         class_scope = context.facts.class_scope_of(context.scope)
         region = class_scope.node if class_scope is not None else None
         key = ("self", target.attr.value)
-    elif isinstance(target, cst.Name):
+    elif kind(target) == "Name":
         key = (target.value, None)
     else:
         return []
@@ -411,13 +411,13 @@ def arithmetic_partners(node: cst.CSTNode, context) -> list[cst.BaseExpression]:
 
     def same(expr) -> bool:
         if key[1] is None:
-            return isinstance(expr, cst.Name) and expr.value == key[0]
-        return (isinstance(expr, cst.Attribute) and expr.attr.value == key[1]
-                and isinstance(expr.value, cst.Name) and expr.value.value == "self")
+            return kind(expr) == "Name" and expr.value == key[0]
+        return (kind(expr) == "Attribute" and expr.attr.value == key[1]
+                and kind(expr.value) == "Name" and expr.value.value == "self")
 
     partners = []
     for inner in subtree(region):
-        if isinstance(inner, cst.BinaryOperation):
+        if kind(inner) == "BinaryOperation":
             if same(inner.left):
                 partners.append(inner.right)
             elif same(inner.right):

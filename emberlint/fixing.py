@@ -9,13 +9,11 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import gc
 import time
 from dataclasses import dataclass, field
-from typing import Iterator
-
 import libcst as cst
 
+from emberlint import collector
 from emberlint.budget import time_budget
 from emberlint.config import Config
 from emberlint.edits import PositionMap, apply_edits, compatible_fixes, edit_spans, merge_fix_edits, nested_lines
@@ -82,30 +80,6 @@ def fixable(findings: list[Finding], unsafe: bool) -> list[Finding]:
     return [f for f in findings if f.fix is not None and f.fix.edits and (unsafe or f.fix.safe)]
 
 
-@contextlib.contextmanager
-def _collector_paused(collect_young: bool = True) -> Iterator[None]:
-    """Run the body with the cyclic garbage collector paused, then (``collect_young``) collect only what the body
-    allocated, or (not ``collect_young``) let it join the oldest generation without walking it now.
-
-    A round builds a tree of the whole file (parent links make cycles) that is garbage once the round's findings
-    are known. With the collector running, every full collection walks all live objects, so the collections of
-    a large file's rounds cost more than linear time (on a 160 KB file: 28% of the fix). Paused, the round's
-    objects stay in the youngest generation and one collection of it afterwards frees the round's tree. A fix
-    loop whose lints ran in worker processes made no tree here, only findings read back: nothing to collect."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled and collect_young:
-            gc.enable()
-            gc.collect(0)
-        elif enabled:
-            gc.freeze()  # every tracked object to the permanent generation...
-            gc.unfreeze()  # ... and back into the oldest one, unwalked
-            gc.enable()
-
-
 def _lint(text: str, path: str, config: Config, first: bool, unsafe: bool,
           focus: list[tuple[int, int]] | None = None, workers: Workers | None = None) -> tuple[FileResult, bool]:
     """The findings of ``text`` (only the fixable ones on ``focus``'s lines, with ``focus``) and whether it
@@ -115,7 +89,9 @@ def _lint(text: str, path: str, config: Config, first: bool, unsafe: bool,
     split = workers.lint(text, path, config, fixes, focus) if workers is not None else None
     if split is not None:
         return _checked(split[0], text, path, first, not split[1])
-    with _collector_paused():
+    # a round builds a tree of the whole file (parent links make cycles), garbage once its findings are known:
+    # paused, the collector walks it once, afterwards
+    with collector.paused():
         result, parsed = lint_text(text, path, config, fixes, focus=focus)
         module_missing = parsed is None
         del parsed
@@ -176,7 +152,7 @@ def _fix_loop(source: str, path: str, config: Config, unsafe: bool, timeout: flo
     # Split over processes, the lints leave no tree here, but each reads back many findings, none of them garbage:
     # with the collector running, its full collections walk all of them again and again (on 2 MB: 2 s of this
     # process's 4.5 s)
-    paused = (_collector_paused(collect_young=False) if processes is not None and processes.usable(source)
+    paused = (collector.paused(collect_young=False) if processes is not None and processes.usable(source)
               else contextlib.nullcontext())
     # CPU time through the signal in the main thread (as ``check``); between rounds, wall time, the only bound a
     # thread (the LSP server's) can have

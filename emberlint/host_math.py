@@ -9,6 +9,7 @@ import libcst as cst
 
 from emberlint.api_facts import load_table
 from emberlint.walk import children
+from emberlint.syntax import kind
 
 if TYPE_CHECKING:
     from emberlint.context import FileContext
@@ -21,10 +22,10 @@ def float_math_table() -> dict:
 
 def is_host_math_leaf(node: cst.CSTNode, context: FileContext) -> bool:
     """A ``math.*`` call or a host float constant (``math.pi``, ``np.pi``)."""
-    if isinstance(node, cst.Call):
+    if kind(node) == "Call":
         qualified = context.qualified_name(node.func)
         return qualified is not None and qualified.startswith("math.")
-    if isinstance(node, (cst.Name, cst.Attribute)):
+    if kind(node) in ("Name", "Attribute"):
         return context.qualified_name(node) in float_math_table()["constants"]
     return False
 
@@ -32,6 +33,6 @@ def is_host_math_leaf(node: cst.CSTNode, context: FileContext) -> bool:
 def contains_host_math(node: cst.CSTNode, context: FileContext) -> bool:
     if is_host_math_leaf(node, context):
         return True
-    if isinstance(node, (cst.Lambda, cst.Subscript, cst.ListComp, cst.GeneratorExp)):
+    if kind(node) in ("Lambda", "Subscript", "ListComp", "GeneratorExp"):
         return False
     return any(contains_host_math(child, context) for child in children(node))

@@ -20,6 +20,7 @@ import re
 from dataclasses import dataclass
 
 import libcst as cst
+from emberlint.syntax import kind
 from libcst._nodes.internal import CodegenState
 from libcst.metadata import CodePosition, CodeRange
 
@@ -61,7 +62,7 @@ def droppable_parens(old: cst.CSTNode, new: cst.CSTNode | str) -> bool:
     expression (the parentheses set its precedence), ``new`` a call that does not keep them (the code of one, as
     fixers give it), and no comment sits in them. A call binds tighter than any operator, so the parse cannot
     change."""
-    is_call = type(new) is str or (isinstance(new, cst.Call) and not new.lpar)
+    is_call = type(new) is str or (kind(new) == "Call" and not new.lpar)
     if not isinstance(old, _OPERATOR_KINDS) or not is_call:
         return False
     parens = [*old.lpar, *old.rpar]
@@ -184,7 +185,7 @@ class Layout:
         current = node
         while current in self._parents:
             parent = self._parents[current]
-            if isinstance(parent, (cst.Module, cst.IndentedBlock)):
+            if kind(parent) in ("Module", "IndentedBlock"):
                 return current
             current = parent
         return None

@@ -91,28 +91,28 @@ def dtype_family(node: cst.BaseExpression, context: FileContext, _depth: int = 0
     if _depth > 8:
         return None
     facts = _facts()
-    if isinstance(node, cst.Call):
+    if kind(node) == "Call":
         keyword = _keyword_dtype(node, context)
         if keyword is not False:
             return keyword  # type: ignore[return-value]
         qualified = context.qualified_name(node.func)
         if qualified is not None:
             return "float" if qualified in facts["float_results"] else None
-        if isinstance(node.func, cst.Attribute) and context.is_array(node.func.value):
+        if kind(node.func) == "Attribute" and context.is_array(node.func.value):
             method = node.func.attr.value
             if method in facts["casts"]:
                 return facts["casts"][method]
             if method in facts["dtype_methods"] and node.args:
                 return _dtype_name_family(node.args[0].value, context)
         return None
-    if isinstance(node, cst.BinaryOperation):
+    if kind(node) == "BinaryOperation":
         left = dtype_family(node.left, context, _depth + 1) if context.is_array(node.left) else None
         right = dtype_family(node.right, context, _depth + 1) if context.is_array(node.right) else None
         for family in ("complex", "float"):
             if family in (left, right):
                 return family
         return None
-    if isinstance(node, cst.Name):
+    if kind(node) == "Name":
         bindings = bindings_of(node.value, context)
         if not bindings:
             return None
@@ -140,9 +140,9 @@ def powers_keep_kind(value: cst.BaseExpression) -> bool:
     power is complex (``(-1) ** 0.5``) and ``int ** int`` is a float for a negative exponent (``2 ** -1``).
     Safe fixes need that certainty (found by tests/test_fix_differential.py)."""
     for node in _powers(value):
-        exponent_is_int_literal = isinstance(node.right, cst.Integer)
-        base_is_non_negative_literal = isinstance(node.left, (cst.Integer, cst.Float))
-        if not (exponent_is_int_literal or base_is_non_negative_literal and isinstance(node.right, cst.Float)):
+        exponent_is_int_literal = kind(node.right) == "Integer"
+        base_is_non_negative_literal = kind(node.left) in ("Integer", "Float")
+        if not (exponent_is_int_literal or base_is_non_negative_literal and kind(node.right) == "Float"):
             return False
     return True
 

@@ -15,7 +15,7 @@ from typing import Iterator
 import libcst as cst
 
 from emberlint.backends import ARRAY_BACKENDS, BACKEND_ROOTS, backend_of
-from emberlint.syntax import dotted_name as dotted
+from emberlint.syntax import dotted_name as dotted, kind
 from emberlint.walk import FastVisitor, walk_kinds
 
 __all__ = ["ARRAY_BACKENDS", "BACKEND_ROOTS", "SCOPE_KINDS", "Scope", "ScopeBuilder", "backend_of", "build_scopes",
@@ -78,23 +78,23 @@ class Scope:
 
     def qualified_name(self, node: cst.BaseExpression) -> str | None:
         """The dotted backend name an expression refers to, e.g. ``mlx.core.multiply``; None if not an import."""
-        if isinstance(node, cst.Name):
+        if kind(node) == "Name":
             return self.resolve(node.value)
-        if isinstance(node, cst.Attribute):
+        if kind(node) == "Attribute":
             base = self.qualified_name(node.value)
             return f"{base}.{node.attr.value}" if base else None
         return None
 
 
 def _target_names(target: cst.BaseExpression) -> list[str]:
-    if isinstance(target, cst.Name):
+    if kind(target) == "Name":
         return [target.value]
-    if isinstance(target, (cst.Tuple, cst.List)):
+    if kind(target) in ("Tuple", "List"):
         names: list[str] = []
         for element in target.elements:
             names.extend(_target_names(element.value))
         return names
-    if isinstance(target, cst.StarredElement):
+    if kind(target) == "StarredElement":
         return _target_names(target.value)
     return []
 
@@ -127,7 +127,7 @@ class ScopeBuilder(FastVisitor):
         for param in (*params.posonly_params, *params.params, *params.kwonly_params):
             self.current.bindings.add(param.name.value)
         for star in (params.star_arg, params.star_kwarg):
-            if isinstance(star, cst.Param):
+            if kind(star) == "Param":
                 self.current.bindings.add(star.name.value)
 
     def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
@@ -155,7 +155,7 @@ class ScopeBuilder(FastVisitor):
             if not full:
                 continue
             self.imported_roots.add(full.split(".", 1)[0])
-            if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+            if alias.asname is not None and kind(alias.asname.name) == "Name":
                 self.current.imports[alias.asname.name.value] = full
             else:
                 root = full.split(".", 1)[0]
@@ -168,14 +168,14 @@ class ScopeBuilder(FastVisitor):
         if not module:
             return
         self.imported_roots.add(module.split(".", 1)[0])
-        if isinstance(node.names, cst.ImportStar):
+        if kind(node.names) == "ImportStar":
             return
         for alias in node.names:
-            name = alias.name.value if isinstance(alias.name, cst.Name) else None
+            name = alias.name.value if kind(alias.name) == "Name" else None
             if name is None:
                 continue
             local = name
-            if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+            if alias.asname is not None and kind(alias.asname.name) == "Name":
                 local = alias.asname.name.value
             self.current.imports[local] = f"{module}.{name}"
 
@@ -212,7 +212,7 @@ class ScopeBuilder(FastVisitor):
         self.current.bindings.update(_target_names(node.target))
 
     def visit_ExceptHandler(self, node: cst.ExceptHandler) -> None:
-        if node.name is not None and isinstance(node.name.name, cst.Name):
+        if node.name is not None and kind(node.name.name) == "Name":
             self.current.bindings.add(node.name.name.value)
 
 

@@ -31,7 +31,7 @@ def source_text(node: cst.CSTNode) -> str:
         text = node._tree.inner_text(node)
         if text is not None:
             return text
-    if not isinstance(node, cst.Tuple) and getattr(node, "lpar", None):
+    if kind(node) != "Tuple" and getattr(node, "lpar", None):
         node = node.with_changes(lpar=[], rpar=[])
     return code(node)
 
@@ -61,9 +61,9 @@ def argument(call: cst.Call, position: int | None, keyword: str | None) -> cst.B
 
 def dotted_name(node: cst.CSTNode) -> str | None:
     """``a.b.c`` for a chain of Attribute/Name nodes (``torch.nn.functional``), else None."""
-    if isinstance(node, cst.Name):
+    if kind(node) == "Name":
         return node.value
-    if isinstance(node, cst.Attribute):
+    if kind(node) == "Attribute":
         base = dotted_name(node.value)
         return f"{base}.{node.attr.value}" if base else None
     return None

@@ -8,6 +8,7 @@ from __future__ import annotations
 import libcst as cst
 
 from emberlint.fixers.operators import dotted_expression
+from emberlint.syntax import kind
 
 CONSTRUCTOR = {"mlx": "array", "torch": "tensor"}
 
@@ -29,7 +30,7 @@ def typed_scalar(
 
 def without_parens(value: cst.BaseExpression) -> cst.BaseExpression:
     """The value as the typed scalar's argument: without its grouping parentheses (a tuple keeps its own)."""
-    if getattr(value, "lpar", None) and not isinstance(value, cst.Tuple):
+    if getattr(value, "lpar", None) and kind(value) != "Tuple":
         return value.with_changes(lpar=[], rpar=[])
     return value
 
@@ -52,6 +53,6 @@ def _keyword(name: str, value: cst.BaseExpression) -> cst.Arg:
 
 def is_plain_reference(node: cst.BaseExpression) -> bool:
     """A name or a dotted attribute chain (``x``, ``self.weight``): safe to evaluate twice."""
-    while isinstance(node, cst.Attribute):
+    while kind(node) == "Attribute":
         node = node.value
-    return isinstance(node, cst.Name)
+    return kind(node) == "Name"

@@ -6,6 +6,7 @@ import importlib
 from dataclasses import dataclass, field
 from typing import Callable
 
+from emberlint import collector
 from emberlint.model import FileError, Finding
 
 #: format name -> "module:function" taking (report, options) and returning the text to print.
@@ -34,5 +35,13 @@ class RenderOptions:
 
 
 def reporter(name: str) -> Callable[[Report, RenderOptions], str]:
+    """The format's render function, run with the garbage collector paused (``emberlint.collector``: a report of
+    many findings allocates many small containers, none of them garbage until it is printed)."""
     module, function = REPORTERS[name].split(":")
-    return getattr(importlib.import_module(module), function)
+    render = getattr(importlib.import_module(module), function)
+
+    def paused_render(report: Report, options: RenderOptions) -> str:
+        with collector.paused():
+            return render(report, options)
+
+    return paused_render

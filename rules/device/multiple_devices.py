@@ -9,7 +9,7 @@ import libcst as cst
 from emberlint.rule import FixAvailability, Invalid, Rule
 from emberlint.rules._coach import method_call, table
 from emberlint.rules.device._common import device_string
-from emberlint.syntax import code
+from emberlint.syntax import code, kind
 
 _TEST_PATH = re.compile(r"(^|/)(tests?|testing)/|(^|/)test_[^/]*\.py$|_test\.py$")
 
@@ -90,18 +90,18 @@ class MultipleDevices(Rule):
         self._seen: dict[str, cst.CSTNode] = {}
 
     def _device_of(self, node: cst.CSTNode) -> str | None:
-        if isinstance(node, cst.Attribute):
-            if isinstance(self.context.parent(), (cst.IfExp, cst.Comparison, cst.ComparisonTarget)):
+        if kind(node) == "Attribute":
+            if kind(self.context.parent()) in ("IfExp", "Comparison", "ComparisonTarget"):
                 return None  # one choice (`mx.gpu if ... else mx.cpu`), or a probe (`mx.default_device() == mx.gpu`)
             return table()["device"]["device_objects"].get(self.context.qualified_name(node) or "")
-        if isinstance(node, cst.SimpleString):
+        if kind(node) == "SimpleString":
             parent = self.context.parent()
-            if isinstance(parent, cst.IfExp):
+            if kind(parent) == "IfExp":
                 return None
-            if isinstance(parent, cst.Arg) and parent.keyword is not None and parent.keyword.value == "map_location":
+            if kind(parent) == "Arg" and parent.keyword is not None and parent.keyword.value == "map_location":
                 return None
             grand = self.context.parent(2)
-            if isinstance(parent, cst.Arg) and isinstance(grand, cst.Call):
+            if kind(parent) == "Arg" and kind(grand) == "Call":
                 qualified = self.context.qualified_name(grand.func) or ""
                 method = method_call(grand)
                 if qualified == "torch.device" or (parent.keyword and parent.keyword.value == "device") or (
@@ -116,7 +116,7 @@ class MultipleDevices(Rule):
         return None
 
     def _visit(self, node: cst.CSTNode) -> None:
-        if isinstance(self.context.parent(), cst.Element):
+        if kind(self.context.parent()) == "Element":
             return  # an enumeration of devices (``(mx.cpu, mx.gpu)``), not a placement
         device = self._device_of(node)
         if device is None:

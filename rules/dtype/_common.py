@@ -9,6 +9,7 @@ import libcst as cst
 
 from emberlint.api_facts import load_table
 from emberlint.backends import ARRAY_BACKENDS, backend_of
+from emberlint.syntax import kind
 
 
 @functools.lru_cache(maxsize=1)
@@ -19,9 +20,9 @@ def dtype_names() -> frozenset[str]:
 
 def is_dtype_expression(node: cst.BaseExpression, context) -> bool:
     """``mx.float32``, ``torch.int64``, ``np.float64``, ``x.dtype``, or a name called ``dtype``."""
-    if isinstance(node, cst.Attribute) and node.attr.value == "dtype":
+    if kind(node) == "Attribute" and node.attr.value == "dtype":
         return True
-    if isinstance(node, cst.Name) and node.value in ("dtype", "dt"):
+    if kind(node) == "Name" and node.value in ("dtype", "dt"):
         return True
     qualified = context.qualified_name(node)
     return (

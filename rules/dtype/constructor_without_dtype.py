@@ -20,7 +20,7 @@ from emberlint.scalar_facts import number_family
 from emberlint.rule import FixAvailability, Invalid, RawFix, Rule
 from emberlint.rules._shared import array_backend
 from emberlint.rules.dtype._common import is_dtype_expression
-from emberlint.syntax import source_text
+from emberlint.syntax import kind, source_text
 
 
 class ConstructorWithoutDtype(Rule):
@@ -192,20 +192,20 @@ class ConstructorWithoutDtype(Rule):
         backend = array_backend(qualified)
         if backend is None or self._copies_an_array(node, entry):
             return
-        kind = constructor_family(node, entry, self.context)
+        data = constructor_family(node, entry, self.context)
         picked = "the dtype of its data"
         fix = None
-        if kind is not None:
-            inferred = backend_dtype(backend, kind)
+        if data is not None:
+            inferred = backend_dtype(backend, data)
             if inferred is not None:
                 picked = inferred
-                if kind.family == "int" and not kind.exact and inferred != "int64":
+                if data.family == "int" and not data.exact and inferred != "int64":
                     picked = f"{inferred} (int64 when the value does not fit)"
-            choice = choose(kind, backend, self.context)
-            partners = self._float_scalar_partners(node, kind, qualified)
+            choice = choose(data, backend, self.context)
+            partners = self._float_scalar_partners(node, data, qualified)
             if partners:
                 choice = None
-                direct = isinstance(self.context.parent(), cst.BinaryOperation)  # not through a name: same scope
+                direct = kind(self.context.parent()) == "BinaryOperation"  # not through a name: same scope
                 if direct and len(partners) == 1 and is_plain_reference(partners[0]):
                     text = f"{source_text(partners[0])}.dtype"
                     new = Deferred(lambda: dtype_added(node, text))
@@ -221,11 +221,11 @@ class ConstructorWithoutDtype(Rule):
                 )
         self.report(node, name=source_text(node.func), picked=picked, fix=fix)
 
-    def _float_scalar_partners(self, node: cst.Call, kind, qualified: str) -> list:
+    def _float_scalar_partners(self, node: cst.Call, data, qualified: str) -> list:
         """The operands a 0-d float MLX constructor meets in arithmetic (then float32 is not a safe fix)."""
-        if kind is None or kind.family != "float" or qualified != "mlx.core.array" or not node.args:
+        if data is None or data.family != "float" or qualified != "mlx.core.array" or not node.args:
             return []
-        if isinstance(node.args[0].value, (cst.List, cst.Tuple)):
+        if kind(node.args[0].value) in ("List", "Tuple"):
             return []
         return [p for p in arithmetic_partners(node, self.context) if number_family(p, self.context) is None]
 
@@ -238,11 +238,11 @@ class ConstructorWithoutDtype(Rule):
         return True
 
     def _proven_value(self, node: cst.BaseExpression) -> bool:
-        if isinstance(node, (cst.List, cst.Tuple)):
-            return all(not isinstance(e, cst.StarredElement) and self._proven_value(e.value) for e in node.elements)
-        if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, (cst.Minus, cst.Plus)):
+        if kind(node) in ("List", "Tuple"):
+            return all(kind(e) != "StarredElement" and self._proven_value(e.value) for e in node.elements)
+        if kind(node) == "UnaryOperation" and kind(node.operator) in ("Minus", "Plus"):
             return self._proven_value(node.expression)
-        if isinstance(node, (cst.Integer, cst.Float)) or int_constant(node) is not None:
+        if kind(node) in ("Integer", "Float") or int_constant(node) is not None:
             return True
         return self.context.infer(node).proven
 

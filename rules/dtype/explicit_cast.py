@@ -10,7 +10,7 @@ from emberlint.constructor_facts import constructor_table
 from emberlint.rule import FixAvailability, Invalid, Rule
 from emberlint.rules._shared import array_backend
 from emberlint.rules.dtype._common import is_dtype_expression
-from emberlint.syntax import source_text
+from emberlint.syntax import kind, source_text
 
 
 class ExplicitCast(Rule):
@@ -103,7 +103,7 @@ class ExplicitCast(Rule):
 
     def visit_Call(self, node: cst.Call) -> None:
         func = node.func
-        if not isinstance(func, cst.Attribute):
+        if kind(func) != "Attribute":
             return
         method = func.attr.value
         casts = constructor_table()["casts"]
@@ -112,7 +112,7 @@ class ExplicitCast(Rule):
             return
         if method in casts["argument"]:
             target = self._target(node)
-            if target is None or (isinstance(target, cst.Attribute) and target.attr.value == "dtype"):
+            if target is None or (kind(target) == "Attribute" and target.attr.value == "dtype"):
                 return
             qualified = self.context.qualified_name(target)
             if backend_of(qualified) == "numpy":

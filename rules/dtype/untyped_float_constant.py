@@ -12,9 +12,9 @@ from emberlint.syntax import ARITHMETIC, kind, source_text
 
 
 def is_float_literal(node: cst.BaseExpression) -> bool:
-    if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, (cst.Minus, cst.Plus)):
+    if kind(node) == "UnaryOperation" and kind(node.operator) in ("Minus", "Plus"):
         node = node.expression
-    return isinstance(node, cst.Float)
+    return kind(node) == "Float"
 
 
 class UntypedFloatConstant(Rule):
@@ -90,7 +90,7 @@ class UntypedFloatConstant(Rule):
         if kind(node.operator) not in ARITHMETIC:
             return
         for side, other in ((node.left, node.right), (node.right, node.left)):
-            if isinstance(side, cst.Name) and self.context.is_array(other):
+            if kind(side) == "Name" and self.context.is_array(other):
                 self._check(side)
 
     def visit_Call(self, node: cst.Call) -> None:
@@ -101,7 +101,7 @@ class UntypedFloatConstant(Rule):
         if not any(self.context.is_array(value) for value in positional):
             return
         for value in positional:
-            if isinstance(value, cst.Name):
+            if kind(value) == "Name":
                 self._check(value)
 
     def _check(self, name: cst.Name) -> None:

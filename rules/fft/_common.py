@@ -9,7 +9,7 @@ import libcst as cst
 
 from emberlint.rule import Rule
 from emberlint.rules._coach import assignments, method_call, string_value, table
-from emberlint.syntax import argument, keyword_argument
+from emberlint.syntax import argument, keyword_argument, kind
 
 # Methods that keep a spectrum's scaling (the value is the same spectrum, reshaped or conjugated).
 PRESERVING = frozenset(
@@ -43,7 +43,7 @@ class FftRule(Rule):
 
     def fft_call(self, node: cst.CSTNode) -> tuple[str, str] | None:
         """``(backend, function)`` when ``node`` calls ``torch.fft.*`` / ``mx.fft.*``."""
-        if not isinstance(node, cst.Call):
+        if kind(node) != "Call":
             return None
         qualified = self.context.qualified_name(node.func)
         if qualified is None:
@@ -71,7 +71,7 @@ class FftRule(Rule):
     def spectrum(self, node: cst.BaseExpression, seen: frozenset[str] = frozenset()):
         """A ``Spectrum`` for a forward transform (optionally divided by n), ``SELF`` for a name being resolved,
         None when unknown."""
-        if isinstance(node, cst.Name):
+        if kind(node) == "Name":
             if node.value in seen:
                 return SELF
             values = self._bindings().get(node.value)
@@ -83,16 +83,16 @@ class FftRule(Rule):
             if found[1] not in table()["fft"]["forward"]:
                 return None
             return Spectrum(self.norm_of(node) == "forward", (node,))
-        if isinstance(node, cst.BinaryOperation):
-            if isinstance(node.operator, cst.Divide):
+        if kind(node) == "BinaryOperation":
+            if kind(node.operator) == "Divide":
                 inner = self.spectrum(node.left, seen)
                 return Spectrum(True, inner.calls) if isinstance(inner, Spectrum) and not inner.scaled else None
-            if isinstance(node.operator, (cst.Add, cst.Subtract)):
+            if kind(node.operator) in ("Add", "Subtract"):
                 return merge([self.spectrum(node.left, seen), self.spectrum(node.right, seen)])
             return None
-        if isinstance(node, cst.Subscript):
+        if kind(node) == "Subscript":
             return self.spectrum(node.value, seen)
-        if isinstance(node, cst.Call):
+        if kind(node) == "Call":
             qualified = self.context.qualified_name(node.func) or ""
             if qualified.rsplit(".", 1)[-1] in ("divide", "div") and node.args:
                 inner = self.spectrum(node.args[0].value, seen)
@@ -104,9 +104,9 @@ class FftRule(Rule):
 
     def factors(self, node: cst.BaseExpression) -> list[cst.BaseExpression]:
         """The factors of a product ``a * b`` / ``mx.multiply(a, b)`` / ``torch.mul(a, b)``."""
-        if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.Multiply):
+        if kind(node) == "BinaryOperation" and kind(node.operator) == "Multiply":
             return self.factors(node.left) + self.factors(node.right)
-        if isinstance(node, cst.Call) and len(node.args) == 2 and all(a.keyword is None for a in node.args):
+        if kind(node) == "Call" and len(node.args) == 2 and all(a.keyword is None for a in node.args):
             qualified = self.context.qualified_name(node.func) or ""
             if qualified in ("mlx.core.multiply", "torch.mul", "torch.multiply"):
                 return self.factors(node.args[0].value) + self.factors(node.args[1].value)

@@ -14,7 +14,7 @@ from emberlint.fixers.typed_scalar import is_plain_reference
 from emberlint.rule import FixAvailability, Invalid, RawFix
 from emberlint.rules._shared import array_backend
 from emberlint.rules.float_math._common import ArrayUseRule
-from emberlint.syntax import argument, source_text
+from emberlint.syntax import argument, kind, source_text
 
 
 class HostFloatMath(ArrayUseRule):
@@ -199,7 +199,7 @@ class HostFloatMath(ArrayUseRule):
                 value = positional[position]
             if value is None:
                 continue
-            elements = [e.value for e in value.elements] if isinstance(value, (cst.List, cst.Tuple)) else [value]
+            elements = [e.value for e in value.elements] if kind(value) in ("List", "Tuple") else [value]
             for element in elements:
                 if not self._is_host_float(element):
                     self._report_bindings(element, backend)

@@ -12,7 +12,7 @@ from emberlint.rule import FixAvailability, Invalid
 from emberlint.rules._coach import file_backend
 from emberlint.rules._shared import array_backend
 from emberlint.rules.float_math._common import ArrayUseRule
-from emberlint.syntax import source_text
+from emberlint.syntax import kind, source_text
 
 
 class NumpyInArrayCode(ArrayUseRule):
@@ -111,7 +111,7 @@ class NumpyInArrayCode(ArrayUseRule):
     ]
 
     def _numpy_math(self, node: cst.BaseExpression) -> str | None:
-        if not isinstance(node, cst.Call):
+        if kind(node) != "Call":
             return None
         qualified = self.context.qualified_name(node.func)
         if backend_of(qualified) != "numpy":
@@ -158,7 +158,7 @@ class NumpyInArrayCode(ArrayUseRule):
             return
         for arg in node.args:
             values = [arg.value]
-            if isinstance(arg.value, (cst.List, cst.Tuple)):
+            if kind(arg.value) in ("List", "Tuple"):
                 values += [e.value for e in arg.value.elements]
             for value in values:
                 self._flows(value, backend)

@@ -7,7 +7,7 @@ import libcst as cst
 from emberlint.model import Severity
 from emberlint.rule import FixAvailability, Invalid
 from emberlint.rules.half_precision._common import DtypeRule
-from emberlint.syntax import source_text
+from emberlint.syntax import kind, source_text
 
 _SQUARE_CONSUMERS = ("mean", "sum", "var")
 
@@ -85,15 +85,15 @@ class HalfSquareOverflow(DtypeRule):
     ]
 
     def _squared(self, node: cst.CSTNode) -> cst.BaseExpression | None:
-        if isinstance(node, cst.BinaryOperation):
-            if isinstance(node.operator, cst.Multiply) and source_text(node.left) == source_text(node.right):
+        if kind(node) == "BinaryOperation":
+            if kind(node.operator) == "Multiply" and source_text(node.left) == source_text(node.right):
                 return node.left
-            if isinstance(node.operator, cst.Power) and isinstance(node.right, cst.Integer) and node.right.value == "2":
+            if kind(node.operator) == "Power" and kind(node.right) == "Integer" and node.right.value == "2":
                 return node.left
-        if isinstance(node, cst.Call) and node.args:
+        if kind(node) == "Call" and node.args:
             if self.context.qualified_name(node.func) == "mlx.core.square":
                 return node.args[0].value
-        if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and node.func.attr.value == "square" \
+        if kind(node) == "Call" and kind(node.func) == "Attribute" and node.func.attr.value == "square" \
                 and not node.args:
             return node.func.value
         return None
@@ -104,7 +104,7 @@ class HalfSquareOverflow(DtypeRule):
         consumer = None
         if qualified in tuple(f"mlx.core.{c}" for c in _SQUARE_CONSUMERS) and node.args:
             squared_node, consumer = node.args[0].value, qualified.rsplit(".", 1)[-1]
-        elif isinstance(node.func, cst.Attribute) and node.func.attr.value in _SQUARE_CONSUMERS and qualified is None:
+        elif kind(node.func) == "Attribute" and node.func.attr.value in _SQUARE_CONSUMERS and qualified is None:
             squared_node, consumer = node.func.value, node.func.attr.value
         if squared_node is None:
             return

@@ -7,7 +7,7 @@ import libcst as cst
 from emberlint.model import Severity
 from emberlint.rule import FixAvailability, Invalid
 from emberlint.rules.half_precision._common import DtypeRule
-from emberlint.syntax import source_text
+from emberlint.syntax import kind, source_text
 
 
 class Int32ProductOverflow(DtypeRule):
@@ -70,7 +70,7 @@ class Int32ProductOverflow(DtypeRule):
     ]
 
     def visit_BinaryOperation(self, node: cst.BinaryOperation) -> None:
-        if not isinstance(node.operator, cst.Multiply):
+        if kind(node.operator) != "Multiply":
             return
         if self.context.is_array(node.left) and self.context.is_array(node.right):
             if self.context.dtype_of(node.left) == "int32" and self.context.dtype_of(node.right) == "int32":

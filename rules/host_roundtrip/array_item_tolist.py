@@ -7,6 +7,7 @@ import libcst as cst
 from emberlint.model import Severity
 from emberlint.rule import FixAvailability, Invalid
 from emberlint.rules.host_roundtrip._common import ARTICLE, BACKEND_NAMES, HostRoundTripRule
+from emberlint.syntax import kind
 
 
 class ItemOrTolist(HostRoundTripRule):
@@ -91,7 +92,7 @@ class ItemOrTolist(HostRoundTripRule):
 
     def visit_Call(self, node: cst.Call) -> None:
         func = node.func
-        if not isinstance(func, cst.Attribute) or func.attr.value not in ("item", "tolist") or node.args:
+        if kind(func) != "Attribute" or func.attr.value not in ("item", "tolist") or node.args:
             return
         if not self.in_compute_code():
             return

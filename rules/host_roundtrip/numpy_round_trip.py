@@ -7,7 +7,7 @@ import libcst as cst
 from emberlint.model import Severity
 from emberlint.rule import FixAvailability, Invalid
 from emberlint.rules.host_roundtrip._common import ARTICLE, BACKEND_NAMES, HostRoundTripRule
-from emberlint.syntax import code
+from emberlint.syntax import code, kind
 
 NUMPY_CONVERSIONS = {"numpy.array", "numpy.asarray", "numpy.asanyarray", "numpy.ascontiguousarray"}
 
@@ -89,7 +89,7 @@ class NumpyConversion(HostRoundTripRule):
         if qualified in NUMPY_CONVERSIONS and node.args and node.args[0].keyword is None:
             subject = node.args[0].value
             call = f"{code(func)}(...)"
-        elif isinstance(func, cst.Attribute) and func.attr.value == "numpy" and qualified is None:
+        elif kind(func) == "Attribute" and func.attr.value == "numpy" and qualified is None:
             subject = func.value
             call = ".numpy()"
         else:

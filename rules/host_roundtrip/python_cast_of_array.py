@@ -7,6 +7,7 @@ import libcst as cst
 from emberlint.model import Severity
 from emberlint.rule import FixAvailability, Invalid
 from emberlint.rules.host_roundtrip._common import ARTICLE, BACKEND_NAMES, HostRoundTripRule
+from emberlint.syntax import kind
 
 PYTHON_CASTS = ("float", "int", "bool", "complex")
 
@@ -110,7 +111,7 @@ class PythonCastOfArray(HostRoundTripRule):
 
     def visit_Call(self, node: cst.Call) -> None:
         func = node.func
-        if not isinstance(func, cst.Name) or func.value not in PYTHON_CASTS or len(node.args) != 1:
+        if kind(func) != "Name" or func.value not in PYTHON_CASTS or len(node.args) != 1:
             return
         if _shadowed(func.value, self.context.scope) or node.args[0].keyword or node.args[0].star:
             return

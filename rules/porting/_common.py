@@ -7,7 +7,7 @@ import libcst as cst
 
 from emberlint.rule import Rule
 from emberlint.rules._coach import mlx_port, string_value, table
-from emberlint.syntax import code
+from emberlint.syntax import code, kind
 from emberlint.walk import nodes_of, subtree
 
 
@@ -27,7 +27,7 @@ class PortRule(Rule):
             return True
         if inferred.is_array and inferred.backend == "torch":
             return False
-        if isinstance(receiver, cst.Call):  # `tl.load(ptr)`: the value of another backend (Triton, NumPy...)
+        if kind(receiver) == "Call":  # `tl.load(ptr)`: the value of another backend (Triton, NumPy...)
             maker = self.context.qualified_name(receiver.func)
             if maker is not None and not maker.startswith("mlx"):
                 return False
@@ -39,7 +39,7 @@ class PortRule(Rule):
         if cache is None:
             cache = {}
             for node in nodes_of(self.context.module, "Assign"):
-                if isinstance(node.value, cst.Call):
+                if kind(node.value) == "Call":
                     qualified = self.context.module_scope.qualified_name(node.value.func)
                     if qualified:
                         for target in node.targets:
@@ -49,11 +49,11 @@ class PortRule(Rule):
 
     def weight_owner(self, target: cst.BaseAssignTargetExpression) -> tuple[str, str] | None:
         """``(owner text, class or '')`` for ``owner.weight = ...`` / ``state["...weight"] = ...``."""
-        if isinstance(target, cst.Attribute) and target.attr.value == "weight":
+        if kind(target) == "Attribute" and target.attr.value == "weight":
             return code(target.value), self.constructed_by(target.value) or ""
-        if isinstance(target, cst.Subscript) and len(target.slice) == 1:
+        if kind(target) == "Subscript" and len(target.slice) == 1:
             index = target.slice[0].slice
-            key = string_value(index.value) if isinstance(index, cst.Index) else None
+            key = string_value(index.value) if kind(index) == "Index" else None
             if key and key.endswith(".weight"):
                 return key[: -len(".weight")], ""
         return None
@@ -61,6 +61,6 @@ class PortRule(Rule):
     def reorders(self, value: cst.CSTNode) -> bool:
         names = set(porting_table()["axis_reorders"])
         for node in subtree(value):
-            if isinstance(node, cst.Attribute) and node.attr.value in names:
+            if kind(node) == "Attribute" and node.attr.value in names:
                 return True
         return False

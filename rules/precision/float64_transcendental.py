@@ -8,7 +8,7 @@ from emberlint.scalar_facts import bindings_of
 from emberlint.model import Severity
 from emberlint.rule import FixAvailability, Invalid, Rule
 from emberlint.rules._coach import MLX_CORE, method_call, table
-from emberlint.syntax import code, keyword_argument
+from emberlint.syntax import code, keyword_argument, kind
 
 
 def _precision() -> dict:
@@ -117,7 +117,7 @@ class Float64Transcendental(Rule):
     def _dtype_is_float64(self, node: cst.BaseExpression, depth: int = 0) -> bool:
         if self.context.qualified_name(node) in _precision()["float64_names"]:
             return True
-        if isinstance(node, cst.Name) and depth < 4:
+        if kind(node) == "Name" and depth < 4:
             values = [b.value for b in bindings_of(node.value, self.context)]
             return bool(values) and all(v is not None and self._dtype_is_float64(v, depth + 1) for v in values)
         return False
@@ -126,18 +126,18 @@ class Float64Transcendental(Rule):
         """``node`` is visibly an MLX float64 array (see the class docs)."""
         if depth > 8:
             return False
-        if isinstance(node, cst.Call):
+        if kind(node) == "Call":
             return self._call_is_float64(node, depth)
-        if isinstance(node, cst.BinaryOperation):
+        if kind(node) == "BinaryOperation":
             return any(self.context.is_array(side) and self.is_float64(side, depth + 1)
                        for side in (node.left, node.right))
-        if isinstance(node, cst.UnaryOperation):
+        if kind(node) == "UnaryOperation":
             return self.is_float64(node.expression, depth + 1)
-        if isinstance(node, cst.Subscript):
+        if kind(node) == "Subscript":
             return self.is_float64(node.value, depth + 1)
-        if isinstance(node, cst.Attribute) and node.attr.value in _precision()["float64_preserving_methods"]:
+        if kind(node) == "Attribute" and node.attr.value in _precision()["float64_preserving_methods"]:
             return self.is_float64(node.value, depth + 1)
-        if isinstance(node, cst.Name):
+        if kind(node) == "Name":
             bindings = [b for b in bindings_of(node.value, self.context) if b.augmented is None]
             if not bindings or not all(b.whole_value for b in bindings):
                 return False
