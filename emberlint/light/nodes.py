@@ -159,15 +159,15 @@ for _name in {*_OPERATORS.values(), *_AUGMENTED.values()}:
     _define(_name, mixin=_Operator)
 
 
-_MAKERS: dict[str, Any] = {}
-
-
-def _maker(cls: type) -> Any:
-    """A constructor for one light class: fields set directly, children linked to their parent."""
+def constructor(kind: str) -> Any:
+    """The constructor of the light class named ``kind``, as a method of the tree builder (which holds the
+    ``tree``): ``builder.Name(source, value="x")``. Fields are set directly and children linked to their parent;
+    named parameters, not ``**fields``: packing and unpacking a dict made a node cost four times as much."""
+    cls = _CLASSES[kind]
     fields = cls.FIELDS
-    data = _data_fields(cls.__name__)
-    lines = [f"def make(source, tree{''.join(', ' + f + '=None' for f in fields)}):",
-             "    node = new(cls)", "    node._ast = source", "    node._tree = tree", "    node._parent = None",
+    data = _data_fields(kind)
+    lines = [f"def {kind}(builder, source{''.join(', ' + f + '=None' for f in fields)}):",
+             "    node = new(cls)", "    node._ast = source", "    node._tree = builder.tree", "    node._parent = None",
              "    node._real = None"]
     for field in fields:
         lines.append(f"    node.{field} = {field}")
@@ -181,15 +181,9 @@ def _maker(cls: type) -> Any:
     lines.append("    return node")
     namespace = {"new": object.__new__, "cls": cls}
     exec("\n".join(lines), namespace)
-    return namespace["make"]
+    return namespace[kind]
 
 
-def maker_of(kind: str) -> Any:
-    """The constructor of the light class named ``kind`` (built once per class)."""
-    make = _MAKERS[kind] = _maker(_CLASSES[kind])
-    return make
-
-
-MAKERS = _MAKERS
+KINDS = tuple(_CLASSES)
 OPERATORS = _OPERATORS
 AUGMENTED = _AUGMENTED
