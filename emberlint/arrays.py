@@ -238,6 +238,7 @@ class ArrayFacts:
         self._active: set[tuple] = set()
         self._expressions: dict[tuple[int, int], Inferred] = {}
         self._cycles = 0  # cycles cut so far (an answer computed across a cut is not memoized)
+        self._lookups: dict[tuple[str, int], tuple[Scope, bool] | None] | None = None
         self.facts = api_facts()
 
     # --- queries -------------------------------------------------------------------------------------------
@@ -266,13 +267,27 @@ class ArrayFacts:
         return self.infer(node, scope).is_array
 
     def lookup(self, name: str, scope: Scope) -> tuple[Scope, bool] | None:
-        """The scope that binds a bare name as seen from ``scope`` and whether it is an import; None: unbound."""
+        """The scope that binds a bare name as seen from ``scope`` and whether it is an import; None: unbound.
+        Kept per (name, scope) once the bindings are all collected (``seal``)."""
+        key = (name, id(scope))
+        known = self._lookups
+        if known is not None and key in known:
+            return known[key]
+        found = None
         for current in scope.visible(name):
             if name in current.imports:
-                return current, True
+                found = current, True
+                break
             if (id(current), name) in self.bindings:
-                return current, False
-        return None
+                found = current, False
+                break
+        if known is not None:
+            known[key] = found
+        return found
+
+    def seal(self) -> None:
+        """Every binding is collected: ``lookup`` may keep its answers."""
+        self._lookups = {}
 
     def name_value(self, name: str, scope: Scope) -> Inferred:
         """What a bare name holds in ``scope`` (walking out through enclosing scopes)."""
@@ -840,6 +855,7 @@ class _FactCollector(FastVisitor):
 def collect_facts(module: cst.Module, scopes: dict[cst.CSTNode, Scope]) -> ArrayFacts:
     facts = ArrayFacts(scopes)
     walk_kinds(module, _FactCollector(facts), _FactCollector.node_kinds() | SCOPE_KINDS)
+    facts.seal()
     return facts
 
 

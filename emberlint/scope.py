@@ -34,6 +34,12 @@ class Scope:
     bindings: set[str] = field(default_factory=set)
     globals_: set[str] = field(default_factory=set)
     nonlocals: set[str] = field(default_factory=set)
+    #: ``resolve``'s answers, kept once the scope tree is complete (``seal``); None while it is being built
+    resolved: dict[str, str | None] | None = field(default=None, repr=False, compare=False)
+
+    def seal(self) -> None:
+        """The scope tree is complete: ``resolve`` may keep its answers."""
+        self.resolved = {}
 
     def chain(self) -> Iterator[Scope]:
         """This scope, then each enclosing one up to the module: every step goes to a parent, which is always a
@@ -64,12 +70,20 @@ class Scope:
         return next(self.visible(name))
 
     def resolve(self, name: str) -> str | None:
+        """The dotted name of the import ``name`` means here; None when it is no import (or a local shadows it)."""
+        known = self.resolved
+        if known is not None and name in known:
+            return known[name]
+        found = None
         for scope in self.visible(name):
             if name in scope.imports:
-                return scope.imports[name]
+                found = scope.imports[name]
+                break
             if name in scope.bindings and scope.kind != "module":
-                return None
-        return None
+                break
+        if known is not None:
+            known[name] = found
+        return found
 
     @property
     def module(self) -> Scope:
@@ -219,4 +233,6 @@ class ScopeBuilder(FastVisitor):
 def build_scopes(module: cst.Module) -> ScopeBuilder:
     builder = ScopeBuilder(module)
     walk_kinds(module, builder, ScopeBuilder.node_kinds())
+    for scope in builder.scopes.values():
+        scope.seal()
     return builder

@@ -295,7 +295,15 @@ class PythonScalarArgument(PythonScalarRule):
     ]
 
     def _exempt(self, keys: list[str], prefixes: bool) -> frozenset:
-        """Exempt parameters of a function: its own entries and those of its modules (``mlx.core.random``)."""
+        """Exempt parameters of a function: its own entries and those of its modules (``mlx.core.random``);
+        the same for every call of it in the file."""
+        known = self.__dict__.setdefault("_exempt_sets", {})
+        key = (tuple(keys), prefixes)
+        if key not in known:
+            known[key] = self._exempt_set(keys, prefixes)
+        return known[key]
+
+    def _exempt_set(self, keys: list[str], prefixes: bool) -> frozenset:
         table = exempt_table()
         user = self.context.config.exempt_parameters()
         entries: set = set(table.get("*", ())) | set(_normalize(user.get("*", ())))
