@@ -95,6 +95,8 @@ def no_comment(node: cst.CSTNode) -> bool:
     if not getattr(type(node), "LIGHT", False):
         return False
     tree = node._tree
+    if tree.comment_free_statement(node):
+        return True
     bounds = tree.bounds(node)
     if bounds is None:
         return False

@@ -5,6 +5,7 @@ characters; where parentheses are, and the text of one-line expressions, read of
 from __future__ import annotations
 
 import ast
+import bisect
 import re
 from typing import TYPE_CHECKING, Any
 
@@ -46,6 +47,7 @@ class LightTree:
         self.real_statements: dict[int, cst.CSTNode] = {}  # statement id -> LibCST node (``materialize``)
         self.module: LightNode | None = None  # set by ``build``
         self._suppressions: Suppressions | None = None
+        self._hash_lines: list[int] | None = None  # the lines holding a ``#`` (``comment_free_statement``)
 
     # --- ParsedFile ---------------------------------------------------------------------------------------
     def dispatch(self, visitor: cst.CSTVisitor, kinds: set[str] | frozenset[str],
@@ -201,6 +203,21 @@ class LightTree:
             if not grouping:
                 return start, end
             start, end = before, (after[0], after[1] + 1)
+
+    def comment_free_statement(self, node: LightNode) -> bool:
+        """Whether no line of the statement holding ``node`` (its decorators included) has a ``#``: then neither
+        the node nor parentheses around it hold a comment (all lie within the statement's lines)."""
+        current = node
+        while current._parent is not None and type(current._parent).__name__ not in _STATEMENT_HOLDERS:
+            current = current._parent
+        statement = current._ast
+        if getattr(statement, "lineno", None) is None:
+            return False
+        first = min([statement.lineno, *(d.lineno for d in getattr(statement, "decorator_list", ()))])
+        if self._hash_lines is None:
+            self._hash_lines = [number for number, text in enumerate(self.lines, start=1) if "#" in text]
+        at = bisect.bisect_left(self._hash_lines, first)
+        return at == len(self._hash_lines) or self._hash_lines[at] > statement.end_lineno
 
     def _starts_statement(self, node: LightNode, start: tuple[int, int]) -> bool:
         """Whether the simple statement holding ``node`` starts at ``start``."""
