@@ -182,18 +182,26 @@ def scalar_replacement(
     ref = context.module_ref(module_of(backend))
     imports = [ref.import_line] if ref.import_line else []
     number = number_family(value, context)
+    # the code of the dtype (and device) expressions, and the nodes only when the fix is printed (``Deferred``)
     if operand is not None and is_plain_reference(operand):
-        dtype: cst.BaseExpression = cst.Attribute(value=operand, attr=cst.Name("dtype"))
-        device = cst.Attribute(value=operand, attr=cst.Name("device")) if backend == "torch" else None
+        operand_text = code_for(operand, "\n", "")  # what ``<operand>.dtype`` prints before its dot
+        dtype_text = f"{operand_text}.dtype"
+        device_text = f"{operand_text}.device" if backend == "torch" else None
+
+        def parts() -> tuple[cst.BaseExpression, cst.BaseExpression | None]:
+            device = cst.Attribute(value=operand, attr=cst.Name("device")) if backend == "torch" else None
+            return cst.Attribute(value=operand, attr=cst.Name("dtype")), device
+
         safe = exact_with_operand_dtype(dtype_family(operand, context), number) and powers_keep_kind(value)
     else:
         config = context.config
         name = config.default_int_dtype if number == "int" else config.default_float_dtype
-        dtype = dotted_expression(f"{ref.text}.{name}")
-        device = None
+        dtype_text, device_text = f"{ref.text}.{name}", None
+
+        def parts() -> tuple[cst.BaseExpression, cst.BaseExpression | None]:
+            return dotted_expression(dtype_text), None
+
         safe = False
-    dtype_text = code_for(dtype, "\n", "")
-    text = typed_scalar_text(code_for(without_parens(value), "\n", ""), ref.text, backend, dtype_text,
-                             None if device is None else code_for(device, "\n", ""))
-    node = Deferred(lambda: typed_scalar(value, ref.text, backend, dtype, device))
+    text = typed_scalar_text(code_for(without_parens(value), "\n", ""), ref.text, backend, dtype_text, device_text)
+    node = Deferred(lambda: typed_scalar(value, ref.text, backend, *parts()))
     return TypedScalar(node, safe, imports, dtype_text, text)
