@@ -149,16 +149,15 @@ def raising_fix_writes(root: Path, files: list[Path], before: dict[Path, bytes])
     def broken(*args, **kwargs):
         raise RuntimeError("injected failure")
 
-    saved = (edits.apply_edits, getattr(fixing, "apply_edits", None))
-    edits.apply_edits = broken
-    if saved[1] is not None:
-        fixing.apply_edits = broken
+    saved = [(module, name, getattr(module, name)) for module in (edits, fixing)
+             for name in ("apply_edits", "apply_mapped") if hasattr(module, name)]
+    for module, name, _ in saved:
+        setattr(module, name, broken)
     try:
         CliRunner().invoke(fix, ["--unsafe-fixes", *STRICT, "--jobs", "1", str(root)])
     finally:
-        edits.apply_edits = saved[0]
-        if saved[1] is not None:
-            fixing.apply_edits = saved[1]
+        for module, name, original in saved:
+            setattr(module, name, original)
     return sum(1 for path in files if path.read_bytes() != before[path])
 
 

@@ -374,6 +374,7 @@ def _value(value: Any) -> str:
     return f"{shown} ({type(value).__name__})"
 
 
+@functools.lru_cache(maxsize=4096)  # a file calls the same few functions many times
 def matches_prefix(qualified: str, names: frozenset[str]) -> bool:
     """True when ``qualified`` is one of ``names`` or lies inside one of them (``torch.cuda.is_available``)."""
     parts = qualified.split(".")

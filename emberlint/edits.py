@@ -40,24 +40,27 @@ def _sorted_spans(text: str, edits: Iterable[Edit]) -> list[tuple[int, int, str]
 
 def apply_edits(text: str, edits: Iterable[Edit]) -> str:
     """Apply non-overlapping edits; raises ValueError when two edits overlap."""
-    pieces = []
-    cursor = 0
-    for start, end, replacement in _sorted_spans(text, edits):
-        pieces.append(text[cursor:start])
-        pieces.append(replacement)
-        cursor = end
-    pieces.append(text[cursor:])
-    return "".join(pieces)
+    return apply_mapped(text, edits)[0]
 
 
 def edit_spans(text: str, edits: Iterable[Edit]) -> list[tuple[int, int, int, int]]:
     """Where ``apply_edits`` puts each edit: ``(old_start, old_end, new_start, new_end)`` offsets."""
+    return apply_mapped(text, edits)[1]
+
+
+def apply_mapped(text: str, edits: Iterable[Edit]) -> tuple[str, list[tuple[int, int, int, int]]]:
+    """``apply_edits`` and ``edit_spans`` of the same edits at once (they are sorted once)."""
+    pieces = []
     mapped = []
-    shift = 0
+    cursor = shift = 0
     for start, end, replacement in _sorted_spans(text, edits):
+        pieces.append(text[cursor:start])
+        pieces.append(replacement)
+        cursor = end
         mapped.append((start, end, start + shift, start + shift + len(replacement)))
         shift += len(replacement) - (end - start)
-    return mapped
+    pieces.append(text[cursor:])
+    return "".join(pieces), mapped
 
 
 def nested_lines(old_text: str, new_text: str, spans: list[tuple[int, int, int, int]],
@@ -255,8 +258,13 @@ def compatible_fixes(fixes: Iterable[Fix]) -> list[Fix]:
     chosen: list[Fix] = []
     taken = _Taken()
     for fix in fixes:
-        spans = [(_key(e.start), _key(e.end)) for e in fix.edits if e.start != e.end]
-        inserts = [_key(e.start) for e in fix.edits if e.start == e.end]
+        spans, inserts = [], []
+        for edit in fix.edits:
+            start, end = _key(edit.start), _key(edit.end)
+            if start == end:
+                inserts.append(start)
+            else:
+                spans.append((start, end))
         if any(taken.overlaps(start, end) for start, end in spans):
             continue
         if any(taken.strictly_inside(p) for p in inserts) or any(taken.holds_point(s, e) for s, e in spans):

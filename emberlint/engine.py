@@ -51,20 +51,27 @@ class _Dispatcher(cst.CSTVisitor):
             methods = []
             for rule in self.rules:
                 method = getattr(rule, f"{prefix}{kind.__name__}", None)
-                if method is not None:
+                if method is not None and id(rule) not in self.broken:
                     methods.append((rule, method))
             table[kind] = methods
         return methods
 
     def _call(self, methods: list[tuple[Rule, Callable]], node: cst.CSTNode) -> None:
         for rule, method in methods:
-            if id(rule) in self.broken:
-                continue
             try:
                 method(node)
             except Exception as exc:  # a rule bug must not stop the other rules or files
-                self.broken.add(id(rule))
-                self.on_crash(rule, exc)
+                if id(rule) not in self.broken:
+                    self._switch_off(rule)
+                    self.on_crash(rule, exc)
+
+    def _switch_off(self, rule: Rule) -> None:
+        """A crashed rule visits nothing more in this file: its methods leave the tables (as new lists: the
+        caller may be iterating over one)."""
+        self.broken.add(id(rule))
+        for table in (self._visit, self._leave):
+            for kind, methods in table.items():
+                table[kind] = [entry for entry in methods if entry[0] is not rule]
 
     def on_visit(self, node: cst.CSTNode) -> bool:
         context = self.context

@@ -16,7 +16,7 @@ import libcst as cst
 from emberlint import collector
 from emberlint.budget import time_budget
 from emberlint.config import Config
-from emberlint.edits import PositionMap, apply_edits, compatible_fixes, edit_spans, merge_fix_edits, nested_lines
+from emberlint.edits import PositionMap, apply_mapped, compatible_fixes, merge_fix_edits, nested_lines
 from emberlint.engine import lint_text
 from emberlint.model import FileError, FileResult, Finding
 from emberlint.split_lint import Workers
@@ -181,8 +181,7 @@ def _fix_loop(source: str, path: str, config: Config, unsafe: bool, timeout: flo
             chosen = compatible_fixes(f.fix for f in candidates)
             chosen_ids = {id(fix) for fix in chosen}
             try:
-                merged = merge_fix_edits(chosen)
-                new_text = apply_edits(text, merged)
+                new_text, spans = apply_mapped(text, merge_fix_edits(chosen))
             except (ValueError, IndexError) as exc:
                 raise FixError(f"{path}: fixes could not be applied ({exc}); file left unchanged") from exc
             if new_text == text:
@@ -197,7 +196,6 @@ def _fix_loop(source: str, path: str, config: Config, unsafe: bool, timeout: flo
                 code = by_fix[id(fix)].code
                 codes[code] = codes.get(code, 0) + 1
             applied += len(chosen)
-            spans = edit_spans(text, merged)
             focus = nested_lines(text, new_text, spans, [f.fix for f in candidates if id(f.fix) not in chosen_ids])
             new_result, parses = _lint(new_text, path, config, first=False, unsafe=unsafe, focus=focus or None,
                                        workers=processes)

@@ -206,7 +206,7 @@ def test_exception_outside_rules_is_caught(bad: Path, monkeypatch):
     def explode(*args, **kwargs):
         raise KeyError("positions")
 
-    monkeypatch.setattr(fixing, "apply_edits", explode)
+    monkeypatch.setattr(fixing, "apply_mapped", explode)
     result = fix(str(bad), *SEL)
     assert result.exit_code == 2
     assert "internal error while fixing (KeyError" in result.stdout

@@ -12,7 +12,7 @@ import pytest
 
 from emberlint import fixing
 from emberlint.config import Config
-from emberlint.edits import edit_spans, nested_lines
+from emberlint.edits import apply_edits, edit_spans, nested_lines
 from emberlint.engine import lint_text
 from emberlint.model import Edit, Fix, Position
 from emberlint.registry import all_rules
@@ -97,7 +97,7 @@ def test_focused_round_finds_the_fixes_a_whole_lint_finds_there():
     candidates = fixing.fixable(first.findings, unsafe=False)
     chosen = fixing.compatible_fixes(f.fix for f in candidates)
     edits = fixing.merge_fix_edits(chosen)
-    text = fixing.apply_edits(NESTED, edits)
+    text = apply_edits(NESTED, edits)
     skipped = [f.fix for f in candidates if all(f.fix is not c for c in chosen)]
     assert [(f.code, f.start.line) for f in candidates if f.fix in skipped] == [("EL301", 7), ("EL401", 7)]
     focus = nested_lines(NESTED, text, edit_spans(NESTED, edits), skipped)
@@ -130,7 +130,7 @@ def test_nested_lines_maps_a_run_of_edits_to_the_rewritten_lines():
     inner = Fix(edits=(Edit(Position(2, 7), Position(2, 11), "G(x)"),), safe=True)
     elsewhere = Fix(edits=(Edit(Position(1, 5), Position(1, 6), "one"),), safe=True)
     edits = list(outer.edits) + list(elsewhere.edits)
-    new = fixing.apply_edits(old, edits)
+    new = apply_edits(old, edits)
     assert new == "a = one\nb = F(\n    g(x),\n)\nc = 3\n"
     assert nested_lines(old, new, edit_spans(old, edits), [inner]) == [(2, 4)]
     assert nested_lines(old, new, edit_spans(old, edits), []) == []

@@ -92,7 +92,9 @@ class GeluApproximation(PortRule):
     def visit_Call(self, node: cst.Call) -> None:
         facts = porting_table()["gelu"]
         qualified = self.context.qualified_name(node.func) or ""
-        if self._faithful_port(facts):
+        gelu = (qualified in facts["mlx_tanh"] or qualified in facts["mlx_fast"] or qualified == "mlx.nn.GELU"
+                or qualified in facts["torch_calls"])
+        if not gelu or self._faithful_port(facts):  # the file's port markers are looked for at its first GELU
             return
         erf_advice = ("`nn.gelu` / `nn.GELU()` is the exact erf form (PyTorch's default `F.gelu`); keep the "
                       "approximation only if the original model used it (BERT-style `hidden_act=\"gelu\"` is erf)")
