@@ -199,6 +199,7 @@ def _merge(source: str, path: str, severities: dict, replies: list[tuple]) -> tu
     seen: set[tuple] = set()
     broken: set[str] = set()
     in_order = True
+    last: tuple = ()  # the key of the last finding kept
     for findings, errors, *_ in replies:
         for key, finding in findings:
             if key in seen or finding.code in broken:
