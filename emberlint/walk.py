@@ -58,12 +58,12 @@ def walk(node: cst.CSTNode, visitor: cst.CSTVisitor) -> None:
     """Visit ``node`` and its descendants with ``visitor`` exactly as ``node.visit(visitor)`` would, read-only.
     The tree's pre-order is computed once and replayed by later walks over the same root (the engine walks each
     module three times), without recursion."""
-    order = _preorder(node)[0]
+    nodes, ends, _ = _preorder(node)
     on_visit, on_leave = visitor.on_visit, visitor.on_leave
     open_nodes: list[tuple[cst.CSTNode, int]] = []
-    index, count = 0, len(order)
+    index, count = 0, len(nodes)
     while index < count:
-        current, end = order[index]
+        current, end = nodes[index], ends[index]
         if on_visit(current):
             open_nodes.append((current, end))
             index += 1
@@ -78,8 +78,8 @@ def walk_kinds(node: cst.CSTNode, visitor: cst.CSTVisitor, kinds: set[str] | fro
     """``walk`` restricted to the nodes whose type is named in ``kinds``: ``visitor.on_visit``/``on_leave`` see
     only those, in the same relative order as in a full walk, at a cost proportional to their number. Nothing is
     skipped (``on_visit``'s result is ignored), so it serves visitors that never prune a subtree."""
-    order, by_type = _preorder(node)
-    _replay(order, _positions(by_type, kinds), visitor)
+    nodes, ends, by_type = _preorder(node)
+    _replay(nodes, ends, _positions(by_type, kinds), visitor)
 
 
 def walk_kinds_on_lines(node: cst.CSTNode, visitor: cst.CSTVisitor, kinds: set[str] | frozenset[str],
@@ -88,18 +88,18 @@ def walk_kinds_on_lines(node: cst.CSTNode, visitor: cst.CSTVisitor, kinds: set[s
     """``walk_kinds`` restricted to the nodes on ``lines`` (sorted, disjoint ``(first, last)`` line ranges,
     1-based, inclusive): a subtree whose ``line_span`` misses every range is skipped whole; a node without a span
     is entered. Each node seen is seen as in a full walk, with all its enclosing nodes of ``kinds`` open."""
-    order = _preorder(node)[0]
-    _replay(order, _positions_on_lines(order, kinds, lines, line_span), visitor)
+    nodes, ends, _ = _preorder(node)
+    _replay(nodes, ends, _positions_on_lines(nodes, ends, kinds, lines, line_span), visitor)
 
 
-def _positions_on_lines(order: list[tuple[cst.CSTNode, int]], kinds, lines: list[tuple[int, int]],
+def _positions_on_lines(nodes: list[cst.CSTNode], ends: list[int], kinds, lines: list[tuple[int, int]],
                         line_span) -> Iterator[int]:
     """The pre-order positions of the nodes of ``kinds`` on ``lines``, ascending: subtrees off them skipped,
     subtrees within one range taken whole (their nodes' spans are not looked at)."""
     firsts = [first for first, _ in lines]
-    index, count = 0, len(order)
+    index, count = 0, len(nodes)
     while index < count:
-        current, end = order[index]
+        current, end = nodes[index], ends[index]
         span = line_span(current)
         if span is not None:
             at = bisect.bisect_right(firsts, span[1]) - 1  # the last range starting on or before the span's end
@@ -108,7 +108,7 @@ def _positions_on_lines(order: list[tuple[cst.CSTNode, int]], kinds, lines: list
                 continue
             if lines[at][0] <= span[0]:
                 for inside in range(index, end):
-                    if type(order[inside][0]).__name__ in kinds:
+                    if type(nodes[inside]).__name__ in kinds:
                         yield inside
                 index = end
                 continue
@@ -117,16 +117,16 @@ def _positions_on_lines(order: list[tuple[cst.CSTNode, int]], kinds, lines: list
         index += 1
 
 
-def _replay(order: list[tuple[cst.CSTNode, int]], positions: Iterable[int], visitor: cst.CSTVisitor) -> None:
+def _replay(nodes: list[cst.CSTNode], ends: list[int], positions: Iterable[int], visitor: cst.CSTVisitor) -> None:
     """``on_visit`` for the node at each position (ascending) and ``on_leave`` once its subtree is passed."""
     on_visit, on_leave = visitor.on_visit, visitor.on_leave
     open_nodes: list[tuple[cst.CSTNode, int]] = []
     for index in positions:
         while open_nodes and open_nodes[-1][1] <= index:
             on_leave(open_nodes.pop()[0])
-        current, end = order[index]
+        current = nodes[index]
         on_visit(current)
-        open_nodes.append((current, end))
+        open_nodes.append((current, ends[index]))
     while open_nodes:
         on_leave(open_nodes.pop()[0])
 
@@ -134,8 +134,8 @@ def _replay(order: list[tuple[cst.CSTNode, int]], positions: Iterable[int], visi
 def nodes_of(root: cst.CSTNode, *kinds: str) -> list[cst.CSTNode]:
     """The nodes under ``root`` whose type is named in ``kinds``, in pre-order (from the cached pre-order when
     ``root`` is the tree last walked)."""
-    order, by_type = _preorder(root)
-    return [order[index][0] for index in _positions(by_type, kinds)]
+    nodes, _, by_type = _preorder(root)
+    return [nodes[index] for index in _positions(by_type, kinds)]
 
 
 def _positions(by_type: dict[type, list[int]], kinds) -> list[int]:
@@ -146,7 +146,7 @@ def _positions(by_type: dict[type, list[int]], kinds) -> list[int]:
     return sorted(itertools.chain.from_iterable(runs))
 
 
-#: ``(root, pre-order, positions by type)`` of the last module walked, replaced in one store: the LSP server may
+#: ``(root, nodes, ends, positions by type)`` of the last module walked, replaced in one store: the LSP server may
 #: lint in two threads, and a half-updated entry would pair one tree with another's pre-order.
 _LAST: list = [None]
 
@@ -156,36 +156,42 @@ def forget_last_walk() -> None:
     _LAST[0] = None
 
 
-def _preorder(root: cst.CSTNode) -> tuple[list[tuple[cst.CSTNode, int]], dict[type, list[int]]]:
-    """``(node, index just past its subtree)`` for every node under ``root``, in pre-order, and the indexes of
-    each node type in it."""
+def _preorder(root: cst.CSTNode) -> tuple[list[cst.CSTNode], list[int], dict[type, list[int]]]:
+    """Every node under ``root`` in pre-order, the index just past each one's subtree, and the indexes of each
+    node type (parallel lists: a tuple per node was most of the cost of a 2 MB file's 870,000 nodes)."""
     last = _LAST[0]
     if last is not None and last[0] is root:
-        return last[1], last[2]
-    order: list = []
+        return last[1], last[2], last[3]
+    nodes: list = []
+    ends: list[int] = []
     by_type: dict[type, list[int]] = {}
+    light_children = _LIGHT_CHILDREN
     stack: list = [root]  # nodes to visit, and ints: the position of a node whose subtree ends here
     while stack:
         current = stack.pop()
         kind = type(current)
         if kind is int:
-            order[current] = (order[current], len(order))
+            ends[current] = len(nodes)
             continue
-        at = len(order)
+        at = len(nodes)
         seen = by_type.get(kind)
         if seen is None:
             by_type[kind] = [at]
         else:
             seen.append(at)
-        stack.append(at)
-        order.append(current)
-        below = children(current)
+        nodes.append(current)
+        listed = light_children.get(kind)
+        below = listed(current) if listed is not None else children(current)
         if below:
+            ends.append(0)  # set when the marker below is popped
+            stack.append(at)
             below.reverse()
             stack.extend(below)
+        else:
+            ends.append(at + 1)
     if type(root).__name__ == "Module":  # a subtree's walk (a fixer's) must not push the module's out
-        _LAST[0] = (root, order, by_type)
-    return order, by_type
+        _LAST[0] = (root, nodes, ends, by_type)
+    return nodes, ends, by_type
 
 
 def children(node: cst.CSTNode) -> list[cst.CSTNode]:
