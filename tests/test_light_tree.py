@@ -221,6 +221,25 @@ def test_light_children_are_the_node_valued_fields_in_order(path, monkeypatch):
     assert [[id(child) for child in found] for found in fast] == [[id(child) for child in found] for found in generic]
 
 
+def test_a_type_name_test_says_what_isinstance_says():
+    """Hot code tests a node's type by name (``syntax.kind``, no ``ABCMeta.__instancecheck__``). That holds while
+    each light class bears the name of the one LibCST class it stands for, and the LibCST classes tested by name
+    have no subclasses; a concrete node of every such class answers both tests alike."""
+    from emberlint.light.nodes import KINDS
+    from emberlint.syntax import kind
+
+    for name in KINDS:
+        real = getattr(cst, name)
+        assert not real.__subclasses__(), name
+    source = "import mlx.core as mx\nx = mx.zeros((2,)) * 0.5 + mx.ones(2)[0]\n"
+    tree = light.build(source, ast.parse(source))
+    seen = list(subtree(tree.module))
+    assert len({kind(node) for node in seen}) > 10
+    for node in seen:
+        for name in KINDS:
+            assert isinstance(node, getattr(cst, name)) == (kind(node) == name), (kind(node), name)
+
+
 def test_visitor_kinds_come_from_their_methods():
     from emberlint.arrays import _FactCollector
     from emberlint.rules.operators.bare_operator_on_array import BareOperatorOnArray
