@@ -16,6 +16,7 @@ import functools
 import sys
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import click
 
@@ -24,6 +25,9 @@ from emberlint.diffs import unified_diff
 from emberlint.model import FileError, Finding
 from emberlint.options import config_path, overrides_from, selection_options
 from emberlint.terminal import EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS, exit_code, use_color
+
+if TYPE_CHECKING:
+    from emberlint.edits import PositionMap
 
 DEFAULT_TIMEOUT = 30.0
 
@@ -38,8 +42,7 @@ class FileFix:
     applied_codes: dict[str, int] = field(default_factory=dict)
     remaining: list[Finding] = field(default_factory=list)  # positions in ``new_text`` (the file once written)
     errors: list[FileError] = field(default_factory=list)
-    #: maps positions in ``new_text`` back to ``source`` (emberlint.edits.PositionMap), None: they are the same
-    positions: object | None = None
+    positions: PositionMap | None = None  # maps positions in ``new_text`` back to ``source``; None: the same
     _in_source: list[Finding] | None = field(default=None, repr=False)
 
     @property

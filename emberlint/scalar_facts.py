@@ -29,9 +29,9 @@ from emberlint.arrays import Kind
 from emberlint.backends import module_of
 from emberlint.fixers.deferred import Deferred
 from emberlint.fixers.operators import dotted_expression
-from emberlint.fixers.typed_scalar import is_plain_reference, typed_scalar, typed_scalar_text, without_parens
+from emberlint.fixers.typed_scalar import is_plain_reference, typed_scalar, typed_scalar_text
 from emberlint.layout import code_for
-from emberlint.syntax import kind
+from emberlint.syntax import kind, without_parens
 from emberlint.walk import subtree
 
 if TYPE_CHECKING:

@@ -31,9 +31,14 @@ def source_text(node: cst.CSTNode) -> str:
         text = node._tree.inner_text(node)
         if text is not None:
             return text
-    if kind(node) != "Tuple" and getattr(node, "lpar", None):
-        node = node.with_changes(lpar=[], rpar=[])
-    return code(node)
+    return code(without_parens(node))
+
+
+def without_parens(node: cst.CSTNode) -> cst.CSTNode:
+    """``node`` without its grouping parentheses (a tuple keeps its own)."""
+    if getattr(node, "lpar", None) and kind(node) != "Tuple":
+        return node.with_changes(lpar=[], rpar=[])
+    return node
 
 
 def keyword_argument(call: cst.Call, name: str) -> cst.Arg | None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 import libcst as cst
 
 from emberlint.fixers.operators import dotted_expression
-from emberlint.syntax import kind
+from emberlint.syntax import kind, without_parens
 
 CONSTRUCTOR = {"mlx": "array", "torch": "tensor"}
 
@@ -26,13 +26,6 @@ def typed_scalar(
     if backend == "torch" and device is not None:
         args.append(_keyword("device", device))
     return cst.Call(func=func, args=args)
-
-
-def without_parens(value: cst.BaseExpression) -> cst.BaseExpression:
-    """The value as the typed scalar's argument: without its grouping parentheses (a tuple keeps its own)."""
-    if getattr(value, "lpar", None) and kind(value) != "Tuple":
-        return value.with_changes(lpar=[], rpar=[])
-    return value
 
 
 def typed_scalar_text(value_text: str, ref_text: str, backend: str, dtype_text: str,

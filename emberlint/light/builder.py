@@ -87,11 +87,11 @@ class _Builder:
     def s_AnnAssign(self, node):
         annotation = self.Annotation(node.annotation, annotation=self.expr(node.annotation))
         return self.AnnAssign(node, target=self.expr(node.target), annotation=annotation,
-                        value=self.maybe(node.value))
+                              value=self.maybe(node.value))
 
     def s_AugAssign(self, node):
         return self.AugAssign(node, target=self.expr(node.target),
-                        operator=self.new(AUGMENTED[type(node.op)], None), value=self.expr(node.value))
+                              operator=self.new(AUGMENTED[type(node.op)], None), value=self.expr(node.value))
 
     def s_Return(self, node):
         return self.Return(node, value=self.maybe(node.value))
@@ -143,18 +143,18 @@ class _Builder:
 
     def s_Global(self, node):
         return self.Global(node, names=[self.NameItem(None, name=self.Name(None, value=n))
-                                               for n in node.names])
+                                        for n in node.names])
 
     def s_Nonlocal(self, node):
         return self.Nonlocal(node, names=[self.NameItem(None, name=self.Name(None, value=n))
-                                                 for n in node.names])
+                                          for n in node.names])
 
     def s_FunctionDef(self, node, asynchronous=None):
         decorators = [self.Decorator(d, decorator=self.expr(d)) for d in node.decorator_list]
         returns = self.Annotation(node.returns, annotation=self.expr(node.returns)) if node.returns else None
         return self.FunctionDef(node, decorators=decorators, name=self.Name(node, value=node.name),
-                        params=self.parameters(node.args), returns=returns, body=self.suite(node.body),
-                        asynchronous=asynchronous)
+                                params=self.parameters(node.args), returns=returns, body=self.suite(node.body),
+                                asynchronous=asynchronous)
 
     def s_AsyncFunctionDef(self, node):
         return self.s_FunctionDef(node, asynchronous=self.Asynchronous(None))
@@ -173,20 +173,20 @@ class _Builder:
             star_arg = None
         star_kwarg = self.param(args.kwarg, None, "**") if args.kwarg is not None else None
         return self.Parameters(None, posonly_params=posonly, params=regular, star_arg=star_arg,
-                        kwonly_params=kwonly, star_kwarg=star_kwarg)
+                               kwonly_params=kwonly, star_kwarg=star_kwarg)
 
     def param(self, arg: ast.arg, default: ast.expr | None, star: str = "") -> LightNode:
         annotation = self.Annotation(arg.annotation, annotation=self.expr(arg.annotation)) \
             if arg.annotation is not None else None
         return self.Param(arg, name=self.Name(arg, value=arg.arg), annotation=annotation,
-                        default=self.maybe(default), star=star)
+                          default=self.maybe(default), star=star)
 
     def s_ClassDef(self, node):
         decorators = [self.Decorator(d, decorator=self.expr(d)) for d in node.decorator_list]
         bases = [self.Arg(b, keyword=None, value=self.expr(b), star="") for b in node.bases]
         keywords = [self.keyword(k) for k in node.keywords]
         return self.ClassDef(node, decorators=decorators, name=self.Name(node, value=node.name),
-                        bases=bases, keywords=keywords, body=self.suite(node.body))
+                             bases=bases, keywords=keywords, body=self.suite(node.body))
 
     def orelse(self, statements: list[ast.stmt], owner: ast.stmt) -> LightNode | None:
         if not statements:
@@ -200,7 +200,7 @@ class _Builder:
 
     def s_If(self, node):
         return self.If(node, test=self.expr(node.test), body=self.suite(node.body),
-                        orelse=self.orelse(node.orelse, node))
+                       orelse=self.orelse(node.orelse, node))
 
     def s_For(self, node, asynchronous=None):
         return self.For(node, target=self.expr(node.target), iter=self.expr(node.iter),
@@ -211,7 +211,7 @@ class _Builder:
 
     def s_While(self, node):
         return self.While(node, test=self.expr(node.test), body=self.suite(node.body),
-                        orelse=self.orelse(node.orelse, node))
+                          orelse=self.orelse(node.orelse, node))
 
     def s_Try(self, node, kind="Try", handler="ExceptHandler"):
         handlers = []
@@ -291,7 +291,7 @@ class _Builder:
             if isinstance(value, ast.FormattedValue):
                 spec = self.formatted_parts(value.format_spec) if value.format_spec is not None else None
                 parts.append(self.FormattedStringExpression(None, expression=self.expr(value.value),
-                                      format_spec=spec))
+                                                            format_spec=spec))
             else:
                 parts.append(self.FormattedStringText(None, value=value.value))
         return parts
@@ -315,24 +315,24 @@ class _Builder:
 
     def e_BinOp(self, node):
         return self.BinaryOperation(node, left=self.expr(node.left),
-                        operator=self.new(OPERATORS[type(node.op)], None), right=self.expr(node.right))
+                                    operator=self.new(OPERATORS[type(node.op)], None), right=self.expr(node.right))
 
     def e_UnaryOp(self, node):
         return self.UnaryOperation(node, operator=self.new(OPERATORS[type(node.op)], None),
-                        expression=self.expr(node.operand))
+                                   expression=self.expr(node.operand))
 
     def e_BoolOp(self, node):
         values = [self.expr(v) for v in node.values]
         result = values[0]
         for index, value in enumerate(values[1:], start=1):
             holder = node if index == len(values) - 1 else _span(node.values[0], node.values[index])
-            result = self.BooleanOperation(holder, left=result, operator=self.new(OPERATORS[type(node.op)],
-                                                                                        None), right=value)
+            operator = self.new(OPERATORS[type(node.op)], None)
+            result = self.BooleanOperation(holder, left=result, operator=operator, right=value)
         return result
 
     def e_Compare(self, node):
         comparisons = [self.ComparisonTarget(None, operator=self.new(OPERATORS[type(op)], None),
-                                comparator=self.expr(c)) for op, c in zip(node.ops, node.comparators)]
+                                             comparator=self.expr(c)) for op, c in zip(node.ops, node.comparators)]
         return self.Comparison(node, left=self.expr(node.left), comparisons=comparisons)
 
     def elements(self, items: list[ast.expr]) -> list[LightNode]:
@@ -378,12 +378,12 @@ class _Builder:
     def slice(self, node: ast.expr) -> LightNode:
         if isinstance(node, ast.Slice):
             return self.Slice(node, lower=self.maybe(node.lower), upper=self.maybe(node.upper),
-                            step=self.maybe(node.step))
+                              step=self.maybe(node.step))
         return self.Index(None, value=self.expr(node))
 
     def e_IfExp(self, node):
         return self.IfExp(node, body=self.expr(node.body), test=self.expr(node.test),
-                        orelse=self.expr(node.orelse))
+                          orelse=self.expr(node.orelse))
 
     def e_Lambda(self, node):
         return self.Lambda(node, params=self.parameters(node.args), body=self.expr(node.body))
@@ -393,7 +393,7 @@ class _Builder:
         for generator in reversed(generators):
             ifs = [self.CompIf(None, test=self.expr(test)) for test in generator.ifs]
             result = self.CompFor(None, target=self.expr(generator.target), iter=self.expr(generator.iter),
-                              ifs=ifs, inner_for_in=result)
+                                  ifs=ifs, inner_for_in=result)
         return result
 
     def e_ListComp(self, node):
@@ -407,7 +407,7 @@ class _Builder:
 
     def e_DictComp(self, node):
         return self.DictComp(node, key=self.expr(node.key), value=self.expr(node.value),
-                        for_in=self.comprehension(node.generators))
+                             for_in=self.comprehension(node.generators))
 
     def e_Yield(self, node):
         return self.Yield(node, value=self.maybe(node.value))

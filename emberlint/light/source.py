@@ -36,6 +36,14 @@ def _line_span(node: LightNode) -> tuple[int, int] | None:
     return statement_lines(node)
 
 
+def _statement_holding(node: LightNode) -> LightNode:
+    """The statement (simple or compound) of a block or module that holds ``node``; the module for the module."""
+    current = node
+    while current._parent is not None and type(current._parent).__name__ not in _STATEMENT_HOLDERS:
+        current = current._parent
+    return current
+
+
 class LightTree:
     """The light module of one source text (a ``ParsedFile``), and the source-level facts its nodes ask for:
     positions, parentheses, text."""
@@ -207,23 +215,18 @@ class LightTree:
     def comment_free_statement(self, node: LightNode) -> bool:
         """Whether no line of the statement holding ``node`` (its decorators included) has a ``#``: then neither
         the node nor parentheses around it hold a comment (all lie within the statement's lines)."""
-        current = node
-        while current._parent is not None and type(current._parent).__name__ not in _STATEMENT_HOLDERS:
-            current = current._parent
-        statement = current._ast
-        if getattr(statement, "lineno", None) is None:
+        statement = _statement_holding(node)
+        if getattr(statement._ast, "lineno", None) is None:
             return False
-        first = min([statement.lineno, *(d.lineno for d in getattr(statement, "decorator_list", ()))])
+        first, last = statement_lines(statement)
         if self._hash_lines is None:
             self._hash_lines = [number for number, text in enumerate(self.lines, start=1) if "#" in text]
         at = bisect.bisect_left(self._hash_lines, first)
-        return at == len(self._hash_lines) or self._hash_lines[at] > statement.end_lineno
+        return at == len(self._hash_lines) or self._hash_lines[at] > last
 
     def _starts_statement(self, node: LightNode, start: tuple[int, int]) -> bool:
         """Whether the simple statement holding ``node`` starts at ``start``."""
-        current = node
-        while current._parent is not None and type(current._parent).__name__ not in _STATEMENT_HOLDERS:
-            current = current._parent
+        current = _statement_holding(node)
         statement = current._ast
         return (current._parent is not None and type(current._parent).__name__ in _SIMPLE_LINES
                 and isinstance(statement, ast.stmt)
